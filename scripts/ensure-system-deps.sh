@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the system packages the tests drive for real (SIPp, redis-server), idempotently:
+# nothing happens when they are already on PATH. Run as root or with sudo available.
+set -euo pipefail
+need=()
+command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "installing system packages for the tests: ${need[*]}" >&2
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

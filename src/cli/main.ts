@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// The dialgate command line: `dialgate <group> <command> [options]`.
+import { configCheck } from "./config-check.js";
+import { dialplanEffective, dialplanTest } from "./dialplan.js";
+import { type CliCommand, ExitCode, processIo } from "./io.js";
+import { routeTest } from "./route.js";
+import { serve } from "./serve.js";
+
+const commands: Record<string, CliCommand> = {
+  "config check": configCheck,
+  "dialplan test": dialplanTest,
+  "dialplan effective": dialplanEffective,
+  "route test": routeTest,
+  serve,
+};
+
+const usage = `usage: dialgate <command> [options]
+  serve               [--config <file>]     start the proxy
+  config check        --config <file>       validate a configuration file
+  dialplan test       --config <file> --user <id> --number <dialled> [--json]
+  dialplan effective  --config <file> --user <id> [--json]
+  route test          --config <file> --user <id> --number <dialled> [--seed <n>] [--json]`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const two = `${argv[0] ?? ""} ${argv[1] ?? ""}`;
+  const command = commands[two] ? two : argv[0];
+  const run = command === undefined ? undefined : commands[command];
+  if (run === undefined || command === undefined) {
+    processIo.err(usage);
+    return argv.length === 0 || argv[0] === "--help" ? ExitCode.ok : ExitCode.usage;
+  }
+  try {
+    return await run(argv.slice(command.split(" ").length), processIo);
+  } catch (err) {
+    // parseArgs throws on unknown options: that is a usage error, not a crash.
+    processIo.err(`dialgate ${command}: ${(err as Error).message}`);
+    return ExitCode.usage;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,282 @@
+// The configuration contract of ../shared/spec/config.md, as one zod schema.
+//
+// Field names are a public interface (they mirror the cloud phone system's object and
+// parameter names in camelCase): never rename one. Every object is strict, so a typo in a
+// key is an error with its path instead of a silently ignored setting. Defaults live here and
+// only here, so the schema is both the validator and the documentation of the defaults.
+//
+// Fields added beyond the contract (additive, allowed by config.md) are marked "dialgate:".
+import { isIP } from "node:net";
+import { z } from "zod";
+
+const port = z.number().int().min(1).max(65535);
+const nonEmpty = z.string().min(1, "must not be empty");
+const fqdn = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^(?=.{1,253}$)([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/, {
+    message: "must be a fully qualified domain name (letters, digits, '-', dot-separated labels)",
+  })
+  .transform((s) => s.toLowerCase());
+const host = z.string().refine((s) => isIP(s) !== 0 || fqdn.safeParse(s).success, {
+  message: "must be an IPv4/IPv6 address or a host name",
+});
+const ipAddress = z.string().refine((s) => isIP(s) !== 0, { message: "must be an IPv4 or IPv6 address" });
+const cidr = z.string().refine(
+  (s) => {
+    const [addr, bits, ...rest] = s.split("/");
+    if (rest.length > 0 || addr === undefined) return false;
+    const family = isIP(addr);
+    if (family === 0) return false;
+    if (bits === undefined) return true;
+    if (!/^\d{1,3}$/.test(bits)) return false;
+    return Number(bits) <= (family === 4 ? 32 : 128);
+  },
+  { message: "must be an address or CIDR block such as 10.0.0.0/8 or 2001:db8::/32" },
+);
+const sipStatus = z.number().int().min(300).max(699);
+const e164 = z.string().regex(/^\+[1-9]\d{1,14}(;ext=\d{1,12})?$/, {
+  message: "must be an E.164 number such as +14255550100, optionally with ;ext=NNN (1-12 digits)",
+});
+const transport = z.enum(["udp", "tcp", "tls"]);
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, { message: "must be 64 lowercase hex digits (SHA-256)" });
+const md5Hex = z.string().regex(/^[0-9a-f]{32}$/, { message: "must be 32 lowercase hex digits (MD5)" });
+
+// ---------------------------------------------------------------------------------------------
+// sip / http / redis / cdr
+
+export const listenSchema = z.strictObject({
+  transport,
+  host: ipAddress,
+  port,
+});
+
+export const sipTimersSchema = z.strictObject({
+  // RFC 3261 §17.1.1.1 defaults; configurable for lossy or long-haul networks.
+  t1Ms: z.number().int().min(50).max(10_000).default(500),
+  t2Ms: z.number().int().min(500).max(60_000).default(4_000),
+  t4Ms: z.number().int().min(500).max(60_000).default(5_000),
+  // Timer C (RFC 3261 §16.6 step 11): must be > 3 minutes.
+  timerCMs: z.number().int().min(180_001).default(180_500),
+});
+
+export const registrarSchema = z.strictObject({
+  minExpiresSeconds: z.number().int().min(1).default(60),
+  maxExpiresSeconds: z.number().int().min(1).default(3600),
+  defaultExpiresSeconds: z.number().int().min(1).default(3600),
+});
+
+export const sipSchema = z.strictObject({
+  edge: z.enum(["native", "drachtio"]).default("native"),
+  listen: z.array(listenSchema).min(1, "at least one listen address is needed"),
+  recordRouteHost: host,
+  drachtio: z.strictObject({ host, port, secret: nonEmpty }).optional(),
+  // dialgate: RFC 3261 timers and the largest message accepted.
+  timers: sipTimersSchema.prefault({}),
+  maxMessageBytes: z.number().int().min(1500).max(1_048_576).default(65_535),
+  // dialgate: OPTIONS keep-alive interval for gateways with sendSipOptions (routing.md).
+  optionsIntervalSeconds: z.number().int().min(1).max(3600).default(60),
+  // dialgate: registrar expiry bounds (routing.md, "Registrar").
+  registrar: registrarSchema.prefault({}),
+  // dialgate: how long SIGTERM waits for calls in progress before exiting.
+  drainTimeoutSeconds: z.number().int().min(0).max(86_400).default(30),
+});
+
+export const httpSchema = z.strictObject({
+  host: ipAddress.default("127.0.0.1"),
+  port: port.default(8080),
+  adminToken: nonEmpty.optional(),
+});
+
+export const redisSchema = z.strictObject({
+  url: z.string().regex(/^rediss?:\/\//, { message: "must be a redis:// or rediss:// URL" }),
+});
+
+export const cdrSchema = z.strictObject({
+  file: nonEmpty.default("var/cdr.jsonl"),
+});
+
+// ---------------------------------------------------------------------------------------------
+// PSTN gateways and translation rules
+
+export const translationRuleSchema = z.strictObject({
+  identity: nonEmpty,
+  description: z.string().max(512).optional(),
+  pattern: nonEmpty,
+  translation: z.string(),
+});
+
+export const pstnGatewaySchema = z.strictObject({
+  fqdn,
+  address: ipAddress.optional(),
+  sipSignalingPort: port.default(5061),
+  transport: transport.default("udp"),
+  // A newly created gateway is disabled until an administrator enables it.
+  enabled: z.boolean().default(false),
+  maxConcurrentSessions: z.number().int().min(1).optional(),
+  failoverResponseCodes: z.array(sipStatus).default([408, 503, 504]),
+  failoverTimeSeconds: z.number().int().min(1).max(180).default(10),
+  sendSipOptions: z.boolean().default(true),
+  forwardPai: z.boolean().default(false),
+  forwardCallHistory: z.boolean().default(false),
+  carrier: nonEmpty.optional(),
+  // dialgate: the tenant this gateway belongs to, when its FQDN is not under a tenant domain.
+  tenant: nonEmpty.optional(),
+  inboundTeamsNumberTranslationRules: z.array(nonEmpty).default([]),
+  outboundPstnNumberTranslationRules: z.array(nonEmpty).default([]),
+  inboundPstnNumberTranslationRules: z.array(nonEmpty).default([]),
+  outboundTeamsNumberTranslationRules: z.array(nonEmpty).default([]),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Dial plans. Limits and naming rules (dialplan.md) are checked by the dial plan validator,
+// which knows the regex dialect; the schema only fixes the shape and the defaults.
+
+export const normalizationRuleSchema = z.strictObject({
+  name: z.string(),
+  description: z.string().optional(),
+  // dialplan.md: a rule created without a pattern gets ^(\d{11})$, without a translation +$1.
+  pattern: z.string().default("^(\\d{11})$"),
+  translation: z.string().default("+$1"),
+  isInternalExtension: z.boolean().default(false),
+});
+
+const dialPlanBody = {
+  description: z.string().optional(),
+  externalAccessPrefix: z.string().optional(),
+  optimizeDeviceDialing: z.boolean().default(false),
+  normalizationRules: z.array(normalizationRuleSchema).default([]),
+};
+
+export const tenantGlobalDialPlanSchema = z.strictObject(dialPlanBody);
+
+export const tenantDialPlanSchema = z.strictObject({
+  identity: z.string(),
+  simpleName: z.string().optional(),
+  ...dialPlanBody,
+});
+
+export const tenantDialPlansSchema = z.strictObject({
+  global: tenantGlobalDialPlanSchema.optional(),
+  plans: z.array(tenantDialPlanSchema).default([]),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Voice routing
+
+export const voiceRouteSchema = z.strictObject({
+  identity: nonEmpty,
+  description: z.string().optional(),
+  numberPattern: nonEmpty,
+  priority: z.number().int().min(0),
+  onlinePstnUsages: z.array(nonEmpty).default([]),
+  onlinePstnGatewayList: z.array(fqdn).default([]),
+});
+
+export const voiceRoutingPolicySchema = z.strictObject({
+  identity: nonEmpty,
+  description: z.string().optional(),
+  onlinePstnUsages: z.array(nonEmpty).default([]),
+});
+
+export const emergencyNumberSchema = z.strictObject({
+  emergencyDialString: z.string().regex(/^[0-9*#+]{1,20}$/, { message: "must be 1-20 of 0-9 * # +" }),
+  // Semicolon-separated alternative strings that mean the same emergency number.
+  emergencyDialMask: z
+    .string()
+    .regex(/^[0-9*#+]{1,20}(;[0-9*#+]{1,20})*$/, { message: "must be ';'-separated strings of 0-9 * # +" })
+    .optional(),
+  onlinePstnUsage: nonEmpty,
+});
+
+export const emergencyCallRoutingPolicySchema = z.strictObject({
+  identity: nonEmpty,
+  description: z.string().optional(),
+  emergencyNumbers: z.array(emergencyNumberSchema).default([]),
+});
+
+export const unassignedNumberTreatmentSchema = z.strictObject({
+  target: z.string().regex(/^sips?:/, { message: "must be a sip: or sips: URI" }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Users and tenants
+
+const isoCountry = z.string().regex(/^[A-Z]{2}$/, { message: "must be an ISO 3166-1 alpha-2 code such as US" });
+
+export const userSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[^@\s:;]+@[^@\s:;]+$/, { message: "must be a SIP address user@domain" })
+    .transform((s) => s.toLowerCase()),
+  displayName: z.string().optional(),
+  lineUri: e164.optional(),
+  usageLocation: isoCountry,
+  tenantDialPlan: nonEmpty.optional(),
+  onlineVoiceRoutingPolicy: nonEmpty.optional(),
+  emergencyCallRoutingPolicy: nonEmpty.optional(),
+  contact: z.string().regex(/^sips?:/, { message: "must be a sip: or sips: URI" }).optional(),
+  // MD5(user:realm:password), realm = the user's domain (the host of id). Never the password.
+  sipPasswordHa1: md5Hex.optional(),
+  // dialgate: SHA-256(user:realm:password), for RFC 8760 SHA-256 digest.
+  sipPasswordHa1Sha256: sha256Hex.optional(),
+});
+
+export const tenantSchema = z.strictObject({
+  id: nonEmpty,
+  domains: z.array(fqdn).min(1, "a tenant needs at least one domain"),
+  trustedClientNetworks: z.array(cidr).default([]),
+  dialPlans: tenantDialPlansSchema.prefault({}),
+  pstnUsages: z.array(nonEmpty).default([]),
+  voiceRoutes: z.array(voiceRouteSchema).default([]),
+  voiceRoutingPolicies: z.array(voiceRoutingPolicySchema).default([]),
+  emergencyCallRoutingPolicies: z.array(emergencyCallRoutingPolicySchema).default([]),
+  unassignedNumberTreatment: unassignedNumberTreatmentSchema.optional(),
+  users: z.array(userSchema).default([]),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Carriers
+
+export const carrierSchema = z.strictObject({
+  id: nonEmpty,
+  name: nonEmpty,
+  apiKeySha256: z.array(sha256Hex).default([]),
+  cdrWebhook: z
+    .strictObject({
+      url: z.string().regex(/^https?:\/\//, { message: "must be an http(s) URL" }),
+      // The name of the environment variable that holds the signing secret, never the secret.
+      secretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: "must be an environment variable name" }),
+    })
+    .optional(),
+  numbers: z.array(z.strictObject({ number: e164, tenant: nonEmpty })).default([]),
+});
+
+// ---------------------------------------------------------------------------------------------
+
+export const dialgateConfigSchema = z.strictObject({
+  sip: sipSchema,
+  http: httpSchema.prefault({}),
+  redis: redisSchema.optional(),
+  cdr: cdrSchema.prefault({}),
+  gateways: z.array(pstnGatewaySchema).default([]),
+  translationRules: z.array(translationRuleSchema).default([]),
+  tenants: z.array(tenantSchema).default([]),
+  carriers: z.array(carrierSchema).default([]),
+});
+
+export type DialgateConfig = z.infer<typeof dialgateConfigSchema>;
+export type SipSettings = DialgateConfig["sip"];
+export type ListenAddress = z.infer<typeof listenSchema>;
+export type PstnGatewayConfig = z.infer<typeof pstnGatewaySchema>;
+export type TranslationRuleConfig = z.infer<typeof translationRuleSchema>;
+export type TenantConfig = z.infer<typeof tenantSchema>;
+export type UserConfig = z.infer<typeof userSchema>;
+export type TenantDialPlanConfig = z.infer<typeof tenantDialPlanSchema>;
+export type TenantGlobalDialPlanConfig = z.infer<typeof tenantGlobalDialPlanSchema>;
+export type NormalizationRuleConfig = z.infer<typeof normalizationRuleSchema>;
+export type VoiceRouteConfig = z.infer<typeof voiceRouteSchema>;
+export type VoiceRoutingPolicyConfig = z.infer<typeof voiceRoutingPolicySchema>;
+export type EmergencyCallRoutingPolicyConfig = z.infer<typeof emergencyCallRoutingPolicySchema>;
+export type CarrierConfig = z.infer<typeof carrierSchema>;

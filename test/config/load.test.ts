@@ -1,0 +1,88 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parseConfigText } from "../../src/config/load.js";
+
+const example = readFileSync(new URL("../../config/dialgate.yaml", import.meta.url), "utf8");
+
+function problems(text: string): string[] {
+  const r = parseConfigText(text);
+  return r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
+}
+
+const minimal = `
+sip:
+  listen: [{ transport: udp, host: 127.0.0.1, port: 5060 }]
+  recordRouteHost: 127.0.0.1
+`;
+
+describe("configuration loading", () => {
+  it("accepts the example configuration and applies the documented defaults", () => {
+    const r = parseConfigText(example);
+    if (!r.ok) throw new Error(r.problems.map((p) => `${p.path}: ${p.message}`).join("\n"));
+    const sbc2 = r.config.gateways[1];
+    expect(sbc2?.failoverResponseCodes).toEqual([408, 503, 504]);
+    expect(sbc2?.failoverTimeSeconds).toBe(10);
+    expect(r.config.sip.timers.t1Ms).toBe(500);
+  });
+
+  it("defaults a new gateway to disabled and a rule without pattern to ^(\\d{11})$ / +$1", () => {
+    const r = parseConfigText(`${minimal}
+gateways: [{ fqdn: sbc.example.com }]
+tenants:
+  - id: t
+    domains: [example.com]
+    dialPlans: { global: { normalizationRules: [{ name: r1 }] } }
+`);
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    expect(r.config.gateways[0]?.enabled).toBe(false);
+    expect(r.config.tenants[0]?.dialPlans.global?.normalizationRules[0]).toMatchObject({
+      pattern: "^(\\d{11})$",
+      translation: "+$1",
+      isInternalExtension: false,
+    });
+  });
+
+  it("reports every problem with its path, unknown keys included", () => {
+    const found = problems(`
+sip:
+  listen: [{ transport: sctp, host: 127.0.0.1, port: 0 }]
+  recordRouteHost: 127.0.0.1
+  edgee: native
+gateways: [{ fqdn: sbc.example.com, failoverTimeSecond: 5 }]
+`);
+    expect(found).toContain("sip.edgee: unknown key (check the spelling against the configuration contract)");
+    expect(found).toContain("gateways[0].failoverTimeSecond: unknown key (check the spelling against the configuration contract)");
+    expect(found.some((p) => p.startsWith("sip.listen[0].transport:"))).toBe(true);
+    expect(found.some((p) => p.startsWith("sip.listen[0].port:"))).toBe(true);
+  });
+
+  it("reports dangling references between objects", () => {
+    const found = problems(`${minimal}
+gateways: [{ fqdn: sbc.example.com, outboundPstnNumberTranslationRules: [Nope] }]
+tenants:
+  - id: t
+    domains: [example.com]
+    pstnUsages: [Local]
+    voiceRoutes:
+      - { identity: r, numberPattern: '^\\+1', priority: 1, onlinePstnUsages: [Long], onlinePstnGatewayList: [sbc.other.com] }
+    users:
+      - { id: a@example.com, usageLocation: US, tenantDialPlan: Missing, onlineVoiceRoutingPolicy: Gone }
+      - { id: b@elsewhere.com, usageLocation: US }
+`);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        "gateways[0].outboundPstnNumberTranslationRules[0]: unknown translation rule 'Nope' (define it under translationRules)",
+        "tenants[0].voiceRoutes[0].onlinePstnUsages[0]: unknown PSTN usage 'Long' (list it in tenants[0].pstnUsages)",
+        "tenants[0].voiceRoutes[0].onlinePstnGatewayList[0]: unknown gateway 'sbc.other.com' (define it under gateways)",
+        "tenants[0].users[0].tenantDialPlan: unknown dial plan 'Missing' (define it in tenants[0].dialPlans.plans)",
+        "tenants[0].users[0].onlineVoiceRoutingPolicy: unknown voice routing policy 'Gone'",
+        "tenants[0].users[1].id: user domain 'elsewhere.com' is not one of the tenant's domains (example.com)",
+      ]),
+    );
+  });
+
+  it("reports a YAML syntax error with its line", () => {
+    const found = problems("sip: [unclosed\n");
+    expect(found[0]).toMatch(/^line \d+, column \d+: /);
+  });
+});
