@@ -11,7 +11,11 @@ interface CallEventBase {
 }
 
 export type CallEvent =
-  | (CallEventBase & { readonly type: "received"; readonly method: string; readonly call: CallContext | null })
+  | (CallEventBase & {
+      readonly type: "received";
+      readonly method: string;
+      readonly call: CallContext | null;
+    })
   | (CallEventBase & { readonly type: "attempt-sent"; readonly step: number; readonly target: RouteTarget })
   | (CallEventBase & {
       readonly type: "provisional";

@@ -7,8 +7,8 @@ import { parseDocument } from "yaml";
 import { validateDialPlans } from "../dialplan/validate-config.js";
 import { validateRouting } from "../routing/validate-config.js";
 import { type ConfigProblem, formatConfigPath } from "./problem.js";
-import { type DialgateConfig, dialgateConfigSchema } from "./schema.js";
 import { validateReferences } from "./references.js";
+import { type DialgateConfig, dialgateConfigSchema } from "./schema.js";
 
 export type ConfigLoadResult =
   | { readonly ok: true; readonly config: DialgateConfig }

@@ -6,22 +6,39 @@ import type { DialgateConfig } from "./schema.js";
 
 export function validateReferences(config: DialgateConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const report = (path: string, message: string) => problems.push({ path, message });
+  const report = (path: string, message: string): void => {
+    problems.push({ path, message });
+  };
 
-  const unique = <T>(items: readonly T[], key: (t: T) => string, base: string, field: string, what: string) => {
+  const unique = <T>(
+    items: readonly T[],
+    key: (t: T) => string,
+    base: string,
+    field: string,
+    what: string,
+  ) => {
     const seen = new Map<string, number>();
     items.forEach((item, i) => {
       const k = key(item).toLowerCase();
       const first = seen.get(k);
       if (first !== undefined) {
-        report(`${base}[${i}].${field}`, `duplicate ${what} '${key(item)}' (already defined at ${base}[${first}])`);
+        report(
+          `${base}[${i}].${field}`,
+          `duplicate ${what} '${key(item)}' (already defined at ${base}[${first}])`,
+        );
       } else seen.set(k, i);
     });
     return seen;
   };
 
   const gateways = unique(config.gateways, (g) => g.fqdn, "gateways", "fqdn", "gateway fqdn");
-  const rules = unique(config.translationRules, (r) => r.identity, "translationRules", "identity", "translation rule");
+  const rules = unique(
+    config.translationRules,
+    (r) => r.identity,
+    "translationRules",
+    "identity",
+    "translation rule",
+  );
   const tenants = unique(config.tenants, (t) => t.id, "tenants", "id", "tenant id");
   const carriers = unique(config.carriers, (c) => c.id, "carriers", "id", "carrier id");
 
@@ -41,7 +58,10 @@ export function validateReferences(config: DialgateConfig): ConfigProblem[] {
     for (const list of ruleLists) {
       g[list].forEach((name, ri) => {
         if (!rules.has(name.toLowerCase())) {
-          report(`gateways[${gi}].${list}[${ri}]`, `unknown translation rule '${name}' (define it under translationRules)`);
+          report(
+            `gateways[${gi}].${list}[${ri}]`,
+            `unknown translation rule '${name}' (define it under translationRules)`,
+          );
         }
       });
     }
@@ -53,7 +73,8 @@ export function validateReferences(config: DialgateConfig): ConfigProblem[] {
     const base = `tenants[${ti}]`;
     t.domains.forEach((d, di) => {
       const owner = domainOwner.get(d);
-      if (owner !== undefined) report(`${base}.domains[${di}]`, `domain '${d}' already belongs to tenant '${owner}'`);
+      if (owner !== undefined)
+        report(`${base}.domains[${di}]`, `domain '${d}' already belongs to tenant '${owner}'`);
       else domainOwner.set(d, t.id);
     });
     const usages = unique(t.pstnUsages, (u) => u, `${base}.pstnUsages`, "", "PSTN usage");
@@ -64,16 +85,29 @@ export function validateReferences(config: DialgateConfig): ConfigProblem[] {
     };
     unique(t.voiceRoutes, (r) => r.identity, `${base}.voiceRoutes`, "identity", "voice route");
     t.voiceRoutes.forEach((r, ri) => {
-      r.onlinePstnUsages.forEach((u, ui) => checkUsage(`${base}.voiceRoutes[${ri}].onlinePstnUsages[${ui}]`, u));
+      r.onlinePstnUsages.forEach((u, ui) =>
+        checkUsage(`${base}.voiceRoutes[${ri}].onlinePstnUsages[${ui}]`, u),
+      );
       r.onlinePstnGatewayList.forEach((g, gi) => {
         if (!gateways.has(g)) {
-          report(`${base}.voiceRoutes[${ri}].onlinePstnGatewayList[${gi}]`, `unknown gateway '${g}' (define it under gateways)`);
+          report(
+            `${base}.voiceRoutes[${ri}].onlinePstnGatewayList[${gi}]`,
+            `unknown gateway '${g}' (define it under gateways)`,
+          );
         }
       });
     });
-    const policies = unique(t.voiceRoutingPolicies, (p) => p.identity, `${base}.voiceRoutingPolicies`, "identity", "voice routing policy");
+    const policies = unique(
+      t.voiceRoutingPolicies,
+      (p) => p.identity,
+      `${base}.voiceRoutingPolicies`,
+      "identity",
+      "voice routing policy",
+    );
     t.voiceRoutingPolicies.forEach((p, pi) =>
-      p.onlinePstnUsages.forEach((u, ui) => checkUsage(`${base}.voiceRoutingPolicies[${pi}].onlinePstnUsages[${ui}]`, u)),
+      p.onlinePstnUsages.forEach((u, ui) =>
+        checkUsage(`${base}.voiceRoutingPolicies[${pi}].onlinePstnUsages[${ui}]`, u),
+      ),
     );
     const emergency = unique(
       t.emergencyCallRoutingPolicies,
@@ -84,7 +118,10 @@ export function validateReferences(config: DialgateConfig): ConfigProblem[] {
     );
     t.emergencyCallRoutingPolicies.forEach((p, pi) =>
       p.emergencyNumbers.forEach((n, ni) =>
-        checkUsage(`${base}.emergencyCallRoutingPolicies[${pi}].emergencyNumbers[${ni}].onlinePstnUsage`, n.onlinePstnUsage),
+        checkUsage(
+          `${base}.emergencyCallRoutingPolicies[${pi}].emergencyNumbers[${ni}].onlinePstnUsage`,
+          n.onlinePstnUsage,
+        ),
       ),
     );
     const plans = new Set(t.dialPlans.plans.map((p) => p.identity.toLowerCase()));
@@ -92,24 +129,44 @@ export function validateReferences(config: DialgateConfig): ConfigProblem[] {
     t.users.forEach((u, ui) => {
       const ubase = `${base}.users[${ui}]`;
       const owner = userOwner.get(u.id);
-      if (owner !== undefined) report(`${ubase}.id`, `duplicate user '${u.id}' (already defined in tenant '${owner}')`);
+      if (owner !== undefined)
+        report(`${ubase}.id`, `duplicate user '${u.id}' (already defined in tenant '${owner}')`);
       else userOwner.set(u.id, t.id);
       const domain = u.id.slice(u.id.indexOf("@") + 1);
       if (!t.domains.includes(domain)) {
-        report(`${ubase}.id`, `user domain '${domain}' is not one of the tenant's domains (${t.domains.join(", ")})`);
+        report(
+          `${ubase}.id`,
+          `user domain '${domain}' is not one of the tenant's domains (${t.domains.join(", ")})`,
+        );
       }
       if (u.tenantDialPlan !== undefined && !plans.has(u.tenantDialPlan.toLowerCase())) {
-        report(`${ubase}.tenantDialPlan`, `unknown dial plan '${u.tenantDialPlan}' (define it in ${base}.dialPlans.plans)`);
+        report(
+          `${ubase}.tenantDialPlan`,
+          `unknown dial plan '${u.tenantDialPlan}' (define it in ${base}.dialPlans.plans)`,
+        );
       }
-      if (u.onlineVoiceRoutingPolicy !== undefined && !policies.has(u.onlineVoiceRoutingPolicy.toLowerCase())) {
-        report(`${ubase}.onlineVoiceRoutingPolicy`, `unknown voice routing policy '${u.onlineVoiceRoutingPolicy}'`);
+      if (
+        u.onlineVoiceRoutingPolicy !== undefined &&
+        !policies.has(u.onlineVoiceRoutingPolicy.toLowerCase())
+      ) {
+        report(
+          `${ubase}.onlineVoiceRoutingPolicy`,
+          `unknown voice routing policy '${u.onlineVoiceRoutingPolicy}'`,
+        );
       }
-      if (u.emergencyCallRoutingPolicy !== undefined && !emergency.has(u.emergencyCallRoutingPolicy.toLowerCase())) {
-        report(`${ubase}.emergencyCallRoutingPolicy`, `unknown emergency call routing policy '${u.emergencyCallRoutingPolicy}'`);
+      if (
+        u.emergencyCallRoutingPolicy !== undefined &&
+        !emergency.has(u.emergencyCallRoutingPolicy.toLowerCase())
+      ) {
+        report(
+          `${ubase}.emergencyCallRoutingPolicy`,
+          `unknown emergency call routing policy '${u.emergencyCallRoutingPolicy}'`,
+        );
       }
       if (u.lineUri !== undefined) {
         const first = lineUris.get(u.lineUri);
-        if (first !== undefined) report(`${ubase}.lineUri`, `number '${u.lineUri}' is already assigned to ${base}.users[${first}]`);
+        if (first !== undefined)
+          report(`${ubase}.lineUri`, `number '${u.lineUri}' is already assigned to ${base}.users[${first}]`);
         else lineUris.set(u.lineUri, ui);
       }
     });
@@ -117,7 +174,8 @@ export function validateReferences(config: DialgateConfig): ConfigProblem[] {
 
   config.carriers.forEach((c, ci) =>
     c.numbers.forEach((n, ni) => {
-      if (!tenants.has(n.tenant.toLowerCase())) report(`carriers[${ci}].numbers[${ni}].tenant`, `unknown tenant '${n.tenant}'`);
+      if (!tenants.has(n.tenant.toLowerCase()))
+        report(`carriers[${ci}].numbers[${ni}].tenant`, `unknown tenant '${n.tenant}'`);
     }),
   );
   return problems;

@@ -15,9 +15,12 @@ const fqdn = z
   .string()
   .min(1)
   .max(253)
-  .regex(/^(?=.{1,253}$)([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/, {
-    message: "must be a fully qualified domain name (letters, digits, '-', dot-separated labels)",
-  })
+  .regex(
+    /^(?=.{1,253}$)([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/,
+    {
+      message: "must be a fully qualified domain name (letters, digits, '-', dot-separated labels)",
+    },
+  )
   .transform((s) => s.toLowerCase());
 const host = z.string().refine((s) => isIP(s) !== 0 || fqdn.safeParse(s).success, {
   message: "must be an IPv4/IPv6 address or a host name",
@@ -40,7 +43,9 @@ const e164 = z.string().regex(/^\+[1-9]\d{1,14}(;ext=\d{1,12})?$/, {
   message: "must be an E.164 number such as +14255550100, optionally with ;ext=NNN (1-12 digits)",
 });
 const transport = z.enum(["udp", "tcp", "tls"]);
-const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, { message: "must be 64 lowercase hex digits (SHA-256)" });
+const sha256Hex = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, { message: "must be 64 lowercase hex digits (SHA-256)" });
 const md5Hex = z.string().regex(/^[0-9a-f]{32}$/, { message: "must be 32 lowercase hex digits (MD5)" });
 
 // ---------------------------------------------------------------------------------------------
@@ -203,7 +208,9 @@ export const unassignedNumberTreatmentSchema = z.strictObject({
 // ---------------------------------------------------------------------------------------------
 // Users and tenants
 
-const isoCountry = z.string().regex(/^[A-Z]{2}$/, { message: "must be an ISO 3166-1 alpha-2 code such as US" });
+const isoCountry = z
+  .string()
+  .regex(/^[A-Z]{2}$/, { message: "must be an ISO 3166-1 alpha-2 code such as US" });
 
 export const userSchema = z.strictObject({
   id: z
@@ -216,7 +223,10 @@ export const userSchema = z.strictObject({
   tenantDialPlan: nonEmpty.optional(),
   onlineVoiceRoutingPolicy: nonEmpty.optional(),
   emergencyCallRoutingPolicy: nonEmpty.optional(),
-  contact: z.string().regex(/^sips?:/, { message: "must be a sip: or sips: URI" }).optional(),
+  contact: z
+    .string()
+    .regex(/^sips?:/, { message: "must be a sip: or sips: URI" })
+    .optional(),
   // MD5(user:realm:password), realm = the user's domain (the host of id). Never the password.
   sipPasswordHa1: md5Hex.optional(),
   // dialgate: SHA-256(user:realm:password), for RFC 8760 SHA-256 digest.

@@ -51,7 +51,9 @@ sip:
 gateways: [{ fqdn: sbc.example.com, failoverTimeSecond: 5 }]
 `);
     expect(found).toContain("sip.edgee: unknown key (check the spelling against the configuration contract)");
-    expect(found).toContain("gateways[0].failoverTimeSecond: unknown key (check the spelling against the configuration contract)");
+    expect(found).toContain(
+      "gateways[0].failoverTimeSecond: unknown key (check the spelling against the configuration contract)",
+    );
     expect(found.some((p) => p.startsWith("sip.listen[0].transport:"))).toBe(true);
     expect(found.some((p) => p.startsWith("sip.listen[0].port:"))).toBe(true);
   });
