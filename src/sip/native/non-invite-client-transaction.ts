@@ -111,7 +111,7 @@ export class NonInviteClientTransaction<R extends ResponseLike> implements Trans
       return;
     }
     this.send();
-    if (this.state === NonInviteClientState.Terminated) return;
+    if (this.currentState === NonInviteClientState.Terminated) return;
     this.timerE = this.o.timerService.set(this.intervalE, () => this.onTimerE());
   }
 
