@@ -1,0 +1,181 @@
+import { connect, createServer, isIPv6, type Server, type Socket } from "node:net";
+import { TcpFramer } from "./tcp-framer.js";
+import type {
+  Destination,
+  InboundMessage,
+  ListenAddress,
+  MessageSource,
+  OversizedMessage,
+} from "./transport-types.js";
+
+export interface TcpHandlers {
+  onMessage(message: InboundMessage): void;
+  onOversized(message: OversizedMessage, reason: string): void;
+  onError(err: Error, local: ListenAddress): void;
+}
+
+interface Connection {
+  readonly id: number;
+  readonly socket: Socket;
+  readonly remoteKey: string;
+  readonly local: ListenAddress;
+  connected: boolean;
+  /** Writes waiting for the connection to be established, with their error callbacks. */
+  readonly queue: { data: Uint8Array; onError: (err: Error) => void }[];
+}
+
+const remoteKey = (host: string, port: number) => `${host.toLowerCase()}|${port}`;
+
+/**
+ * TCP per RFC 3261 §18: connections are reused in both directions (a response goes back on the
+ * connection its request came on, §18.2.2; a request to a peer we already have a connection with
+ * reuses it), messages are framed by Content-Length, idle connections are closed.
+ */
+export class TcpTransport {
+  private readonly servers: { server: Server; local: ListenAddress }[] = [];
+  private readonly connections = new Map<number, Connection>();
+  private readonly byRemote = new Map<string, number>();
+  private nextId = 1;
+
+  constructor(
+    private readonly handlers: TcpHandlers,
+    private readonly maxMessageBytes: number,
+    private readonly idleTimeoutMs = 10 * 60_000,
+  ) {}
+
+  async listen(address: ListenAddress): Promise<ListenAddress> {
+    const server = createServer({ noDelay: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ port: address.port, host: address.host, ipv6Only: isIPv6(address.host) }, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    const addr = server.address();
+    const port = typeof addr === "object" && addr !== null ? addr.port : address.port;
+    const local: ListenAddress = { transport: "tcp", host: address.host, port };
+    server.on("error", (err) => this.handlers.onError(err, local));
+    server.on("connection", (socket) => {
+      this.adopt(socket, local, true);
+    });
+    this.servers.push({ server, local });
+    return local;
+  }
+
+  localFor(host: string): ListenAddress | null {
+    const v6 = isIPv6(host);
+    const s = this.servers.find((x) => isIPv6(x.local.host) === v6) ?? this.servers[0];
+    return s?.local ?? null;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Whether a connection is still open (a response can go back on it). */
+  hasConnection(id: number): boolean {
+    return this.connections.has(id);
+  }
+
+  /**
+   * Sends on `connectionId` when it is still open, else on an open connection to the
+   * destination, else on a new connection.
+   */
+  send(
+    dest: Destination,
+    data: Uint8Array,
+    onError: (err: Error) => void,
+    connectionId?: number | null,
+  ): void {
+    let conn = connectionId != null ? this.connections.get(connectionId) : undefined;
+    if (conn === undefined) {
+      const id = this.byRemote.get(remoteKey(dest.host, dest.port));
+      conn = id === undefined ? undefined : this.connections.get(id);
+    }
+    if (conn === undefined) {
+      const local = this.localFor(dest.host);
+      if (local === null) {
+        onError(new Error(`no TCP listener for ${dest.host}`));
+        return;
+      }
+      const socket = connect({ host: dest.host, port: dest.port, noDelay: true });
+      conn = this.adopt(socket, local, false, remoteKey(dest.host, dest.port));
+    }
+    if (!conn.connected) {
+      conn.queue.push({ data, onError });
+      return;
+    }
+    conn.socket.write(data, (err) => {
+      if (err) onError(err);
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.connections.values()) c.socket.destroy();
+    this.connections.clear();
+    this.byRemote.clear();
+    await Promise.all(
+      this.servers.map((s) => new Promise<void>((resolve) => s.server.close(() => resolve()))),
+    );
+    this.servers.length = 0;
+  }
+
+  private adopt(socket: Socket, local: ListenAddress, accepted: boolean, key?: string): Connection {
+    const id = this.nextId++;
+    const conn: Connection = {
+      id,
+      socket,
+      remoteKey: key ?? remoteKey(socket.remoteAddress ?? "", socket.remotePort ?? 0),
+      local,
+      connected: accepted,
+      queue: [],
+    };
+    this.connections.set(id, conn);
+    this.byRemote.set(conn.remoteKey, id);
+    const framer = new TcpFramer(this.maxMessageBytes);
+    socket.setTimeout(this.idleTimeoutMs, () => socket.destroy());
+    socket.on("connect", () => {
+      conn.connected = true;
+      for (const q of conn.queue.splice(0)) {
+        socket.write(q.data, (err) => {
+          if (err) q.onError(err);
+        });
+      }
+    });
+    socket.on("data", (chunk: Buffer) => {
+      const source: MessageSource = {
+        address: normalizeAddress(socket.remoteAddress ?? ""),
+        port: socket.remotePort ?? 0,
+        transport: "tcp",
+        connectionId: id,
+        local,
+      };
+      for (const ev of framer.push(chunk)) {
+        if (ev.kind === "message") {
+          this.handlers.onMessage({ data: ev.data, source });
+        } else {
+          // The stream cannot be re-synchronised after a framing error: answer, then close.
+          this.handlers.onOversized({ head: ev.head, source }, ev.reason);
+          socket.end();
+          return;
+        }
+      }
+    });
+    const forget = (err?: Error) => {
+      if (this.connections.get(id) !== conn) return;
+      this.connections.delete(id);
+      if (this.byRemote.get(conn.remoteKey) === id) this.byRemote.delete(conn.remoteKey);
+      const failure = err ?? new Error("connection closed");
+      for (const q of conn.queue.splice(0)) q.onError(failure);
+    };
+    socket.on("error", (err) => forget(err));
+    socket.on("close", () => forget());
+    return conn;
+  }
+}
+
+/** `::ffff:127.0.0.1` (an IPv4 peer on a dual-stack socket) is reported as `127.0.0.1`. */
+function normalizeAddress(a: string): string {
+  return a.startsWith("::ffff:") && a.includes(".") ? a.slice(7) : a;
+}

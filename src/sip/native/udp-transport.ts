@@ -1,0 +1,79 @@
+import { createSocket, type Socket } from "node:dgram";
+import { isIPv6 } from "node:net";
+import type { Destination, InboundMessage, ListenAddress, OversizedMessage } from "./transport-types.js";
+
+export interface UdpHandlers {
+  onMessage(message: InboundMessage): void;
+  onOversized(message: OversizedMessage): void;
+  onError(err: Error, local: ListenAddress): void;
+}
+
+/** One UDP socket per listen address (RFC 3261 §18: connectionless, one datagram = one message). */
+export class UdpTransport {
+  private readonly sockets: { socket: Socket; local: ListenAddress }[] = [];
+
+  constructor(
+    private readonly handlers: UdpHandlers,
+    private readonly maxMessageBytes: number,
+  ) {}
+
+  /** Binds a socket; resolves with the bound address (port 0 picks a free port). */
+  async listen(address: ListenAddress): Promise<ListenAddress> {
+    const socket = createSocket({
+      type: isIPv6(address.host) ? "udp6" : "udp4",
+      // Large kernel buffers absorb bursts under load instead of dropping datagrams.
+      recvBufferSize: 4 * 1024 * 1024,
+      sendBufferSize: 4 * 1024 * 1024,
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.bind(address.port, address.host, () => {
+        socket.off("error", reject);
+        resolve();
+      });
+    });
+    const local: ListenAddress = { transport: "udp", host: address.host, port: socket.address().port };
+    socket.on("error", (err) => this.handlers.onError(err, local));
+    socket.on("message", (data, rinfo) => {
+      const source = {
+        address: rinfo.address,
+        port: rinfo.port,
+        transport: "udp" as const,
+        connectionId: null,
+        local,
+      };
+      if (data.length > this.maxMessageBytes) this.handlers.onOversized({ head: data, source });
+      else this.handlers.onMessage({ data, source });
+    });
+    this.sockets.push({ socket, local });
+    return local;
+  }
+
+  /** The listen address used to send to `host` (same address family). */
+  localFor(host: string): ListenAddress | null {
+    const v6 = isIPv6(host);
+    const s = this.sockets.find((x) => isIPv6(x.local.host) === v6) ?? this.sockets[0];
+    return s?.local ?? null;
+  }
+
+  send(dest: Destination, data: Uint8Array, onError: (err: Error) => void, local?: ListenAddress): void {
+    const v6 = isIPv6(dest.host);
+    const entry =
+      (local && this.sockets.find((x) => x.local.host === local.host && x.local.port === local.port)) ||
+      this.sockets.find((x) => isIPv6(x.local.host) === v6);
+    if (entry === undefined) {
+      onError(new Error(`no UDP socket for ${dest.host}`));
+      return;
+    }
+    entry.socket.send(data, dest.port, dest.host, (err) => {
+      if (err) onError(err);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      this.sockets.map((s) => new Promise<void>((resolve) => s.socket.close(() => resolve()))),
+    );
+    this.sockets.length = 0;
+  }
+}
