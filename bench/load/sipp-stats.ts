@@ -1,0 +1,58 @@
+// Reading SIPp's output files: the statistics CSV (-trace_stat) and the message log
+// (-trace_msg), from which the per-call INVITE forwarding latency is taken.
+import { readFileSync } from "node:fs";
+
+export interface SippTotals {
+  readonly successful: number;
+  readonly failed: number;
+  readonly retransmissions: number;
+}
+
+/** The cumulative counters of the last line of a SIPp statistics CSV. */
+export function readSippTotals(csvFile: string): SippTotals {
+  const lines = readFileSync(csvFile, "latin1")
+    .split("\n")
+    .filter((l) => l.trim() !== "");
+  const header = lines[0]?.split(";") ?? [];
+  const last = lines[lines.length - 1]?.split(";") ?? [];
+  const column = (name: string): number => {
+    const i = header.indexOf(name);
+    return i < 0 ? 0 : Number(last[i] ?? 0);
+  };
+  return {
+    successful: column("SuccessfulCall(C)"),
+    failed: column("FailedCall(C)"),
+    retransmissions: column("Retransmissions(C)"),
+  };
+}
+
+/**
+ * For each Call-ID, the time (µs) at which the first INVITE appears in a SIPp message log.
+ * SIPp writes a dashed separator line with a `YYYY-MM-DD HH:MM:SS.uuuuuu` stamp before each
+ * message it sends or receives.
+ */
+export function inviteTimes(messageLog: string, direction: "sent" | "received"): Map<string, number> {
+  const text = readFileSync(messageLog, "latin1");
+  const out = new Map<string, number>();
+  const blocks = text.split(/^-{10,} /m);
+  for (const block of blocks) {
+    const stamp = /^(\d{4}-\d{2}-\d{2})\s+(\d{2}):(\d{2}):(\d{2})\.(\d{6})/.exec(block);
+    if (!stamp) continue;
+    const isSent = /\n(UDP|TCP) message sent/.test(block);
+    if ((direction === "sent") !== isSent) continue;
+    if (!/\nINVITE /.test(block)) continue;
+    const callId = /\nCall-ID:\s*(\S+)/i.exec(block)?.[1];
+    if (callId === undefined || out.has(callId)) continue;
+    const [, , hh, mm, ss, us] = stamp;
+    out.set(callId, ((Number(hh) * 60 + Number(mm)) * 60 + Number(ss)) * 1e6 + Number(us));
+  }
+  return out;
+}
+
+/** p-th percentile (0–100) of a numeric sample, nearest-rank. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] ?? Number.NaN;
+}
