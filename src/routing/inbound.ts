@@ -1,0 +1,95 @@
+// Inbound routing, gateway → user (routing.md "Inbound"): the tenant from the gateway, the
+// gateway's inbound translation rules, exact reverse number lookup (with `;ext=`), then the
+// user's registrations or static contact; unassigned numbers get the tenant's treatment.
+import type { TenantConfig } from "../config/schema.js";
+import type { Directory } from "../directory/directory.js";
+import type { HeaderEdits, InboundRequest, RoutingDecision } from "./decision.js";
+import { userDeliveryStep } from "./delivery.js";
+import type { IdentifiedGateway } from "./gateways.js";
+import { reject, rejections } from "./responses.js";
+import type { RoutingContext } from "./routing-context.js";
+import { nameAddr } from "./sip-address.js";
+import { uriStep } from "./targets.js";
+import { translateNumber } from "./translation.js";
+
+/**
+ * The tenant an inbound call belongs to. A gateway's own `tenant` setting wins; otherwise the
+ * tenant owning the FQDN the gateway presented, and if none, the tenant owning that FQDN with
+ * its first label stripped (`sbc1.contoso.com` → `contoso.com`), tried once. A derived trunk
+ * is looked up by its own subdomain first, since its carrier trunk serves many tenants.
+ */
+export function tenantOfGateway(
+  directory: Directory,
+  identified: IdentifiedGateway,
+): TenantConfig | undefined {
+  const configured = identified.gateway.tenant;
+  if (!identified.derived && configured !== undefined) return directory.tenantById(configured);
+  const exact = directory.tenantByDomain(identified.fqdn);
+  if (exact !== undefined) return exact;
+  const dot = identified.fqdn.indexOf(".");
+  const parent = dot > 0 ? directory.tenantByDomain(identified.fqdn.slice(dot + 1)) : undefined;
+  if (parent !== undefined) return parent;
+  return configured === undefined ? undefined : directory.tenantById(configured);
+}
+
+export async function routeInboundCall(
+  ctx: RoutingContext,
+  identified: IdentifiedGateway,
+  request: InboundRequest,
+): Promise<RoutingDecision> {
+  const gateway = identified.gateway;
+  const tenant = tenantOfGateway(ctx.directory, identified);
+  if (tenant === undefined) return reject(rejections.unassignedNumber());
+  const called = request.requestUri.user;
+  if (called === null) return reject(rejections.unassignedNumber());
+
+  // Inbound "Teams number" rules translate the called number, "PSTN number" rules the caller.
+  const translated = translateNumber(ctx.tables, gateway.inboundTeamsNumberTranslationRules, called);
+  const callerNumber = request.from.uri.user;
+  const callerTranslated =
+    callerNumber === null
+      ? null
+      : translateNumber(ctx.tables, gateway.inboundPstnNumberTranslationRules, callerNumber);
+  const headerEdits: HeaderEdits | undefined =
+    callerTranslated !== null && callerTranslated.number !== callerNumber
+      ? {
+          from: nameAddr(
+            request.from.displayName,
+            `sip:${callerTranslated.number}@${request.from.uri.host}${request.from.uri.params.get("user") === "phone" ? ";user=phone" : ""}`,
+          ),
+        }
+      : undefined;
+
+  const call = {
+    direction: "dr_in" as const,
+    tenantId: tenant.id,
+    callerUserId: null,
+    callerNumber: callerTranslated?.number ?? null,
+    dialledNumber: called,
+    normalizedNumber: translated.number,
+    gatewayFqdn: identified.fqdn,
+  };
+
+  // Exact reverse number lookup: `+` required and `;ext=` must match the assignment.
+  const callee = ctx.directory.userByNumber(tenant.id, translated.number);
+  if (callee === undefined) {
+    const treatment = tenant.unassignedNumberTreatment;
+    const step =
+      treatment === undefined ? null : uriStep(treatment.target, "unassigned-number treatment", ctx.gateways);
+    if (step === null) return reject(rejections.unassignedNumber());
+    return {
+      kind: "forward",
+      steps: [step],
+      ...(headerEdits ? { headerEdits } : {}),
+      call: { ...call, calleeUserId: null },
+    };
+  }
+  const step = await userDeliveryStep(ctx, callee);
+  if (step === null) return reject(rejections.notRegistered());
+  return {
+    kind: "forward",
+    steps: [step],
+    ...(headerEdits ? { headerEdits } : {}),
+    call: { ...call, calleeUserId: callee.id },
+  };
+}
