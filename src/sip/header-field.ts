@@ -1,0 +1,135 @@
+// One header field line. A field read from the wire keeps its byte range so that serialising
+// an untouched field copies the original bytes (spelling, spacing, folding, non-UTF-8 octets
+// all preserved); its value is decoded and unfolded only when first read. A field created by
+// an edit holds its name and value and is written as `Name: value CRLF`.
+//
+// Fields are immutable: edits replace a field with a new one, so a cloned message can share
+// them, and the per-field parse cache never goes stale.
+import { headerKey } from "./header-names.js";
+
+/** Where a wire field sits in its message: byte offsets into `src` (== char offsets into `text`). */
+interface WireRange {
+  readonly src: Buffer;
+  /** The header section decoded as latin1: one character per byte. */
+  readonly text: string;
+  readonly lineStart: number;
+  /** Offset just after the line terminator. */
+  readonly lineEnd: number;
+  readonly valueStart: number;
+  readonly valueEnd: number;
+  readonly folded: boolean;
+}
+
+/** Unfolds obsolete line folding: CRLF (or LF) followed by SP/HTAB becomes one SP (RFC 3261 §7.3.1). */
+function unfold(s: string): string {
+  let out = "";
+  let i = 0;
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c === 0x0d || c === 0x0a) {
+      // drop the whitespace already written before the line break, then all that follows it
+      let trimmed = out.length;
+      while (trimmed > 0 && (out.charCodeAt(trimmed - 1) === 0x20 || out.charCodeAt(trimmed - 1) === 0x09))
+        trimmed--;
+      out = out.slice(0, trimmed);
+      i++;
+      while (i < s.length) {
+        const d = s.charCodeAt(i);
+        if (d !== 0x20 && d !== 0x09 && d !== 0x0d && d !== 0x0a) break;
+        i++;
+      }
+      out += " ";
+    } else {
+      out += s[i];
+      i++;
+    }
+  }
+  return out;
+}
+
+function hasHighBit(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (s.charCodeAt(i) > 0x7f) return true;
+  return false;
+}
+
+/** Rejects values that would inject extra header lines or break framing. */
+export function assertSafeHeaderText(what: string, text: string): void {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0d || c === 0x0a || c === 0x00) {
+      throw new RangeError(`${what} must not contain CR, LF or NUL: ${JSON.stringify(text)}`);
+    }
+  }
+}
+
+export class HeaderField {
+  /** The header name as written on the wire (or as given to an edit). */
+  readonly name: string;
+  /** Lower-cased long name: `via`, `call-id`, `content-length`, ... */
+  readonly key: string;
+  /** Wire position; null for a field created by an edit. */
+  readonly wire: WireRange | null;
+  #value: string | undefined;
+  /** Cache of the value split into list elements (see `SipMessage.headers`). */
+  listCache: readonly string[] | undefined;
+  /** Cache of the typed parse of this field; a field's key always selects the same parser. */
+  parsedDone = false;
+  parsedCache: unknown;
+
+  private constructor(name: string, key: string, value: string | undefined, wire: WireRange | null) {
+    this.name = name;
+    this.key = key;
+    this.#value = value;
+    this.wire = wire;
+  }
+
+  static fromWire(name: string, key: string, wire: WireRange): HeaderField {
+    return new HeaderField(name, key, undefined, wire);
+  }
+
+  /** A new field; throws RangeError when the name is not a token or the value contains CR/LF/NUL. */
+  static create(name: string, value: string): HeaderField {
+    if (!/^[A-Za-z0-9\-.!%*_+`'~]+$/.test(name))
+      throw new RangeError(`invalid header name: ${JSON.stringify(name)}`);
+    assertSafeHeaderText("header value", value);
+    return new HeaderField(name, headerKey(name), value.trim(), null);
+  }
+
+  /**
+   * The field value: trimmed, unfolded, and decoded as UTF-8 when its bytes are valid UTF-8
+   * (RFC 3261 §7.3.1 TEXT-UTF8); otherwise one character per byte (latin1), so nothing is lost.
+   */
+  get value(): string {
+    if (this.#value === undefined) {
+      const w = this.wire!;
+      let v: string;
+      if (hasHighBit(w.text, w.valueStart, w.valueEnd)) {
+        const bytes = w.src.subarray(w.valueStart, w.valueEnd);
+        const utf8 = bytes.toString("utf8");
+        v =
+          Buffer.byteLength(utf8, "utf8") === bytes.length && !utf8.includes("\uFFFD")
+            ? utf8
+            : w.text.slice(w.valueStart, w.valueEnd);
+      } else v = w.text.slice(w.valueStart, w.valueEnd);
+      this.#value = w.folded ? unfold(v) : v;
+    }
+    return this.#value;
+  }
+
+  /** Bytes this field occupies when serialised. */
+  byteLength(): number {
+    const w = this.wire;
+    if (w !== null) return w.lineEnd - w.lineStart;
+    return Buffer.byteLength(this.name, "latin1") + 2 + Buffer.byteLength(this.value, "utf8") + 2;
+  }
+
+  /** Writes the field (with its line terminator) into `out` at `offset`; returns the new offset. */
+  writeTo(out: Buffer, offset: number): number {
+    const w = this.wire;
+    if (w !== null) return offset + w.src.copy(out, offset, w.lineStart, w.lineEnd);
+    let o = offset + out.write(this.name, offset, "latin1");
+    o += out.write(": ", o, "latin1");
+    o += out.write(this.value, o, "utf8");
+    return o + out.write("\r\n", o, "latin1");
+  }
+}

@@ -1,0 +1,365 @@
+// Parsing a SIP message from bytes (RFC 3261 §7, §18.3, §20, grammar §25).
+//
+// The parser indexes the header section in one pass over a latin1 view of the bytes (one
+// character per byte, so string offsets are byte offsets and non-UTF-8 octets survive), checks
+// the headers every SIP element needs, and leaves every other header unparsed until asked.
+import { isDigit, isWs, TOKEN } from "./char-classes.js";
+import { HeaderField } from "./header-field.js";
+import { canonicalSpelling, headerKey, SINGLE_HEADERS } from "./header-names.js";
+import type { SipParseError, SipParseErrorCode } from "./parse-error.js";
+import { SipRequest } from "./sip-request.js";
+import { SipResponse } from "./sip-response.js";
+import { isToken, parseBoundedInt } from "./text-scan.js";
+import { parseUri } from "./uri.js";
+
+export interface ParseOptions {
+  /** Largest accepted message in bytes (default 65,535, the largest UDP payload). Larger: 413. */
+  readonly maxBytes?: number;
+  /** Largest number of header field lines (default 256). */
+  readonly maxHeaders?: number;
+  /** `stream` (TCP/TLS) makes Content-Length mandatory (§18.3); default `datagram`. */
+  readonly transport?: "datagram" | "stream";
+  /**
+   * Reject requests without Max-Forwards (default true). RFC 3261 §16.3 lets a proxy accept
+   * them (and §16.6 step 3 adds one when forwarding), but §8.1.1 makes it mandatory for
+   * every UAC, and dialgate treats its absence as a malformed request.
+   */
+  readonly requireMaxForwards?: boolean;
+}
+
+export type ParseResult =
+  | { readonly ok: true; readonly message: SipRequest | SipResponse }
+  | { readonly ok: false; readonly error: SipParseError };
+
+const DEFAULT_MAX_BYTES = 65_535;
+const DEFAULT_MAX_HEADERS = 256;
+const EMPTY_BODY = Buffer.alloc(0);
+
+interface Problem {
+  readonly code: SipParseErrorCode;
+  readonly reason: string;
+  readonly header: string | null;
+  readonly status: number;
+}
+
+function problem(
+  code: SipParseErrorCode,
+  reason: string,
+  header: string | null = null,
+  status = 400,
+): Problem {
+  return { code, reason, header, status };
+}
+
+/** Request-line: Method SP Request-URI SP SIP-Version; Status-Line: SIP-Version SP Status-Code SP Reason-Phrase. */
+interface StartLine {
+  readonly isRequest: boolean | null;
+  readonly method: string;
+  readonly requestUri: string;
+  readonly status: number;
+  readonly reason: string;
+  readonly problem: Problem | null;
+}
+
+/** "SIP/2.0" compared case-insensitively (§7.1); other well-formed versions give 505. */
+function checkVersion(v: string): Problem | null {
+  if (v.length === 7 && v.toUpperCase() === "SIP/2.0") return null;
+  if (/^SIP\/[0-9]{1,5}\.[0-9]{1,5}$/i.test(v)) {
+    return problem("unsupported-version", "SIP Version Not Supported", null, 505);
+  }
+  return problem("bad-start-line", "Malformed SIP version");
+}
+
+function decodeText(data: Buffer, text: string, from: number, to: number): string {
+  for (let i = from; i < to; i++) {
+    if (text.charCodeAt(i) > 0x7f) {
+      const utf8 = data.toString("utf8", from, to);
+      return utf8.includes("\uFFFD") ? text.slice(from, to) : utf8;
+    }
+  }
+  return text.slice(from, to);
+}
+
+function parseStartLine(data: Buffer, text: string, end: number): StartLine {
+  if (end > 4 && text.slice(0, 4).toUpperCase() === "SIP/") {
+    const sp = text.indexOf(" ", 0);
+    const bad = (p: Problem): StartLine => ({
+      isRequest: false,
+      method: "",
+      requestUri: "",
+      status: 0,
+      reason: "",
+      problem: p,
+    });
+    if (sp === -1 || sp > end) return bad(problem("bad-start-line", "Malformed status line"));
+    const versionProblem = checkVersion(text.slice(0, sp));
+    if (versionProblem !== null) return bad(versionProblem);
+    // Status-Code = 3DIGIT (§25.1), 100..699; anything longer (RFC 4475 §3.1.2.19) is malformed.
+    const c0 = text.charCodeAt(sp + 1);
+    const c1 = text.charCodeAt(sp + 2);
+    const c2 = text.charCodeAt(sp + 3);
+    if (
+      sp + 4 > end ||
+      !isDigit(c0) ||
+      !isDigit(c1) ||
+      !isDigit(c2) ||
+      (sp + 4 < end && text.charCodeAt(sp + 4) !== 0x20)
+    ) {
+      return bad(problem("bad-status-code", "Malformed status code"));
+    }
+    const status = (c0 - 0x30) * 100 + (c1 - 0x30) * 10 + (c2 - 0x30);
+    if (status < 100 || status > 699) return bad(problem("bad-status-code", "Status code out of range"));
+    const reason = sp + 5 <= end ? decodeText(data, text, sp + 5, end) : "";
+    return { isRequest: false, method: "", requestUri: "", status, reason, problem: null };
+  }
+  const sp1 = text.indexOf(" ");
+  const method = sp1 === -1 || sp1 > end ? "" : text.slice(0, sp1);
+  if (!isToken(method)) {
+    return {
+      isRequest: null,
+      method: "",
+      requestUri: "",
+      status: 0,
+      reason: "",
+      problem: problem("bad-start-line", "Malformed request line"),
+    };
+  }
+  const sp2 = text.indexOf(" ", sp1 + 1);
+  const requestUri = sp2 === -1 || sp2 > end ? "" : text.slice(sp1 + 1, sp2);
+  const version = sp2 === -1 || sp2 > end ? "" : text.slice(sp2 + 1, end);
+  const result = (p: Problem | null): StartLine => ({
+    isRequest: true,
+    method,
+    requestUri,
+    status: 0,
+    reason: "",
+    problem: p,
+  });
+  // Exactly one SP between the elements and none after (RFC 4475 §3.1.2.9, §3.1.2.10).
+  if (
+    requestUri.length === 0 ||
+    version.length === 0 ||
+    version.indexOf(" ") !== -1 ||
+    version.indexOf("\t") !== -1
+  ) {
+    return result(problem("bad-start-line", "Malformed request line"));
+  }
+  const versionProblem = checkVersion(version);
+  if (versionProblem !== null) return result(versionProblem);
+  const uri = parseUri(requestUri);
+  if (uri === undefined) return result(problem("bad-request-uri", "Malformed Request-URI"));
+  // Table 1 of §19.1.1: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
+  if (uri.kind === "sip" && uri.headers.size > 0) {
+    return result(problem("bad-request-uri", "Request-URI must not contain headers"));
+  }
+  return result(null);
+}
+
+/** Finds the empty line ending the header section: [offset of the empty line, offset of the body]. */
+function findHeaderEnd(data: Buffer): [number, number] {
+  const crlf = data.indexOf("\n\r\n", 0, "latin1");
+  const lf = data.indexOf("\n\n", 0, "latin1");
+  if (crlf !== -1 && (lf === -1 || crlf < lf)) return [crlf + 1, crlf + 3];
+  if (lf !== -1) return [lf + 1, lf + 2];
+  return [-1, -1];
+}
+
+/** Parses one SIP message. Never throws: every failure is returned as a `SipParseError`. */
+export function parseSipMessage(data: Buffer, options: ParseOptions = {}): ParseResult {
+  try {
+    return parse(data, options);
+  } catch {
+    const error: SipParseError = {
+      code: "internal",
+      reason: "Unparsable message",
+      header: null,
+      status: 400,
+      canRespond: false,
+      isRequest: null,
+      partial: null,
+    };
+    return { ok: false, error };
+  }
+}
+
+function parse(input: Buffer, options: ParseOptions): ParseResult {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxHeaders = options.maxHeaders ?? DEFAULT_MAX_HEADERS;
+  const stream = options.transport === "stream";
+
+  // CRLFs before the start line are ignored (§7.5); a datagram of only CRLF is a keep-alive.
+  let skip = 0;
+  while (skip < input.length && (input[skip] === 0x0d || input[skip] === 0x0a)) skip++;
+  const data = skip === 0 ? input : input.subarray(skip);
+  if (data.length === 0) return fail(problem("empty", "Empty message"), null, null, null);
+
+  let [headerEnd, bodyStart] = findHeaderEnd(data);
+  let firstProblem: Problem | null = null;
+  if (headerEnd === -1) {
+    headerEnd = data.length;
+    bodyStart = data.length;
+    firstProblem = problem("truncated", "Header section not terminated");
+  }
+  if (headerEnd > maxBytes) firstProblem = problem("too-large", "Message Too Large", null, 413);
+  const text = data.toString("latin1", 0, headerEnd);
+  if (text.indexOf("\0") !== -1) firstProblem ??= problem("nul-byte", "NUL byte in header section");
+
+  let startEnd = text.indexOf("\n");
+  if (startEnd === -1) startEnd = text.length;
+  const startLineEnd = Math.min(startEnd + 1, text.length);
+  const startTextEnd = startEnd > 0 && text.charCodeAt(startEnd - 1) === 0x0d ? startEnd - 1 : startEnd;
+  const start = parseStartLine(data, text, startTextEnd);
+  firstProblem ??= start.problem;
+
+  // Header lines; a line starting with SP/HTAB continues the previous one (§7.3.1).
+  const fields: HeaderField[] = [];
+  let pos = startLineEnd;
+  while (pos < headerEnd) {
+    const lineStart = pos;
+    let nl = text.indexOf("\n", pos);
+    let lineEnd = nl === -1 ? headerEnd : nl + 1;
+    let folded = false;
+    while (lineEnd < headerEnd && isWs(text.charCodeAt(lineEnd))) {
+      folded = true;
+      nl = text.indexOf("\n", lineEnd);
+      lineEnd = nl === -1 ? headerEnd : nl + 1;
+    }
+    pos = lineEnd;
+    if (fields.length >= maxHeaders) {
+      firstProblem ??= problem("too-many-headers", "Too many header fields");
+      break;
+    }
+    const colon = text.indexOf(":", lineStart);
+    let nameEnd = colon;
+    while (nameEnd > lineStart && isWs(text.charCodeAt(nameEnd - 1))) nameEnd--;
+    let nameOk = colon !== -1 && colon < lineEnd && nameEnd > lineStart;
+    for (let i = lineStart; nameOk && i < nameEnd; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 255 || TOKEN[c] !== 1) nameOk = false;
+    }
+    if (!nameOk) {
+      firstProblem ??= problem("bad-header-line", "Malformed header line");
+      continue;
+    }
+    let valueStart = colon + 1;
+    let valueEnd = lineEnd;
+    while (valueStart < valueEnd && isLwsChar(text.charCodeAt(valueStart))) valueStart++;
+    while (valueEnd > valueStart && isLwsChar(text.charCodeAt(valueEnd - 1))) valueEnd--;
+    const name = text.slice(lineStart, nameEnd);
+    fields.push(
+      HeaderField.fromWire(name, headerKey(name), {
+        src: data,
+        text,
+        lineStart,
+        lineEnd,
+        valueStart,
+        valueEnd,
+        folded,
+      }),
+    );
+  }
+
+  // Body by Content-Length (§18.3, §20.14).
+  let bodyLength = data.length - bodyStart;
+  let contentLengthCount = 0;
+  let contentLengthField: HeaderField | undefined;
+  for (const f of fields) {
+    if (f.key === "content-length") {
+      contentLengthCount++;
+      contentLengthField ??= f;
+    }
+  }
+  if (contentLengthField !== undefined) {
+    const cl = parseBoundedInt(contentLengthField.value, Number.MAX_SAFE_INTEGER);
+    if (cl === undefined)
+      firstProblem ??= problem("bad-content-length", "Malformed Content-Length", "Content-Length");
+    else if (cl > data.length - bodyStart) {
+      firstProblem ??= problem(
+        "bad-content-length",
+        "Content-Length larger than the message",
+        "Content-Length",
+      );
+    } else bodyLength = cl;
+  } else if (stream) {
+    firstProblem ??= problem("missing-content-length", "Missing Content-Length header", "Content-Length");
+  }
+  if (bodyStart + bodyLength > maxBytes)
+    firstProblem ??= problem("too-large", "Message Too Large", null, 413);
+  if (contentLengthCount > 1)
+    firstProblem ??= problem("duplicate-header", "Multiple Content-Length headers", "Content-Length");
+
+  const bodyEnd = bodyStart + bodyLength;
+  const body = bodyLength === 0 ? EMPTY_BODY : data.subarray(bodyStart, bodyEnd);
+  const wire = {
+    src: bodyEnd === data.length ? data : data.subarray(0, bodyEnd),
+    startLineEnd,
+    headerEnd,
+    bodyStart,
+  };
+  const message =
+    start.isRequest === false
+      ? new SipResponse(start.status, start.reason, fields, body, wire)
+      : new SipRequest(start.method, start.requestUri, fields, body, wire);
+
+  if (firstProblem === null && start.isRequest !== null) {
+    firstProblem = checkHeaders(message, options.requireMaxForwards ?? true);
+  }
+  if (firstProblem === null) return { ok: true, message };
+  return fail(firstProblem, start.isRequest, message instanceof SipRequest ? message : null, start.method);
+}
+
+function isLwsChar(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
+}
+
+/** The headers every message needs (§8.1.1, §20), and the grammar of the ones a proxy relies on. */
+function checkHeaders(m: SipRequest | SipResponse, requireMaxForwards: boolean): Problem | null {
+  for (const key of SINGLE_HEADERS) {
+    if (m.countHeader(key) > 1) {
+      const name = canonicalSpelling(key);
+      return problem("duplicate-header", `Multiple ${name} headers`, name);
+    }
+  }
+  const missing = (name: string) => problem("missing-header", `Missing ${name} header`, name);
+  const bad = (name: string) => problem("bad-header", `Malformed ${name} header`, name);
+  if (!m.hasHeader("via")) return missing("Via");
+  if (m.viaHops === undefined) return bad("Via");
+  if (!m.hasHeader("to")) return missing("To");
+  if (m.to === undefined) return bad("To");
+  if (!m.hasHeader("from")) return missing("From");
+  if (m.from === undefined) return bad("From");
+  if (!m.hasHeader("call-id")) return missing("Call-ID");
+  if (m.callId === undefined) return bad("Call-ID");
+  if (!m.hasHeader("cseq")) return missing("CSeq");
+  const cseq = m.cseq;
+  if (cseq === undefined) return bad("CSeq");
+  if (m instanceof SipRequest) {
+    if (!m.hasHeader("max-forwards")) {
+      if (requireMaxForwards) return missing("Max-Forwards");
+    } else if (m.maxForwards === undefined) return bad("Max-Forwards");
+    // §8.2 / RFC 4475 §3.1.2.17: the CSeq method must match the request method (ACK and
+    // CANCEL carry the method they name, so this holds for them too).
+    if (cseq.method !== m.method)
+      return problem("cseq-method-mismatch", "CSeq method does not match request method", "CSeq");
+    if (m.routes.length !== m.headers("route").length) return bad("Route");
+  }
+  if (m.hasHeader("contact") && m.contact === undefined) return bad("Contact");
+  if (m.hasHeader("expires") && m.expires === undefined) return bad("Expires");
+  return null;
+}
+
+function fail(
+  p: Problem,
+  isRequest: boolean | null,
+  partial: SipRequest | null,
+  method: string | null,
+): ParseResult {
+  const usableVia = partial !== null && partial.topVia !== undefined;
+  const error: SipParseError = {
+    ...p,
+    canRespond: isRequest === true && usableVia && method !== "ACK" && p.code !== "empty",
+    isRequest,
+    partial,
+  };
+  return { ok: false, error };
+}

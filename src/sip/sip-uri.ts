@@ -1,0 +1,156 @@
+// SIP and SIPS URIs (RFC 3261 §19.1, grammar §25.1):
+//   sip:user:password@host:port;uri-parameters?headers
+import {
+  allIn,
+  HOST_CHARS,
+  IPV6_CHARS,
+  isDigit,
+  PASSWORD_CHARS,
+  URI_HEADER_CHARS,
+  URI_PARAM_CHARS,
+  USER_CHARS,
+} from "./char-classes.js";
+import type { Params } from "./text-scan.js";
+import { escapeComponent, hasValidEscapes, unescapeComponent } from "./uri-escape.js";
+
+export interface SipUri {
+  readonly kind: "sip";
+  readonly scheme: "sip" | "sips";
+  /** User part with escapes resolved; null when the URI has no userinfo. */
+  readonly user: string | null;
+  readonly password: string | null;
+  /** Host as written: FQDN, IPv4 address, or IPv6 reference including its brackets. */
+  readonly host: string;
+  readonly port: number | null;
+  /** URI parameters (`transport`, `user`, `lr`, `maddr`, ...), names lower-cased, values as written. */
+  readonly params: Params;
+  /** URI headers (`?name=value&...`), escapes resolved. */
+  readonly headers: ReadonlyMap<string, string>;
+  /** The text this URI was parsed from. */
+  readonly raw: string;
+}
+
+function parseHost(s: string, from: number, to: number): string | undefined {
+  if (from >= to) return undefined;
+  if (s.charCodeAt(from) === 0x5b) {
+    // IPv6reference = "[" IPv6address "]"
+    if (s.charCodeAt(to - 1) !== 0x5d || to - from < 4) return undefined;
+    const colon = s.indexOf(":", from);
+    if (colon === -1 || colon > to || !allIn(IPV6_CHARS, s, from + 1, to - 1)) return undefined;
+    return s.slice(from, to);
+  }
+  if (!allIn(HOST_CHARS, s, from, to)) return undefined;
+  return s.slice(from, to);
+}
+
+/** Parses `text` as a sip: or sips: URI; `schemeEnd` is the index of the ":" after the scheme. */
+export function parseSipUri(text: string, scheme: "sip" | "sips", schemeEnd: number): SipUri | undefined {
+  const start = schemeEnd + 1;
+  // "@" can only appear unescaped as the userinfo delimiter (§25.1: not in host, params or headers).
+  const at = text.indexOf("@", start);
+  let user: string | null = null;
+  let password: string | null = null;
+  let hostStart = start;
+  if (at !== -1) {
+    const colon = text.indexOf(":", start);
+    const userEnd = colon !== -1 && colon < at ? colon : at;
+    if (userEnd === start) return undefined;
+    if (!allIn(USER_CHARS, text, start, userEnd)) return undefined;
+    const rawUser = text.slice(start, userEnd);
+    if (!hasValidEscapes(rawUser)) return undefined;
+    user = unescapeComponent(rawUser);
+    if (userEnd !== at) {
+      if (!allIn(PASSWORD_CHARS, text, userEnd + 1, at)) return undefined;
+      const rawPassword = text.slice(userEnd + 1, at);
+      if (!hasValidEscapes(rawPassword)) return undefined;
+      password = unescapeComponent(rawPassword);
+    }
+    hostStart = at + 1;
+  }
+  // hostport ends at the first ";" (parameters) or "?" (headers).
+  let end = hostStart;
+  if (text.charCodeAt(end) === 0x5b) {
+    const close = text.indexOf("]", end);
+    if (close === -1) return undefined;
+    end = close + 1;
+  }
+  while (end < text.length) {
+    const c = text.charCodeAt(end);
+    if (c === 0x3b || c === 0x3f) break;
+    end++;
+  }
+  let hostEnd = end;
+  let port: number | null = null;
+  const lastColon = text.lastIndexOf(":", end - 1);
+  if (
+    lastColon >= hostStart &&
+    (text.charCodeAt(hostStart) !== 0x5b || lastColon > text.indexOf("]", hostStart))
+  ) {
+    if (lastColon + 1 === end || end - lastColon - 1 > 5) return undefined;
+    let n = 0;
+    for (let i = lastColon + 1; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (!isDigit(c)) return undefined;
+      n = n * 10 + (c - 0x30);
+    }
+    if (n > 65535) return undefined;
+    port = n;
+    hostEnd = lastColon;
+  }
+  const host = parseHost(text, hostStart, hostEnd);
+  if (host === undefined) return undefined;
+
+  const params = new Map<string, string | null>();
+  let pos = end;
+  while (pos < text.length && text.charCodeAt(pos) === 0x3b) {
+    let next = pos + 1;
+    while (next < text.length) {
+      const c = text.charCodeAt(next);
+      if (c === 0x3b || c === 0x3f) break;
+      next++;
+    }
+    const eq = text.indexOf("=", pos + 1);
+    const nameEnd = eq !== -1 && eq < next ? eq : next;
+    if (nameEnd === pos + 1) return undefined;
+    if (!allIn(URI_PARAM_CHARS, text, pos + 1, nameEnd)) return undefined;
+    if (nameEnd < next && !allIn(URI_PARAM_CHARS, text, nameEnd + 1, next)) return undefined;
+    const name = text.slice(pos + 1, nameEnd);
+    const value = nameEnd < next ? text.slice(nameEnd + 1, next) : null;
+    if (!hasValidEscapes(name) || (value !== null && !hasValidEscapes(value))) return undefined;
+    params.set(name.toLowerCase(), value);
+    pos = next;
+  }
+  const headers = new Map<string, string>();
+  if (pos < text.length) {
+    // headers = "?" header *( "&" header )
+    if (text.charCodeAt(pos) !== 0x3f) return undefined;
+    for (const pair of text.slice(pos + 1).split("&")) {
+      const eq = pair.indexOf("=");
+      if (eq <= 0 || !allIn(URI_HEADER_CHARS, pair) || pair.indexOf("=", eq + 1) !== -1) return undefined;
+      if (!hasValidEscapes(pair)) return undefined;
+      headers.set(unescapeComponent(pair.slice(0, eq)), unescapeComponent(pair.slice(eq + 1)));
+    }
+  }
+  return { kind: "sip", scheme, user, password, host, port, params, headers, raw: text };
+}
+
+const USER_OUT = USER_CHARS.slice();
+USER_OUT[0x23] = 0; // "#" must be escaped on output (§19.1.2)
+
+export function formatSipUri(uri: Omit<SipUri, "raw" | "kind">): string {
+  let out = uri.scheme + ":";
+  if (uri.user !== null) {
+    out += escapeComponent(uri.user, USER_OUT);
+    if (uri.password !== null) out += ":" + escapeComponent(uri.password, PASSWORD_CHARS);
+    out += "@";
+  }
+  out += uri.host;
+  if (uri.port !== null) out += ":" + uri.port;
+  for (const [name, value] of uri.params) out += value === null ? ";" + name : ";" + name + "=" + value;
+  let sep = "?";
+  for (const [name, value] of uri.headers) {
+    out += sep + escapeComponent(name, URI_HEADER_CHARS) + "=" + escapeComponent(value, URI_HEADER_CHARS);
+    sep = "&";
+  }
+  return out;
+}
