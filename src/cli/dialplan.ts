@@ -1,11 +1,133 @@
-// Placeholder owned by the dial plan engine work: `dialplan test` and `dialplan effective`.
-import type { CliCommand } from "./io.js";
+// `dialgate dialplan test` and `dialgate dialplan effective`: test a dialled number against a
+// user's effective dial plan, and show that plan's rules in evaluation order. Exit 0 whenever a
+// result was computed; exit 2 with a clear message for an unknown user, bad input or an invalid
+// configuration (the interface is used by acceptance checks: keep it stable).
+import { parseArgs } from "node:util";
+import { DEFAULT_CONFIG_PATH, loadConfigFile } from "../config/load.js";
+import { describeProblem } from "../config/problem.js";
+import { createDialPlanEngine, type DialPlanEngine } from "../dialplan/index.js";
+import type { NormalizationResult } from "../dialplan/normalize.js";
+import { type CliCommand, type CliIo, ExitCode } from "./io.js";
 
-export const dialplanTest: CliCommand = async (_argv, io) => {
-  io.err("dialplan test: not implemented yet");
-  return 2;
+const options = {
+  config: { type: "string" },
+  user: { type: "string" },
+  number: { type: "string" },
+  json: { type: "boolean", default: false },
+} as const;
+
+async function loadEngine(file: string, command: string, io: CliIo): Promise<DialPlanEngine | null> {
+  const loaded = await loadConfigFile(file);
+  if (!loaded.ok) {
+    io.err(`dialgate ${command}: ${file}: invalid configuration, ${loaded.problems.length} problem(s)`);
+    for (const p of loaded.problems) io.err(describeProblem(p));
+    return null;
+  }
+  return createDialPlanEngine(loaded.config);
+}
+
+function requireOption(value: string | undefined, name: string, command: string, io: CliIo): value is string {
+  if (value === undefined || value === "") {
+    io.err(`dialgate ${command}: --${name} is required`);
+    return false;
+  }
+  return true;
+}
+
+function humanResult(r: NormalizationResult, io: CliIo): void {
+  io.out(`Translated number:      ${r.translatedNumber}`);
+  io.out(
+    `Matching rule:          ${
+      r.matchingRule === null
+        ? "(none)"
+        : `${r.matchingRule.name} (plan ${r.matchingRule.plan}): ${r.matchingRule.pattern} -> ${r.matchingRule.translation}${
+            r.matchingRule.isInternalExtension ? " [internal extension]" : ""
+          }`
+    }`,
+  );
+  io.out(`Effective dial plan:    ${r.effectiveTenantDialPlanName}`);
+  io.out(`Fallback applied:       ${r.fallbackApplied ? "yes" : "no"}`);
+  io.out(`Access prefix stripped: ${r.externalAccessPrefixStripped ? "yes" : "no"}`);
+  r.passes.forEach((p, i) => {
+    io.out(
+      `Pass ${i + 1}:                 ${p.input} -> ${p.translatedNumber} (${p.matchingRule?.name ?? "no rule matched"})`,
+    );
+  });
+}
+
+export const dialplanTest: CliCommand = async (argv, io) => {
+  const command = "dialplan test";
+  const { values } = parseArgs({ args: [...argv], options, strict: true });
+  if (!requireOption(values.user, "user", command, io)) return ExitCode.cannotCompute;
+  if (values.number === undefined) {
+    io.err(`dialgate ${command}: --number is required`);
+    return ExitCode.cannotCompute;
+  }
+  const engine = await loadEngine(
+    values.config ?? process.env.DIALGATE_CONFIG ?? DEFAULT_CONFIG_PATH,
+    command,
+    io,
+  );
+  if (engine === null) return ExitCode.cannotCompute;
+  const r = engine.normalizeForUser(values.user, values.number);
+  if (!r.ok) {
+    io.err(`dialgate ${command}: ${r.error.message} [${r.error.code}]`);
+    return ExitCode.cannotCompute;
+  }
+  if (values.json) io.out(JSON.stringify(r.value));
+  else humanResult(r.value, io);
+  return ExitCode.ok;
 };
-export const dialplanEffective: CliCommand = async (_argv, io) => {
-  io.err("dialplan effective: not implemented yet");
-  return 2;
+
+export const dialplanEffective: CliCommand = async (argv, io) => {
+  const command = "dialplan effective";
+  const { values } = parseArgs({ args: [...argv], options, strict: true });
+  if (!requireOption(values.user, "user", command, io)) return ExitCode.cannotCompute;
+  const engine = await loadEngine(
+    values.config ?? process.env.DIALGATE_CONFIG ?? DEFAULT_CONFIG_PATH,
+    command,
+    io,
+  );
+  if (engine === null) return ExitCode.cannotCompute;
+  const plan = engine.effectivePlan(values.user);
+  if (plan === undefined) {
+    io.err(
+      `dialgate ${command}: unknown user '${values.user}'; users are identified by their SIP address [unknown_user]`,
+    );
+    return ExitCode.cannotCompute;
+  }
+  const rules = plan.rules.map((r) => ({
+    ...r.info,
+    description: r.description ?? null,
+    engine: r.compiled.engine,
+  }));
+  if (values.json) {
+    io.out(
+      JSON.stringify({
+        effectiveTenantDialPlanName: plan.name,
+        tenantDialPlan: plan.tenantDialPlan,
+        serviceCountry: plan.serviceCountry,
+        serviceCountryPlan: plan.serviceCountryPlan,
+        countryCallingCode: plan.countryCallingCode,
+        externalAccessPrefix: plan.externalAccessPrefix,
+        normalizationRules: rules,
+      }),
+    );
+    return ExitCode.ok;
+  }
+  io.out(`Effective dial plan: ${plan.name}`);
+  io.out(`Tenant dial plan:    ${plan.tenantDialPlan ?? "(none)"}`);
+  io.out(
+    `Service country:     ${plan.serviceCountry} (${plan.serviceCountryPlan ?? "no plan"}, +${plan.countryCallingCode ?? "?"})`,
+  );
+  io.out(`External access prefix: ${plan.externalAccessPrefix ?? "(none)"}`);
+  io.out("Normalization rules, in evaluation order:");
+  rules.forEach((r, i) => {
+    io.out(
+      `${String(i + 1).padStart(3)}. ${r.name} [${r.plan}] ${r.pattern} -> ${r.translation}${
+        r.isInternalExtension ? " (internal extension)" : ""
+      }${r.engine === "linear" ? " (linear-time engine)" : ""}`,
+    );
+  });
+  return ExitCode.ok;
 };
