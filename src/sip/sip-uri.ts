@@ -126,7 +126,8 @@ export function parseSipUri(text: string, scheme: "sip" | "sips", schemeEnd: num
     if (text.charCodeAt(pos) !== 0x3f) return undefined;
     for (const pair of text.slice(pos + 1).split("&")) {
       const eq = pair.indexOf("=");
-      if (eq <= 0 || !allIn(URI_HEADER_CHARS, pair) || pair.indexOf("=", eq + 1) !== -1) return undefined;
+      if (eq <= 0 || !allIn(URI_HEADER_CHARS, pair, 0, eq) || !allIn(URI_HEADER_CHARS, pair, eq + 1))
+        return undefined;
       if (!hasValidEscapes(pair)) return undefined;
       headers.set(unescapeComponent(pair.slice(0, eq)), unescapeComponent(pair.slice(eq + 1)));
     }

@@ -51,10 +51,8 @@ export function parseTelUri(text: string, schemeEnd: number): TelUri | undefined
     if (next === -1) next = text.length;
     const eq = text.indexOf("=", pos + 1);
     const nameEnd = eq !== -1 && eq < next ? eq : next;
-    if (nameEnd === pos + 1 || !allIn(URI_PARAM_CHARS, text, pos + 1, next)) return undefined;
-    if (nameEnd < next && text.indexOf("=", nameEnd + 1) !== -1 && text.indexOf("=", nameEnd + 1) < next) {
-      return undefined;
-    }
+    if (nameEnd === pos + 1 || !allIn(URI_PARAM_CHARS, text, pos + 1, nameEnd)) return undefined;
+    if (nameEnd < next && !allIn(URI_PARAM_CHARS, text, nameEnd + 1, next)) return undefined;
     const value = nameEnd < next ? text.slice(nameEnd + 1, next) : null;
     if (!hasValidEscapes(text.slice(pos + 1, next))) return undefined;
     params.set(text.slice(pos + 1, nameEnd).toLowerCase(), value);

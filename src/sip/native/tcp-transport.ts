@@ -1,18 +1,6 @@
 import { connect, createServer, isIPv6, type Server, type Socket } from "node:net";
-import { TcpFramer } from "./tcp-framer.js";
-import type {
-  Destination,
-  InboundMessage,
-  ListenAddress,
-  MessageSource,
-  OversizedMessage,
-} from "./transport-types.js";
-
-export interface TcpHandlers {
-  onMessage(message: InboundMessage): void;
-  onOversized(message: OversizedMessage, reason: string): void;
-  onError(err: Error, local: ListenAddress): void;
-}
+import { SipStreamFramer } from "../index.js";
+import type { Destination, ListenAddress, MessageSource, TransportHandlers } from "./transport-types.js";
 
 interface Connection {
   readonly id: number;
@@ -38,7 +26,7 @@ export class TcpTransport {
   private nextId = 1;
 
   constructor(
-    private readonly handlers: TcpHandlers,
+    private readonly handlers: TransportHandlers,
     private readonly maxMessageBytes: number,
     private readonly idleTimeoutMs = 10 * 60_000,
   ) {}
@@ -133,7 +121,10 @@ export class TcpTransport {
     };
     this.connections.set(id, conn);
     this.byRemote.set(conn.remoteKey, id);
-    const framer = new TcpFramer(this.maxMessageBytes);
+    const framer = new SipStreamFramer({
+      maxHeaderBytes: this.maxMessageBytes,
+      maxBodyBytes: this.maxMessageBytes,
+    });
     socket.setTimeout(this.idleTimeoutMs, () => socket.destroy());
     socket.on("connect", () => {
       conn.connected = true;
@@ -154,9 +145,12 @@ export class TcpTransport {
       for (const ev of framer.push(chunk)) {
         if (ev.kind === "message") {
           this.handlers.onMessage({ data: ev.data, source });
-        } else {
+        } else if (ev.kind === "ping") {
+          // RFC 5626 §3.5.1: a CRLFCRLF keep-alive is answered with CRLF.
+          socket.write("\r\n");
+        } else if (ev.kind === "error") {
           // The stream cannot be re-synchronised after a framing error: answer, then close.
-          this.handlers.onOversized({ head: ev.head, source }, ev.reason);
+          this.handlers.onStreamError(source, ev.data, ev.error.status, ev.error.reason);
           socket.end();
           return;
         }

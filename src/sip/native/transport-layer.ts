@@ -1,18 +1,6 @@
 import { TcpTransport } from "./tcp-transport.js";
-import type {
-  Destination,
-  InboundMessage,
-  ListenAddress,
-  MessageSource,
-  OversizedMessage,
-} from "./transport-types.js";
+import type { Destination, ListenAddress, MessageSource, TransportHandlers } from "./transport-types.js";
 import { UdpTransport } from "./udp-transport.js";
-
-export interface TransportHandlers {
-  onMessage(message: InboundMessage): void;
-  onOversized(message: OversizedMessage, reason: string): void;
-  onError(err: Error, local: ListenAddress): void;
-}
 
 /** UDP and TCP behind one `send` (RFC 3261 §18). */
 export class TransportLayer {
@@ -21,14 +9,7 @@ export class TransportLayer {
   private bound: ListenAddress[] = [];
 
   constructor(handlers: TransportHandlers, maxMessageBytes: number) {
-    this.udp = new UdpTransport(
-      {
-        onMessage: (m) => handlers.onMessage(m),
-        onOversized: (m) => handlers.onOversized(m, "message exceeds the size limit"),
-        onError: (e, l) => handlers.onError(e, l),
-      },
-      maxMessageBytes,
-    );
+    this.udp = new UdpTransport(handlers);
     this.tcp = new TcpTransport(handlers, maxMessageBytes);
   }
 

@@ -29,8 +29,9 @@ export interface InboundMessage {
   readonly source: MessageSource;
 }
 
-/** A message larger than the configured limit: what arrived so the core can answer 413. */
-export interface OversizedMessage {
-  readonly head: Buffer;
-  readonly source: MessageSource;
+export interface TransportHandlers {
+  onMessage(message: InboundMessage): void;
+  /** A stream broke framing (oversized, no Content-Length): `head` is the header section when read. */
+  onStreamError(source: MessageSource, head: Buffer | null, status: number, reason: string): void;
+  onError(err: Error, local: ListenAddress): void;
 }

@@ -1,21 +1,12 @@
 import { createSocket, type Socket } from "node:dgram";
 import { isIPv6 } from "node:net";
-import type { Destination, InboundMessage, ListenAddress, OversizedMessage } from "./transport-types.js";
-
-export interface UdpHandlers {
-  onMessage(message: InboundMessage): void;
-  onOversized(message: OversizedMessage): void;
-  onError(err: Error, local: ListenAddress): void;
-}
+import type { Destination, ListenAddress, TransportHandlers } from "./transport-types.js";
 
 /** One UDP socket per listen address (RFC 3261 §18: connectionless, one datagram = one message). */
 export class UdpTransport {
   private readonly sockets: { socket: Socket; local: ListenAddress }[] = [];
 
-  constructor(
-    private readonly handlers: UdpHandlers,
-    private readonly maxMessageBytes: number,
-  ) {}
+  constructor(private readonly handlers: TransportHandlers) {}
 
   /** Binds a socket; resolves with the bound address (port 0 picks a free port). */
   async listen(address: ListenAddress): Promise<ListenAddress> {
@@ -42,8 +33,8 @@ export class UdpTransport {
         connectionId: null,
         local,
       };
-      if (data.length > this.maxMessageBytes) this.handlers.onOversized({ head: data, source });
-      else this.handlers.onMessage({ data, source });
+      // Size limits are the parser's business (it answers 413 with what it could read).
+      this.handlers.onMessage({ data, source });
     });
     this.sockets.push({ socket, local });
     return local;

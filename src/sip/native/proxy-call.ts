@@ -1,0 +1,368 @@
+import type { AttemptStep, CallContext, HeaderEdits, RouteTarget } from "../../routing/decision.js";
+import { createResponse, type SipRequest, type SipResponse } from "../index.js";
+import { chooseBestResponse, type FinalOutcome, upstreamStatus } from "./best-response.js";
+import { type BranchSpec, type BranchUser, type LocalEndCause, ProxyBranch } from "./proxy-branch.js";
+import type { ProxyContext } from "./proxy-context.js";
+import type { ServerTx } from "./server-tx.js";
+import type { TimerHandle } from "./timer-service.js";
+import type { Destination, NativeTransport } from "./transport-types.js";
+
+/** How the call's request is forwarded. */
+export type ForwardPlan =
+  | {
+      /** A new request routed by the router: steps tried in order (routing.md, failover). */
+      readonly kind: "routed";
+      readonly steps: readonly AttemptStep[];
+      readonly headerEdits: HeaderEdits | undefined;
+      readonly call: CallContext | null;
+    }
+  | {
+      /** An in-dialog request: one next hop from the Route set or the Request-URI (§16.12). */
+      readonly kind: "in-dialog";
+      readonly destination: Destination;
+    };
+
+/**
+ * A response context (RFC 3261 §16): one server transaction, the branches forwarded for it,
+ * the failover search over the router's steps, best-response selection and CANCEL handling.
+ * Call events are emitted for INVITEs that the router routed.
+ */
+export class ProxyCall implements BranchUser {
+  private readonly branches: ProxyBranch[] = [];
+  private readonly outcomes: FinalOutcome[] = [];
+  private stepIndex = -1;
+  private failoverTimer: TimerHandle | null = null;
+  private finalSent = false;
+  private answered = false;
+  private cancelled = false;
+  private serverDone = false;
+  private finished = false;
+  private seq = 0;
+  private readonly callId: string;
+  private readonly reportEvents: boolean;
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    /** The request as received, Route preprocessing done, Max-Forwards already decremented. */
+    private readonly request: SipRequest,
+    private readonly inboundTransport: NativeTransport,
+    private readonly server: ServerTx,
+    private readonly plan: ForwardPlan,
+  ) {
+    this.callId = request.callId ?? "";
+    this.reportEvents = plan.kind === "routed" && request.method === "INVITE";
+  }
+
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  start(): void {
+    if (this.plan.kind === "in-dialog") {
+      this.stepIndex = 0;
+      this.launch({
+        request: this.request,
+        destination: this.plan.destination,
+        inboundTransport: this.inboundTransport,
+        recordRoute: false,
+        target: null,
+        step: 0,
+      });
+      return;
+    }
+    if (this.reportEvents) this.emit({ type: "received", method: this.request.method, call: this.plan.call });
+    this.startStep(0);
+  }
+
+  /** The server transaction ended (its last timer fired). */
+  serverTerminated(): void {
+    this.serverDone = true;
+    this.checkFinished();
+  }
+
+  /** §16.10: the caller CANCELled the INVITE: cancel every pending branch and answer 487. */
+  cancelByCaller(): void {
+    if (this.finalSent || this.cancelled) return;
+    this.cancelled = true;
+    this.clearFailoverTimer();
+    for (const b of this.branches) if (!b.settled) b.cancel("cancelled", 487, "Request Terminated");
+    // Answer the caller now rather than waiting for every branch's 487: branches that never
+    // sent a provisional cannot be CANCELled yet (§9.1) and would keep the caller waiting.
+    if (!this.finalSent) this.sendFinal(487, "Request Terminated", null);
+    if (this.reportEvents) this.emit({ type: "cancelled" });
+  }
+
+  // ---- steps and failover (routing.md) ------------------------------------------------------
+
+  private startStep(index: number): void {
+    if (this.plan.kind !== "routed") return;
+    const step = this.plan.steps[index];
+    if (step === undefined || step.targets.length === 0) {
+      this.finishSearch();
+      return;
+    }
+    this.stepIndex = index;
+    for (const target of step.targets) {
+      let request: SipRequest;
+      try {
+        request = this.requestFor(target);
+      } catch (err) {
+        // A header edit that would break the message (CR/LF): a router bug, reported as 500.
+        this.ctx.logger.error(
+          { err: (err as Error).message, target: target.label },
+          "cannot apply header edits",
+        );
+        this.recordOutcome(500, "Server Internal Error", true);
+        continue;
+      }
+      this.launch({
+        request,
+        destination: nativeDestination(target.destination),
+        inboundTransport: this.inboundTransport,
+        recordRoute: isDialogCreating(this.request.method),
+        target,
+        step: index,
+      });
+    }
+    if (this.finalSent || this.answered) return;
+    if (step.failoverTimeoutMs !== null && this.pendingInStep().length > 0) {
+      this.failoverTimer = this.ctx.timerService.set(step.failoverTimeoutMs, () => this.onFailoverTimer());
+    }
+    this.maybeStepOver();
+  }
+
+  private launch(spec: BranchSpec): void {
+    const branch = new ProxyBranch(this.ctx, spec, this);
+    this.branches.push(branch);
+    if (spec.target !== null && this.reportEvents)
+      this.emit({ type: "attempt-sent", step: spec.step, target: spec.target });
+    branch.start();
+  }
+
+  /** §16.6 steps 1-2 and the router's header edits: one copy of the request per target. */
+  private requestFor(target: RouteTarget): SipRequest {
+    const r = this.request.clone();
+    r.setRequestUri(target.requestUri);
+    if (this.plan.kind === "routed") applyEdits(r, this.plan.headerEdits);
+    applyEdits(r, target.headerEdits);
+    return r;
+  }
+
+  private onFailoverTimer(): void {
+    this.failoverTimer = null;
+    if (this.finalSent || this.answered) return;
+    // routing.md: no provisional above 100 within the failover time: CANCEL the attempt and go on.
+    for (const b of this.pendingInStep()) {
+      if (!b.ringing) b.cancel("failover-timer", 408, "Request Timeout");
+    }
+  }
+
+  private pendingInStep(): ProxyBranch[] {
+    return this.branches.filter((b) => b.spec.step === this.stepIndex && !b.settled);
+  }
+
+  /** When every branch of the current step has failed, fail over or answer the caller. */
+  private maybeStepOver(): void {
+    if (this.finalSent || this.answered || this.cancelled) return;
+    if (this.pendingInStep().length > 0) return;
+    this.clearFailoverTimer();
+    if (
+      this.plan.kind === "routed" &&
+      this.stepAllowsFailover() &&
+      this.stepIndex + 1 < this.plan.steps.length
+    ) {
+      this.startStep(this.stepIndex + 1);
+      return;
+    }
+    this.finishSearch();
+  }
+
+  private stepFailures = new Map<number, { status: number; cause: "response" | LocalEndCause }[]>();
+
+  /**
+   * routing.md: fail over only when every target of the step failed with a failover code,
+   * the failover timer, or a transport failure; any other final failure ends the call.
+   */
+  private stepAllowsFailover(): boolean {
+    if (this.plan.kind !== "routed") return false;
+    const step = this.plan.steps[this.stepIndex];
+    const failures = this.stepFailures.get(this.stepIndex) ?? [];
+    if (step === undefined || failures.length === 0) return false;
+    return failures.every(
+      (f) =>
+        f.cause === "transport" ||
+        f.cause === "failover-timer" ||
+        step.failoverResponseCodes.includes(f.status),
+    );
+  }
+
+  private finishSearch(): void {
+    if (this.finalSent || this.answered) return;
+    const best = chooseBestResponse(this.outcomes);
+    if (best === null) {
+      this.sendFinal(408, "Request Timeout", null);
+      return;
+    }
+    const { status, reason } = upstreamStatus(best);
+    this.sendFinal(
+      status,
+      reason,
+      best.local || status !== best.status ? null : (this.responses.get(best.seq) ?? null),
+    );
+  }
+
+  // ---- BranchUser ---------------------------------------------------------------------------
+
+  onProvisional(branch: ProxyBranch, response: SipResponse): void {
+    if (response.status > 100 && branch.spec.step === this.stepIndex) this.clearFailoverTimer();
+    if (this.reportEvents && branch.target !== null && response.status > 100)
+      this.emit({
+        type: "provisional",
+        step: branch.spec.step,
+        target: branch.target,
+        status: response.status,
+      });
+    // §16.7 step 5: provisionals other than 100 are forwarded (100 was answered hop by hop).
+    if (response.status === 100 || this.finalSent || this.answered) return;
+    this.relay(response);
+  }
+
+  onSuccess(branch: ProxyBranch, response: SipResponse): void {
+    const first = !this.answered;
+    if (first) {
+      this.answered = true;
+      this.clearFailoverTimer();
+      if (this.reportEvents && branch.target !== null)
+        this.emit({
+          type: "answered",
+          step: branch.spec.step,
+          target: branch.target,
+          status: response.status,
+        });
+      // §16.7 step 10: once a 2xx is forwarded, pending INVITE branches are CANCELled.
+      for (const b of this.branches)
+        if (b !== branch && !b.settled) b.cancel("cancelled", 487, "Request Terminated");
+    }
+    // §16.7 step 5: every 2xx is forwarded, retransmissions included (RFC 6026 Accepted state).
+    const copy = response.clone();
+    copy.popVia();
+    const bytes = copy.serialize();
+    const sent = this.server.respond(response.status, bytes);
+    if (!sent) this.ctx.forwardResponseStatelessly(copy);
+    if (first) {
+      this.finalSent = true;
+      if (this.request.method === "INVITE") this.ctx.dialogConfirmed(this.request, response);
+    }
+  }
+
+  private readonly responses = new Map<number, SipResponse>();
+
+  onFailure(
+    branch: ProxyBranch,
+    status: number,
+    reason: string,
+    response: SipResponse | null,
+    cause: "response" | LocalEndCause,
+  ): void {
+    const seq = this.recordOutcome(status, reason, response === null);
+    if (response !== null) this.responses.set(seq, response);
+    const list = this.stepFailures.get(branch.spec.step) ?? [];
+    list.push({ status, cause });
+    this.stepFailures.set(branch.spec.step, list);
+    if (this.reportEvents && branch.target !== null) {
+      const eventCause = cause === "response" ? "response" : cause;
+      this.emit({
+        type: "attempt-failed",
+        step: branch.spec.step,
+        target: branch.target,
+        status: cause === "response" ? status : null,
+        cause: eventCause,
+      });
+      if (cause === "timeout") this.emit({ type: "transaction-timeout", timer: branch.timeoutTimer ?? "B" });
+    }
+    if (this.plan.kind === "in-dialog") {
+      if (!this.finalSent) this.sendFinal(status, reason, response);
+      return;
+    }
+    if (branch.spec.step === this.stepIndex) this.maybeStepOver();
+  }
+
+  onBranchDone(_branch: ProxyBranch): void {
+    this.checkFinished();
+  }
+
+  // ---- sending upstream ---------------------------------------------------------------------
+
+  private recordOutcome(status: number, reason: string, local: boolean): number {
+    const seq = this.seq++;
+    this.outcomes.push({ status, reason, local, seq });
+    return seq;
+  }
+
+  /** Forwards a downstream response upstream through the server transaction (our Via removed, §16.7 step 3). */
+  private relay(response: SipResponse): void {
+    const copy = response.clone();
+    copy.popVia();
+    this.server.respond(response.status, copy.serialize());
+  }
+
+  private sendFinal(status: number, reason: string, response: SipResponse | null): void {
+    this.finalSent = true;
+    this.clearFailoverTimer();
+    if (response !== null && response.status === status) {
+      this.relay(response);
+    } else {
+      const r = createResponse(this.request, status, reason);
+      this.server.respond(status, r.serialize());
+    }
+    if (this.reportEvents && !this.cancelled && status >= 300)
+      this.emit({ type: "rejected", status, reason });
+  }
+
+  private clearFailoverTimer(): void {
+    this.ctx.timerService.clear(this.failoverTimer);
+    this.failoverTimer = null;
+  }
+
+  private checkFinished(): void {
+    if (this.finished || !this.serverDone) return;
+    if (this.branches.some((b) => !b.done)) return;
+    this.finished = true;
+    this.clearFailoverTimer();
+    this.ctx.callFinished();
+  }
+
+  private emit(e: DistributiveOmit<Parameters<ProxyContext["emit"]>[0], "callId" | "at">): void {
+    this.ctx.emit({ ...e, callId: this.callId, at: this.ctx.now() } as Parameters<ProxyContext["emit"]>[0]);
+  }
+}
+
+/** The native edge has no TLS yet: a `tls` target is reached over TCP. */
+function nativeDestination(d: RouteTarget["destination"]): Destination {
+  return { host: d.host, port: d.port, transport: d.transport === "udp" ? "udp" : "tcp" };
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** Requests whose 2xx creates a dialog, so they are record-routed (§16.6 step 4, RFC 6665, RFC 3515). */
+export function isDialogCreating(method: string): boolean {
+  return method === "INVITE" || method === "SUBSCRIBE" || method === "REFER" || method === "NOTIFY";
+}
+
+/** Applies the router's header edits (decision.ts `HeaderEdits`). */
+export function applyEdits(r: SipRequest, edits: HeaderEdits | undefined): void {
+  if (edits === undefined) return;
+  for (const name of edits.remove ?? []) r.removeHeader(name);
+  for (const [name, value] of edits.add ?? []) r.addHeader(name, value);
+  if (edits.from !== undefined) {
+    const tag = r.from?.tag ?? null;
+    r.setHeader(
+      "From",
+      tag !== null && !/;\s*tag=/i.test(edits.from) ? `${edits.from};tag=${tag}` : edits.from,
+    );
+  }
+  if (edits.toUri !== undefined) {
+    const display = r.to?.displayName;
+    r.setHeader("To", display ? `"${display.replace(/["\\]/g, "")}" <${edits.toUri}>` : `<${edits.toUri}>`);
+  }
+}

@@ -1,0 +1,49 @@
+// What a response context (ProxyCall) and its branches need from the edge that owns them.
+// Kept as an interface so the proxy logic does not depend on sockets.
+import type { CallEvent } from "../../calls/events.js";
+import type { Logger } from "../../util/logger.js";
+import type { SipRequest, SipResponse } from "../index.js";
+import type { InviteClientTransaction } from "./invite-client-transaction.js";
+import type { NonInviteClientTransaction } from "./non-invite-client-transaction.js";
+import type { TimerService } from "./timer-service.js";
+import type { TransactionTimers } from "./transaction-timers.js";
+import type { TransactionChannel } from "./transaction-user.js";
+import type { Destination, ListenAddress, NativeTransport } from "./transport-types.js";
+
+export type ClientTx = InviteClientTransaction<SipResponse> | NonInviteClientTransaction<SipResponse>;
+
+export interface ProxyContext {
+  readonly timers: TransactionTimers;
+  readonly timerService: TimerService;
+  /** Timer C (§16.6 step 11), more than 3 minutes. */
+  readonly timerCMs: number;
+  readonly logger: Logger;
+  /** Wall clock for call events. */
+  now(): number;
+  emit(event: CallEvent): void;
+  /** A channel that sends to `dest` (transport errors reported through `onError`). */
+  channelTo(dest: Destination): TransactionChannel;
+  /** The local listen address a message to `dest` leaves from, or null (no listener for that transport). */
+  localFor(dest: Destination): ListenAddress | null;
+  /** A fresh branch for a request derived from `request` (loop hash + unique part). */
+  newBranch(request: SipRequest): string;
+  /** The Record-Route value for a given local listen address. */
+  recordRouteFor(local: ListenAddress): string;
+  /** The Via sent-by for a given local listen address. */
+  sentByFor(local: ListenAddress): string;
+  registerClient(tx: ClientTx): void;
+  unregisterClient(tx: ClientTx): void;
+  /** Sends a response statelessly towards the Via it carries (2xx arriving after the server transaction ended). */
+  forwardResponseStatelessly(response: SipResponse): void;
+  /** The call ended: drop it from the edge's tables. */
+  callFinished(): void;
+  /** A 2xx to an INVITE went upstream: track the dialog. */
+  dialogConfirmed(request: SipRequest, response: SipResponse): void;
+}
+
+/** RFC 3261 §18.1.1: requests over UDP within 200 bytes of the path MTU go over TCP; 1300 when the MTU is unknown. */
+export const UDP_SIZE_LIMIT = 1300;
+
+export function viaTransportName(t: NativeTransport): string {
+  return t === "udp" ? "UDP" : "TCP";
+}
