@@ -11,6 +11,7 @@ import { DigestAuthenticator } from "./auth/digest.js";
 import { NonceAuthority, NonceCountTracker } from "./auth/nonce.js";
 import type { GatewayCapacity } from "./capacity.js";
 import type { CallRouter } from "./decision.js";
+import { configDialPlan, dotnetDialect } from "./dial-plan-adapter.js";
 import type { CallerDialPlan, RoutingRegexDialect } from "./dial-plan-port.js";
 import { type GatewayAddressBook, GatewayDirectory } from "./gateways.js";
 import type { GatewayHealth } from "./health.js";
@@ -21,6 +22,7 @@ import { compileRoutingTables } from "./routing-tables.js";
 
 export type { GatewayCapacity } from "./capacity.js";
 export { unlimitedCapacity } from "./capacity.js";
+export { configDialPlan, dotnetDialect, engineDialPlan } from "./dial-plan-adapter.js";
 export type { CallerDialPlan, Normalization, RoutingRegexDialect } from "./dial-plan-port.js";
 export { type GatewayAddressBook, GatewayDirectory, type PstnGateway } from "./gateways.js";
 export { everyGatewayHealthy, type GatewayHealth, GatewayHealthMonitor } from "./health.js";
@@ -39,10 +41,10 @@ export interface CallRouterDeps {
   readonly registrations: RegistrationStore;
   readonly health: GatewayHealth;
   readonly capacity: GatewayCapacity;
-  /** The callers' effective dial plans (src/dialplan). */
-  readonly dialPlan: CallerDialPlan;
-  /** The .NET regex dialect for voice route patterns and translation rules (src/dialplan). */
-  readonly dialect: RoutingRegexDialect;
+  /** The callers' effective dial plans; default: the dial plan engine (src/dialplan) on `config`. */
+  readonly dialPlan?: CallerDialPlan;
+  /** The regex dialect of voice route patterns and translation rules; default: .NET (src/dialplan). */
+  readonly dialect?: RoutingRegexDialect;
   /** Where each gateway may send from; default: its configured `address`. */
   readonly gatewayAddresses?: GatewayAddressBook;
   /**
@@ -56,7 +58,7 @@ export interface CallRouterDeps {
 
 /** Everything routing builds from a configuration; also what `dialgate route test` uses. */
 export function createRoutingContext(config: DialgateConfig, deps: CallRouterDeps): RoutingContext {
-  const compiled = compileRoutingTables(config, deps.dialect);
+  const compiled = compileRoutingTables(config, deps.dialect ?? dotnetDialect);
   if (!compiled.ok) {
     // A configuration that passed validateConfig always compiles: this is a wiring error.
     throw new Error(
@@ -67,7 +69,7 @@ export function createRoutingContext(config: DialgateConfig, deps: CallRouterDep
     directory: createDirectory(config),
     gateways: GatewayDirectory.fromConfig(config, deps.gatewayAddresses),
     tables: compiled.tables,
-    dialPlan: deps.dialPlan,
+    dialPlan: deps.dialPlan ?? configDialPlan(config),
     clock: deps.clock,
     random: deps.random,
     health: deps.health,
