@@ -54,7 +54,7 @@ export function cleanDialledInput(raw: string): Result<CleanedInput, DialPlanErr
       message: `dialled string is ${raw.length} characters long; at most ${MAX_DIALLED_LENGTH} are allowed`,
     });
   }
-  let s = raw.trim();
+  let s = raw;
   let extRaw: string | null = null;
   const scheme = /^(tel|sips?):/i.exec(s);
   if (scheme !== null) {
