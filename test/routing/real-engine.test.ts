@@ -77,7 +77,9 @@ describe("validateRouting", () => {
           id: "t",
           domains: ["example.com"],
           pstnUsages: ["u"],
-          voiceRoutes: [{ identity: "r", numberPattern: "^[a-z-[aeiou]]$", priority: 1, onlinePstnUsages: ["u"] }],
+          voiceRoutes: [
+            { identity: "r", numberPattern: "^[a-z-[aeiou]]$", priority: 1, onlinePstnUsages: ["u"] },
+          ],
         },
       ],
     });
