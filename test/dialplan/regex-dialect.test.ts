@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: translations use .NET ${n} / ${name} substitution syntax
 import { describe, expect, it } from "vitest";
 import { compileNumberPattern, compileTranslationRule } from "../../src/dialplan/index.js";
 import { compileDotnetRegex } from "../../src/dialplan/regex/compile.js";
