@@ -2,7 +2,6 @@
 // generates itself, e.g. 100 Trying, 483, 400 from a parse error).
 import { randomBytes } from "node:crypto";
 import { HeaderField } from "./header-field.js";
-import { canonicalSpelling } from "./header-names.js";
 import type { SipRequest } from "./sip-request.js";
 import { SipResponse } from "./sip-response.js";
 
@@ -18,6 +17,10 @@ export interface ResponseOptions {
 
 /** Methods that create a dialog: their 101-299 responses carry the Record-Route set (§12.1.1). */
 const DIALOG_CREATING: ReadonlySet<string> = new Set(["INVITE", "SUBSCRIBE", "REFER"]);
+
+function isSafe(value: string): boolean {
+  return !/[\r\n\0]/.test(value);
+}
 
 /** A random tag with at least 32 bits of randomness (§19.3). */
 export function randomTag(): string {
@@ -40,27 +43,29 @@ export function createResponse(
   if (!Number.isInteger(status) || status < 100 || status > 699)
     throw new RangeError(`invalid status code ${status}`);
   if (/[\r\n\0]/.test(reason)) throw new RangeError("reason phrase must not contain CR, LF or NUL");
+  // Fields are immutable, so the request's own fields are reused: their original bytes are
+  // copied into the response (spelling and compact forms kept), which also works for a
+  // partial request whose values contain bytes an edit would refuse.
   const fields: HeaderField[] = [];
-  const copy = (key: string) => {
-    for (const f of request.headerFields)
-      if (f.key === key) fields.push(HeaderField.create(canonicalSpelling(key), f.value));
+  const copy = (key: string, onlyFirst = false) => {
+    for (const f of request.headerFields) {
+      if (f.key !== key) continue;
+      fields.push(f);
+      if (onlyFirst) break;
+    }
   };
   copy("via");
   if (status >= 101 && status <= 299 && DIALOG_CREATING.has(request.method)) copy("record-route");
-  copy("from");
-  for (const f of request.headerFields) {
-    if (f.key !== "to") continue;
-    let value = f.value;
-    if (status > 100 && request.to !== undefined && request.to.tag === null) {
-      value = value + ";tag=" + (options.toTag ?? randomTag());
-    }
-    fields.push(HeaderField.create("To", value));
-    break;
+  copy("from", true);
+  const to = request.headerFields.find((f) => f.key === "to");
+  if (to !== undefined) {
+    const needsTag = status > 100 && request.to !== undefined && request.to.tag === null && isSafe(to.value);
+    fields.push(
+      needsTag ? HeaderField.create(to.name, to.value + ";tag=" + (options.toTag ?? randomTag())) : to,
+    );
   }
-  for (const key of ["call-id", "cseq"]) {
-    const f = request.headerFields.find((h) => h.key === key);
-    if (f !== undefined) fields.push(HeaderField.create(canonicalSpelling(key), f.value));
-  }
+  copy("call-id", true);
+  copy("cseq", true);
   if (status === 100) copy("timestamp");
   for (const [name, value] of options.headers ?? []) fields.push(HeaderField.create(name, value));
   const body = options.body === undefined ? Buffer.alloc(0) : Buffer.from(options.body);
