@@ -24,10 +24,11 @@ const ALL_DIGITS = /^\d+$/;
 
 /** First rule whose pattern matches anywhere in the input (search semantics), or null. */
 function firstMatch(rules: readonly CompiledRule[], input: string): CompiledRule | null {
-  // The loop only tests; the winning rule alone builds match groups (one exec).
+  // The loop only tests; the winning rule alone builds match groups (one exec). The
+  // first-character filter skips most anchored rules without entering the regex engine.
   for (let i = 0; i < rules.length; i++) {
-    const rule = rules[i]!;
-    if (rule.compiled.regex.test(input)) return rule;
+    const regex = rules[i]!.compiled.regex;
+    if (regex.mayMatch(input) && regex.test(input)) return rules[i]!;
   }
   return null;
 }

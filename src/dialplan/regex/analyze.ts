@@ -360,3 +360,18 @@ export function findBacktrackingOnlyConstruct(node: RegexNode): string | null {
       return null;
   }
 }
+
+/**
+ * For a pattern anchored at the start (`^…`, `\A…`) whose match must consume a character, the
+ * characters that first one can be; null otherwise. Lets the dial plan loop skip a rule on the
+ * first character of the input without calling into the regex engine (a sound filter: a rule
+ * it skips could not have matched).
+ */
+export function anchoredFirstSet(parsed: ParsedRegex): CharSet | null {
+  const root = parsed.root;
+  if (root.kind !== "sequence") return null;
+  const [head, ...rest] = root.items;
+  if (head?.kind !== "assertion" || head.assertion !== "start") return null;
+  const s = new Analysis(parsed.flags.ignoreCase).summary({ kind: "sequence", items: rest });
+  return s.nullable ? null : s.first;
+}

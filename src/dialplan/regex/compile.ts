@@ -10,10 +10,12 @@ import { type DialPlanError, fail, ok, type Result } from "../errors.js";
 import {
   analyzeBacktracking,
   analyzeCaptureFidelity,
+  anchoredFirstSet,
   findBacktrackingOnlyConstruct,
   findUnfaithfulBackreference,
 } from "./analyze.js";
 import type { ParsedRegex } from "./ast.js";
+import { CharSet } from "./char-set.js";
 import { emitJavaScript, emitRe2 } from "./emit.js";
 import { parseDotnetRegex } from "./parse.js";
 
@@ -36,10 +38,34 @@ export interface CompiledRegex {
   readonly emitted: string;
   readonly groupCount: number;
   readonly groupNumbersByName: ReadonlyMap<string, number>;
+  /**
+   * False when the input's first character rules a match out (see anchoredFirstSet); true
+   * when the pattern may match. A cheap filter in front of test().
+   */
+  mayMatch(input: string): boolean;
   /** Search semantics: true when the pattern matches anywhere in the input. */
   test(input: string): boolean;
   /** The first match (search semantics), or null. */
   exec(input: string): RegexMatch | null;
+}
+
+/** First-character filter: an ASCII bitmap plus one answer for every other character. */
+class FirstCharFilter {
+  private readonly ascii = new Uint8Array(128);
+  private readonly other: boolean;
+  constructor(set: CharSet) {
+    for (let c = 0; c < 128; c++) this.ascii[c] = set.contains(c) ? 1 : 0;
+    this.other = set.intersects(CharSet.range(128, 0xffff));
+  }
+  static for(parsed: ParsedRegex): FirstCharFilter | null {
+    const set = anchoredFirstSet(parsed);
+    return set === null ? null : new FirstCharFilter(set);
+  }
+  mayMatch(input: string): boolean {
+    if (input.length === 0) return false;
+    const c = input.charCodeAt(0);
+    return c < 128 ? this.ascii[c] === 1 : this.other;
+  }
 }
 
 class NativeMatch implements RegexMatch {
@@ -63,6 +89,7 @@ class NativeRegex implements CompiledRegex {
   readonly groupCount: number;
   readonly groupNumbersByName: ReadonlyMap<string, number>;
   private readonly re: RegExp;
+  private readonly filter: FirstCharFilter | null;
   constructor(
     readonly pattern: string,
     readonly emitted: string,
@@ -71,8 +98,12 @@ class NativeRegex implements CompiledRegex {
     parsed: ParsedRegex,
   ) {
     this.re = new RegExp(emitted, flags);
+    this.filter = FirstCharFilter.for(parsed);
     this.groupCount = parsed.groupCount;
     this.groupNumbersByName = parsed.groupNumbersByName;
+  }
+  mayMatch(input: string): boolean {
+    return this.filter === null || this.filter.mayMatch(input);
   }
   test(input: string): boolean {
     return this.re.test(input);
@@ -100,6 +131,7 @@ class LinearRegex implements CompiledRegex {
   readonly groupCount: number;
   readonly groupNumbersByName: ReadonlyMap<string, number>;
   private readonly re: RE2JS;
+  private readonly filter: FirstCharFilter | null;
   constructor(
     readonly pattern: string,
     readonly emitted: string,
@@ -108,8 +140,12 @@ class LinearRegex implements CompiledRegex {
     parsed: ParsedRegex,
   ) {
     this.re = RE2JS.compile(emitted);
+    this.filter = FirstCharFilter.for(parsed);
     this.groupCount = parsed.groupCount;
     this.groupNumbersByName = parsed.groupNumbersByName;
+  }
+  mayMatch(input: string): boolean {
+    return this.filter === null || this.filter.mayMatch(input);
   }
   test(input: string): boolean {
     return this.re.test(input);
