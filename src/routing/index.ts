@@ -12,6 +12,7 @@ export {
 } from "./create-router.js";
 export { configDialPlan, dotnetDialect, engineDialPlan } from "./dial-plan-adapter.js";
 export type { CallerDialPlan, Normalization, RoutingRegexDialect } from "./dial-plan-port.js";
+export { type HostLookup, ResolvingGatewayAddressBook } from "./gateway-dns.js";
 export { type GatewayAddressBook, GatewayDirectory, type PstnGateway } from "./gateways.js";
 export { everyGatewayHealthy, type GatewayHealth, GatewayHealthMonitor } from "./health.js";
 export { type OutboundPlan, planOutboundCall } from "./outbound.js";
