@@ -44,8 +44,9 @@ export type OutboundPlan =
   | {
       readonly kind: "internal";
       readonly dialled: string;
-      readonly normalization: Normalization;
-      readonly number: string;
+      /** Null when the user was called by SIP address rather than by number. */
+      readonly normalization: Normalization | null;
+      readonly number: string | null;
       readonly callee: DirectoryUser;
     }
   | {

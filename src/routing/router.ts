@@ -5,7 +5,6 @@ import type { Logger } from "../util/logger.js";
 import type { DigestAuthenticator } from "./auth/digest.js";
 import { authorizeUser } from "./authorize.js";
 import type { CallRouter, InboundRequest, RoutingDecision } from "./decision.js";
-import { userDeliveryStep } from "./delivery.js";
 import { type IdentifyDeps, identifyCaller } from "./identify.js";
 import { routeInboundCall } from "./inbound.js";
 import { OPTIONS_OK, optionsGateway } from "./options.js";
@@ -79,23 +78,14 @@ export class DialgateCallRouter implements CallRouter {
     if (uri.user !== null && uri.params.get("user") !== "phone") {
       const callee = ctx.directory.userByAddress(uri.user, uri.host);
       if (callee !== undefined && callee.tenant === caller.user.tenant) {
-        const step = await userDeliveryStep(ctx, callee);
-        if (step === null) return reject(rejections.notRegistered());
-        return {
-          kind: "forward",
-          steps: [step],
-          ...(auth.via === "digest" ? { headerEdits: { remove: ["Proxy-Authorization"] } } : {}),
-          call: {
-            direction: request.header("referred-by").length > 0 ? "dr_transfer" : "internal",
-            tenantId: caller.user.tenant.id,
-            callerUserId: caller.user.id,
-            calleeUserId: callee.id,
-            callerNumber: caller.user.config.lineUri ?? null,
-            dialledNumber: uri.user,
-            normalizedNumber: null,
-            gatewayFqdn: null,
-          },
-        };
+        const plan = {
+          kind: "internal",
+          dialled: uri.user,
+          normalization: null,
+          number: null,
+          callee,
+        } as const;
+        return outboundDecision(ctx, plan, caller.user, request, auth.via === "digest");
       }
     }
 
