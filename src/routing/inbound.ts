@@ -55,7 +55,7 @@ export async function routeInboundCall(
       ? {
           from: nameAddr(
             request.from.displayName,
-            `sip:${callerTranslated.number}@${request.from.uri.host}${request.from.uri.params.get("user") === "phone" ? ";user=phone" : ""}`,
+            `sip:${callerTranslated.number}@${request.from.uri.host}${request.from.uri.params.get("user")?.toLowerCase() === "phone" ? ";user=phone" : ""}`,
           ),
         }
       : undefined;

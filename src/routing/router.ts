@@ -75,7 +75,7 @@ export class DialgateCallRouter implements CallRouter {
 
     // A call to a user by SIP address (not a number) inside the tenant goes straight to them.
     const uri = request.requestUri;
-    if (uri.user !== null && uri.params.get("user") !== "phone") {
+    if (uri.user !== null && uri.params.get("user")?.toLowerCase() !== "phone") {
       const callee = ctx.directory.userByAddress(uri.user, uri.host);
       if (callee !== undefined && callee.tenant === caller.user.tenant) {
         const plan = {
