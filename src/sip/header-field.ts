@@ -7,17 +7,10 @@
 // them, and the per-field parse cache never goes stale.
 import { headerKey } from "./header-names.js";
 
-/** Where a wire field sits in its message: byte offsets into `src` (== char offsets into `text`). */
-interface WireRange {
+/** The bytes of one parsed message and their latin1 view (one character per byte). */
+export interface WireText {
   readonly src: Buffer;
-  /** The header section decoded as latin1: one character per byte. */
   readonly text: string;
-  readonly lineStart: number;
-  /** Offset just after the line terminator. */
-  readonly lineEnd: number;
-  readonly valueStart: number;
-  readonly valueEnd: number;
-  readonly folded: boolean;
 }
 
 /** Unfolds obsolete line folding: CRLF (or LF) followed by SP/HTAB becomes one SP (RFC 3261 §7.3.1). */
@@ -67,24 +60,42 @@ export class HeaderField {
   readonly name: string;
   /** Lower-cased long name: `via`, `call-id`, `content-length`, ... */
   readonly key: string;
-  /** Wire position; null for a field created by an edit. */
-  readonly wire: WireRange | null;
+  /** The message bytes this field was read from; null for a field created by an edit. */
+  readonly wire: WireText | null;
+  /** Byte offsets in `wire`: the line (up to and including its terminator) and the trimmed value. */
+  readonly lineStart: number;
+  readonly lineEnd: number;
+  readonly valueStart: number;
+  readonly valueEnd: number;
+  readonly folded: boolean;
   #value: string | undefined;
   /** Cache of the value split into list elements (see `SipMessage.headers`). */
-  listCache: readonly string[] | undefined;
+  listCache: readonly string[] | undefined = undefined;
   /** Cache of the typed parse of this field; a field's key always selects the same parser. */
   parsedDone = false;
-  parsedCache: unknown;
+  parsedCache: unknown = undefined;
 
-  private constructor(name: string, key: string, value: string | undefined, wire: WireRange | null) {
+  /** @internal Use `HeaderField.create` for new fields; the parser builds wire fields. */
+  constructor(
+    name: string,
+    key: string,
+    value: string | undefined,
+    wire: WireText | null,
+    lineStart: number,
+    lineEnd: number,
+    valueStart: number,
+    valueEnd: number,
+    folded: boolean,
+  ) {
     this.name = name;
     this.key = key;
     this.#value = value;
     this.wire = wire;
-  }
-
-  static fromWire(name: string, key: string, wire: WireRange): HeaderField {
-    return new HeaderField(name, key, undefined, wire);
+    this.lineStart = lineStart;
+    this.lineEnd = lineEnd;
+    this.valueStart = valueStart;
+    this.valueEnd = valueEnd;
+    this.folded = folded;
   }
 
   /** A new field; throws RangeError when the name is not a token or the value contains CR/LF/NUL. */
@@ -92,7 +103,7 @@ export class HeaderField {
     if (!/^[A-Za-z0-9\-.!%*_+`'~]+$/.test(name))
       throw new RangeError(`invalid header name: ${JSON.stringify(name)}`);
     assertSafeHeaderText("header value", value);
-    return new HeaderField(name, headerKey(name), value.trim(), null);
+    return new HeaderField(name, headerKey(name), value.trim(), null, 0, 0, 0, 0, false);
   }
 
   /**
@@ -103,15 +114,15 @@ export class HeaderField {
     if (this.#value === undefined) {
       const w = this.wire!;
       let v: string;
-      if (hasHighBit(w.text, w.valueStart, w.valueEnd)) {
-        const bytes = w.src.subarray(w.valueStart, w.valueEnd);
+      if (hasHighBit(w.text, this.valueStart, this.valueEnd)) {
+        const bytes = w.src.subarray(this.valueStart, this.valueEnd);
         const utf8 = bytes.toString("utf8");
         v =
           Buffer.byteLength(utf8, "utf8") === bytes.length && !utf8.includes("\uFFFD")
             ? utf8
-            : w.text.slice(w.valueStart, w.valueEnd);
-      } else v = w.text.slice(w.valueStart, w.valueEnd);
-      this.#value = w.folded ? unfold(v) : v;
+            : w.text.slice(this.valueStart, this.valueEnd);
+      } else v = w.text.slice(this.valueStart, this.valueEnd);
+      this.#value = this.folded ? unfold(v) : v;
     }
     return this.#value;
   }
@@ -119,14 +130,14 @@ export class HeaderField {
   /** Bytes this field occupies when serialised. */
   byteLength(): number {
     const w = this.wire;
-    if (w !== null) return w.lineEnd - w.lineStart;
+    if (w !== null) return this.lineEnd - this.lineStart;
     return Buffer.byteLength(this.name, "latin1") + 2 + Buffer.byteLength(this.value, "utf8") + 2;
   }
 
   /** Writes the field (with its line terminator) into `out` at `offset`; returns the new offset. */
   writeTo(out: Buffer, offset: number): number {
     const w = this.wire;
-    if (w !== null) return offset + w.src.copy(out, offset, w.lineStart, w.lineEnd);
+    if (w !== null) return offset + w.src.copy(out, offset, this.lineStart, this.lineEnd);
     let o = offset + out.write(this.name, offset, "latin1");
     o += out.write(": ", o, "latin1");
     o += out.write(this.value, o, "utf8");

@@ -61,17 +61,6 @@ const LIST_HEADERS: ReadonlySet<string> = new Set([
   "security-verify",
 ]);
 
-/** Headers that may appear at most once (a second one makes the request malformed, RFC 4475 §3.3.8, §3.3.9). */
-export const SINGLE_HEADERS: readonly string[] = [
-  "from",
-  "to",
-  "call-id",
-  "cseq",
-  "max-forwards",
-  "content-length",
-  "content-type",
-];
-
 /** Canonical spellings used when this module writes a header it created. */
 const CANONICAL_SPELLING: Readonly<Record<string, string>> = {
   via: "Via",
@@ -120,6 +109,11 @@ for (const key of [
 for (const [compact, key] of Object.entries(COMPACT)) {
   KNOWN.set(compact, key);
   KNOWN.set(compact.toUpperCase(), key);
+}
+
+/** The key of a common, exactly-spelled header name (a valid token), or undefined. */
+export function knownHeaderKey(name: string): string | undefined {
+  return KNOWN.get(name);
 }
 
 /** The canonical key of a header name: lower-cased, compact forms expanded. */

@@ -5,12 +5,12 @@
 // the headers every SIP element needs, and leaves every other header unparsed until asked.
 import { isDigit, isWs, TOKEN } from "./char-classes.js";
 import { HeaderField } from "./header-field.js";
-import { canonicalSpelling, headerKey, SINGLE_HEADERS } from "./header-names.js";
+import { headerKey, knownHeaderKey } from "./header-names.js";
 import type { SipParseError, SipParseErrorCode } from "./parse-error.js";
 import { SipRequest } from "./sip-request.js";
 import { SipResponse } from "./sip-response.js";
 import { isToken, parseBoundedInt } from "./text-scan.js";
-import { parseUri } from "./uri.js";
+import { parseUri, type Uri } from "./uri.js";
 
 export interface ParseOptions {
   /** Largest accepted message in bytes (default 65,535, the largest UDP payload). Larger: 413. */
@@ -59,6 +59,8 @@ interface StartLine {
   readonly status: number;
   readonly reason: string;
   readonly problem: Problem | null;
+  /** The parsed Request-URI, when it was valid. */
+  readonly uri?: Uri;
 }
 
 /** "SIP/2.0" compared case-insensitively (§7.1); other well-formed versions give 505. */
@@ -152,7 +154,7 @@ function parseStartLine(data: Buffer, text: string, end: number): StartLine {
   if (uri.kind === "sip" && uri.headers.size > 0) {
     return result(problem("bad-request-uri", "Request-URI must not contain headers"));
   }
-  return result(null);
+  return { isRequest: true, method, requestUri, status: 0, reason: "", problem: null, uri };
 }
 
 /** Finds the empty line ending the header section: [offset of the empty line, offset of the body]. */
@@ -213,6 +215,8 @@ function parse(input: Buffer, options: ParseOptions): ParseResult {
 
   // Header lines; a line starting with SP/HTAB continues the previous one (§7.3.1).
   const fields: HeaderField[] = [];
+  const wireText = { src: data, text };
+  const index = new HeaderIndex();
   let pos = startLineEnd;
   while (pos < headerEnd) {
     const lineStart = pos;
@@ -232,43 +236,39 @@ function parse(input: Buffer, options: ParseOptions): ParseResult {
     const colon = text.indexOf(":", lineStart);
     let nameEnd = colon;
     while (nameEnd > lineStart && isWs(text.charCodeAt(nameEnd - 1))) nameEnd--;
-    let nameOk = colon !== -1 && colon < lineEnd && nameEnd > lineStart;
-    for (let i = lineStart; nameOk && i < nameEnd; i++) {
-      const c = text.charCodeAt(i);
-      if (c > 255 || TOKEN[c] !== 1) nameOk = false;
-    }
-    if (!nameOk) {
+    if (colon === -1 || colon >= lineEnd || nameEnd === lineStart) {
       firstProblem ??= problem("bad-header-line", "Malformed header line");
       continue;
+    }
+    const name = text.slice(lineStart, nameEnd);
+    let key = knownHeaderKey(name);
+    if (key === undefined) {
+      let nameOk = true;
+      for (let i = lineStart; nameOk && i < nameEnd; i++) {
+        const c = text.charCodeAt(i);
+        if (c > 255 || TOKEN[c] !== 1) nameOk = false;
+      }
+      if (!nameOk) {
+        firstProblem ??= problem("bad-header-line", "Malformed header line");
+        continue;
+      }
+      key = headerKey(name);
     }
     let valueStart = colon + 1;
     let valueEnd = lineEnd;
     while (valueStart < valueEnd && isLwsChar(text.charCodeAt(valueStart))) valueStart++;
     while (valueEnd > valueStart && isLwsChar(text.charCodeAt(valueEnd - 1))) valueEnd--;
-    const name = text.slice(lineStart, nameEnd);
     fields.push(
-      HeaderField.fromWire(name, headerKey(name), {
-        src: data,
-        text,
-        lineStart,
-        lineEnd,
-        valueStart,
-        valueEnd,
-        folded,
-      }),
+      new HeaderField(name, key, undefined, wireText, lineStart, lineEnd, valueStart, valueEnd, folded),
     );
+    index.add(key);
   }
 
   // Body by Content-Length (§18.3, §20.14).
   let bodyLength = data.length - bodyStart;
-  let contentLengthCount = 0;
-  let contentLengthField: HeaderField | undefined;
-  for (const f of fields) {
-    if (f.key === "content-length") {
-      contentLengthCount++;
-      contentLengthField ??= f;
-    }
-  }
+  const contentLengthCount = index.contentLength;
+  const contentLengthField =
+    contentLengthCount > 0 ? fields.find((f) => f.key === "content-length") : undefined;
   if (contentLengthField !== undefined) {
     const cl = parseBoundedInt(contentLengthField.value, Number.MAX_SAFE_INTEGER);
     if (cl === undefined)
@@ -299,10 +299,10 @@ function parse(input: Buffer, options: ParseOptions): ParseResult {
   const message =
     start.isRequest === false
       ? new SipResponse(start.status, start.reason, fields, body, wire)
-      : new SipRequest(start.method, start.requestUri, fields, body, wire);
+      : new SipRequest(start.method, start.requestUri, fields, body, wire, start.uri ?? null);
 
   if (firstProblem === null && start.isRequest !== null) {
-    firstProblem = checkHeaders(message, options.requireMaxForwards ?? true);
+    firstProblem = checkHeaders(message, index, options.requireMaxForwards ?? true);
   }
   if (firstProblem === null) return { ok: true, message };
   return fail(firstProblem, start.isRequest, message instanceof SipRequest ? message : null, start.method);
@@ -312,39 +312,98 @@ function isLwsChar(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
 }
 
-/** The headers every message needs (§8.1.1, §20), and the grammar of the ones a proxy relies on. */
-function checkHeaders(m: SipRequest | SipResponse, requireMaxForwards: boolean): Problem | null {
-  for (const key of SINGLE_HEADERS) {
-    if (m.countHeader(key) > 1) {
-      const name = canonicalSpelling(key);
-      return problem("duplicate-header", `Multiple ${name} headers`, name);
+/** Counts of the header fields the parser checks, gathered during the scan. */
+class HeaderIndex {
+  via = 0;
+  from = 0;
+  to = 0;
+  callId = 0;
+  cseq = 0;
+  maxForwards = 0;
+  contentLength = 0;
+  contentType = 0;
+  contact = 0;
+  route = 0;
+  expires = 0;
+
+  add(key: string): void {
+    switch (key) {
+      case "via":
+        this.via++;
+        break;
+      case "from":
+        this.from++;
+        break;
+      case "to":
+        this.to++;
+        break;
+      case "call-id":
+        this.callId++;
+        break;
+      case "cseq":
+        this.cseq++;
+        break;
+      case "max-forwards":
+        this.maxForwards++;
+        break;
+      case "content-length":
+        this.contentLength++;
+        break;
+      case "content-type":
+        this.contentType++;
+        break;
+      case "contact":
+        this.contact++;
+        break;
+      case "route":
+        this.route++;
+        break;
+      case "expires":
+        this.expires++;
+        break;
     }
   }
+}
+
+/** The headers every message needs (§8.1.1, §20), and the grammar of the ones a proxy relies on. */
+function checkHeaders(
+  m: SipRequest | SipResponse,
+  ix: HeaderIndex,
+  requireMaxForwards: boolean,
+): Problem | null {
+  const duplicate = (name: string) => problem("duplicate-header", `Multiple ${name} headers`, name);
+  // Single-instance headers (RFC 4475 §3.3.8); Content-Length was checked with the body.
+  if (ix.from > 1) return duplicate("From");
+  if (ix.to > 1) return duplicate("To");
+  if (ix.callId > 1) return duplicate("Call-ID");
+  if (ix.cseq > 1) return duplicate("CSeq");
+  if (ix.maxForwards > 1) return duplicate("Max-Forwards");
+  if (ix.contentType > 1) return duplicate("Content-Type");
   const missing = (name: string) => problem("missing-header", `Missing ${name} header`, name);
   const bad = (name: string) => problem("bad-header", `Malformed ${name} header`, name);
-  if (!m.hasHeader("via")) return missing("Via");
+  if (ix.via === 0) return missing("Via");
   if (m.viaHops === undefined) return bad("Via");
-  if (!m.hasHeader("to")) return missing("To");
+  if (ix.to === 0) return missing("To");
   if (m.to === undefined) return bad("To");
-  if (!m.hasHeader("from")) return missing("From");
+  if (ix.from === 0) return missing("From");
   if (m.from === undefined) return bad("From");
-  if (!m.hasHeader("call-id")) return missing("Call-ID");
+  if (ix.callId === 0) return missing("Call-ID");
   if (m.callId === undefined) return bad("Call-ID");
-  if (!m.hasHeader("cseq")) return missing("CSeq");
+  if (ix.cseq === 0) return missing("CSeq");
   const cseq = m.cseq;
   if (cseq === undefined) return bad("CSeq");
   if (m instanceof SipRequest) {
-    if (!m.hasHeader("max-forwards")) {
+    if (ix.maxForwards === 0) {
       if (requireMaxForwards) return missing("Max-Forwards");
     } else if (m.maxForwards === undefined) return bad("Max-Forwards");
     // §8.2 / RFC 4475 §3.1.2.17: the CSeq method must match the request method (ACK and
     // CANCEL carry the method they name, so this holds for them too).
     if (cseq.method !== m.method)
       return problem("cseq-method-mismatch", "CSeq method does not match request method", "CSeq");
-    if (m.routes.length !== m.headers("route").length) return bad("Route");
+    if (ix.route > 0 && m.routes.length !== m.headers("route").length) return bad("Route");
   }
-  if (m.hasHeader("contact") && m.contact === undefined) return bad("Contact");
-  if (m.hasHeader("expires") && m.expires === undefined) return bad("Expires");
+  if (ix.contact > 0 && m.contact === undefined) return bad("Contact");
+  if (ix.expires > 0 && m.expires === undefined) return bad("Expires");
   return null;
 }
 

@@ -18,10 +18,12 @@ export class SipRequest extends SipMessage {
     fields: HeaderField[],
     body: Buffer,
     wire: WireLayout | null,
+    parsedUri: Uri | undefined | null = null,
   ) {
     super(fields, body, wire);
     this.method = method;
     this.#requestUri = requestUri;
+    this.#uri = parsedUri;
   }
 
   /** The Request-URI as text. Setting it rewrites only the request line. */
@@ -55,7 +57,7 @@ export class SipRequest extends SipMessage {
 
   /** A copy that can be edited independently (§16.6 step 1: one copy per target). */
   clone(): SipRequest {
-    const copy = new SipRequest(this.method, this.#requestUri, [], this.body, null);
+    const copy = new SipRequest(this.method, this.#requestUri, [], this.body, null, this.#uri);
     this.copyStateTo(copy);
     return copy;
   }

@@ -30,6 +30,9 @@ export interface SipUri {
   readonly raw: string;
 }
 
+const NO_PARAMS: Params = new Map();
+const NO_HEADERS: ReadonlyMap<string, string> = new Map();
+
 function parseHost(s: string, from: number, to: number): string | undefined {
   if (from >= to) return undefined;
   if (s.charCodeAt(from) === 0x5b) {
@@ -39,7 +42,6 @@ function parseHost(s: string, from: number, to: number): string | undefined {
     if (colon === -1 || colon > to || !allIn(IPV6_CHARS, s, from + 1, to - 1)) return undefined;
     return s.slice(from, to);
   }
-  if (!allIn(HOST_CHARS, s, from, to)) return undefined;
   return s.slice(from, to);
 }
 
@@ -67,40 +69,36 @@ export function parseSipUri(text: string, scheme: "sip" | "sips", schemeEnd: num
     }
     hostStart = at + 1;
   }
-  // hostport ends at the first ";" (parameters) or "?" (headers).
-  let end = hostStart;
-  if (text.charCodeAt(end) === 0x5b) {
-    const close = text.indexOf("]", end);
+  // hostport = host [ ":" port ], scanned in one pass; it ends at ";" (parameters) or "?" (headers).
+  let hostEnd = hostStart;
+  if (text.charCodeAt(hostStart) === 0x5b) {
+    const close = text.indexOf("]", hostStart);
     if (close === -1) return undefined;
-    end = close + 1;
-  }
-  while (end < text.length) {
-    const c = text.charCodeAt(end);
-    if (c === 0x3b || c === 0x3f) break;
-    end++;
-  }
-  let hostEnd = end;
-  let port: number | null = null;
-  const lastColon = text.lastIndexOf(":", end - 1);
-  if (
-    lastColon >= hostStart &&
-    (text.charCodeAt(hostStart) !== 0x5b || lastColon > text.indexOf("]", hostStart))
-  ) {
-    if (lastColon + 1 === end || end - lastColon - 1 > 5) return undefined;
-    let n = 0;
-    for (let i = lastColon + 1; i < end; i++) {
-      const c = text.charCodeAt(i);
-      if (!isDigit(c)) return undefined;
-      n = n * 10 + (c - 0x30);
+    hostEnd = close + 1;
+  } else {
+    while (hostEnd < text.length) {
+      const c = text.charCodeAt(hostEnd);
+      if (c > 255 || HOST_CHARS[c] !== 1) break;
+      hostEnd++;
     }
-    if (n > 65535) return undefined;
-    port = n;
-    hostEnd = lastColon;
   }
   const host = parseHost(text, hostStart, hostEnd);
   if (host === undefined) return undefined;
-
-  const params = new Map<string, string | null>();
+  let end = hostEnd;
+  let port: number | null = null;
+  if (text.charCodeAt(end) === 0x3a) {
+    let n = 0;
+    end++;
+    const portStart = end;
+    while (end < text.length && isDigit(text.charCodeAt(end))) {
+      n = n * 10 + (text.charCodeAt(end) - 0x30);
+      end++;
+    }
+    if (end === portStart || end - portStart > 5 || n > 65535) return undefined;
+    port = n;
+  }
+  if (end < text.length && text.charCodeAt(end) !== 0x3b && text.charCodeAt(end) !== 0x3f) return undefined;
+  let params: Map<string, string | null> | null = null;
   let pos = end;
   while (pos < text.length && text.charCodeAt(pos) === 0x3b) {
     let next = pos + 1;
@@ -117,11 +115,13 @@ export function parseSipUri(text: string, scheme: "sip" | "sips", schemeEnd: num
     const name = text.slice(pos + 1, nameEnd);
     const value = nameEnd < next ? text.slice(nameEnd + 1, next) : null;
     if (!hasValidEscapes(name) || (value !== null && !hasValidEscapes(value))) return undefined;
+    params ??= new Map();
     params.set(name.toLowerCase(), value);
     pos = next;
   }
-  const headers = new Map<string, string>();
+  let headers: Map<string, string> | null = null;
   if (pos < text.length) {
+    headers = new Map();
     // headers = "?" header *( "&" header )
     if (text.charCodeAt(pos) !== 0x3f) return undefined;
     for (const pair of text.slice(pos + 1).split("&")) {
@@ -132,7 +132,17 @@ export function parseSipUri(text: string, scheme: "sip" | "sips", schemeEnd: num
       headers.set(unescapeComponent(pair.slice(0, eq)), unescapeComponent(pair.slice(eq + 1)));
     }
   }
-  return { kind: "sip", scheme, user, password, host, port, params, headers, raw: text };
+  return {
+    kind: "sip",
+    scheme,
+    user,
+    password,
+    host,
+    port,
+    params: params ?? NO_PARAMS,
+    headers: headers ?? NO_HEADERS,
+    raw: text,
+  };
 }
 
 const USER_OUT = USER_CHARS.slice();

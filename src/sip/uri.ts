@@ -28,13 +28,14 @@ export function parseUri(text: string): Uri | undefined {
   const colon = text.indexOf(":");
   if (colon <= 0 || !isAsciiAlpha(text.charCodeAt(0)) || !allIn(SCHEME_CHARS, text, 0, colon))
     return undefined;
+  const scheme = text.slice(0, colon).toLowerCase();
+  // sip/sips component scanners accept only their grammar's characters, so no extra pass is needed.
+  if (scheme === "sip" || scheme === "sips") return parseSipUri(text, scheme, colon);
   for (let i = colon + 1; i < text.length; i++) {
     const c = text.charCodeAt(i);
     // No whitespace, controls, quotes or angle brackets inside a URI (RFC 4475 §3.1.2.7, §3.1.2.8).
     if (c <= 0x20 || c === 0x7f || c === 0x22 || c === 0x3c || c === 0x3e || isWs(c)) return undefined;
   }
-  const scheme = text.slice(0, colon).toLowerCase();
-  if (scheme === "sip" || scheme === "sips") return parseSipUri(text, scheme, colon);
   if (scheme === "tel") return parseTelUri(text, colon);
   if (colon + 1 === text.length) return undefined;
   return { kind: "absolute", scheme, opaque: text.slice(colon + 1), raw: text };
