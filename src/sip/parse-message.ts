@@ -157,14 +157,24 @@ function parseStartLine(data: Buffer, text: string, end: number): StartLine {
   return { isRequest: true, method, requestUri, status: 0, reason: "", problem: null, uri };
 }
 
-/** Finds the empty line ending the header section: [offset of the empty line, offset of the body]. */
+/**
+ * Finds the empty line ending the header section: [offset of the empty line, offset of the
+ * body]. CRLF CRLF is searched first; a bare-LF empty line before it (lenient, §7.5 says
+ * CRLF) is looked for only in the bytes before that point.
+ */
 function findHeaderEnd(data: Buffer): [number, number] {
-  const crlf = data.indexOf("\n\r\n", 0, "latin1");
-  const lf = data.indexOf("\n\n", 0, "latin1");
-  if (crlf !== -1 && (lf === -1 || crlf < lf)) return [crlf + 1, crlf + 3];
-  if (lf !== -1) return [lf + 1, lf + 2];
-  return [-1, -1];
+  const crlf = data.indexOf(CRLF_EMPTY_LINE);
+  if (crlf !== -1) {
+    if (data.lastIndexOf(LF_EMPTY_LINE, crlf) === -1) return [crlf + 1, crlf + 3];
+    const first = data.indexOf(LF_EMPTY_LINE);
+    return [first + 1, first + 2];
+  }
+  const lf = data.indexOf(LF_EMPTY_LINE);
+  return lf === -1 ? [-1, -1] : [lf + 1, lf + 2];
 }
+
+const CRLF_EMPTY_LINE = Buffer.from("\n\r\n", "latin1");
+const LF_EMPTY_LINE = Buffer.from("\n\n", "latin1");
 
 /** Parses one SIP message. Never throws: every failure is returned as a `SipParseError`. */
 export function parseSipMessage(data: Buffer, options: ParseOptions = {}): ParseResult {

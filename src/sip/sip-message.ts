@@ -394,7 +394,10 @@ export abstract class SipMessage {
   }
 
   private listOfField(f: HeaderField): readonly string[] {
-    if (f.listCache === undefined) f.listCache = splitCommaList(f.value);
+    if (f.listCache === undefined) {
+      const v = f.value;
+      f.listCache = v.indexOf(",") === -1 ? [v] : splitCommaList(v);
+    }
     return f.listCache;
   }
 
