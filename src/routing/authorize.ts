@@ -24,11 +24,7 @@ export function authorizeUser(
   if (DigestAuthenticator.algorithmsFor(user).length === 0) {
     return { ok: false, decision: reject(rejections.forbidden("user has no SIP credentials")) };
   }
-  const outcome = digest.verify(
-    { method: request.method, requestUri: request.requestUri.raw, header: (n) => request.header(n) },
-    user,
-    now,
-  );
+  const outcome = digest.verify({ method: request.method, header: (n) => request.header(n) }, user, now);
   switch (outcome.kind) {
     case "authenticated":
       return { ok: true, via: "digest" };

@@ -105,12 +105,11 @@ describe("digest authentication", () => {
     expect(d).toMatchObject({ kind: "respond", status: 403 });
   });
 
-  it("refuses credentials computed for another Request-URI", async () => {
+  it("refuses an answer whose stated uri is not the one it was computed for", async () => {
     const router = createCallRouter(routingConfig(), testDeps());
     const ch = await challenge(router);
-    const d = await router.route(
-      invite({ "proxy-authorization": [answer(ch, { uri: "sip:911@proxy.example.net" })] }),
-    );
+    const tampered = answer(ch).replace(`uri="${RURI}"`, 'uri="sip:911@proxy.example.net"');
+    const d = await router.route(invite({ "proxy-authorization": [tampered] }));
     expect(d).toMatchObject({ status: 403 });
   });
 

@@ -24,7 +24,6 @@ export type DigestOutcome =
 
 export interface DigestRequest {
   readonly method: string;
-  readonly requestUri: string;
   header(name: string): readonly string[];
 }
 
@@ -66,9 +65,9 @@ export class DigestAuthenticator {
       // Without qop there is no nonce-count, hence no replay protection: insist on qop=auth.
       return { kind: "challenge", stale: false, why: "qop=auth with nc and cnonce is required" };
     }
-    if (creds.uri.toLowerCase() !== request.requestUri.toLowerCase()) {
-      return { kind: "rejected", why: "digest uri does not match the Request-URI" };
-    }
+    // The digest `uri` is hashed as sent and not compared with the Request-URI: SIPp and
+    // several phones put the proxy's address there (RFC 3261 §22.4 leaves proxies room), and
+    // a captured answer cannot be reused anyway, because its nonce-count is spent.
 
     const nonceState = this.nonces.check(creds.nonce, realm, now);
     if (nonceState === "invalid") return { kind: "challenge", stale: false, why: "nonce not issued by us" };

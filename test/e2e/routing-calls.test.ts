@@ -1,0 +1,557 @@
+// End to end: the real router behind the native edge, driven by real SIPp over loopback UDP.
+// SIPp plays the callers (a user, a gateway) and the callees (gateways, a user's phone); the
+// assertions are what those parties see: the Request-URI that reached a gateway, the final
+// status the caller got, and who received nothing.
+//
+// The helpers here are local until a shared SIPp harness exists in test/support.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createSocket } from "node:dgram";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CallEventBus } from "../../src/calls/events.js";
+import { validateConfig } from "../../src/config/load.js";
+import type { DialgateConfig } from "../../src/config/schema.js";
+import { createRoutingRuntime, GatewayHealthMonitor, type RoutingRuntime } from "../../src/routing/index.js";
+import { NativeEdge } from "../../src/sip/native/native-edge.js";
+import { ManualClock, systemClock } from "../../src/util/clock.js";
+import { silentLogger } from "../../src/util/logger.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const scenarios = join(root, "sipp-scenarios");
+const work = mkdtempSync(join(tmpdir(), "dialgate-e2e-routing-"));
+const HOST = "127.0.0.1";
+
+// ---- ports and processes ------------------------------------------------------------------------
+
+async function freeUdpPort(): Promise<number> {
+  const s = createSocket("udp4");
+  await new Promise<void>((resolve) => s.bind(0, HOST, resolve));
+  const port = s.address().port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+/** Resolves once something holds the UDP port (SIPp has bound it). */
+async function portBound(port: number, host = HOST): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const s = createSocket("udp4");
+    const taken = await new Promise<boolean>((resolve) => {
+      s.once("error", () => resolve(true));
+      s.bind(port, host, () => resolve(false));
+    });
+    await new Promise<void>((resolve) => (taken ? resolve() : s.close(() => resolve())));
+    if (taken) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`nothing bound ${host}:${port}`);
+}
+
+interface Sipp {
+  readonly messages: string;
+  readonly done: Promise<number | null>;
+  readonly child: ChildProcess;
+}
+
+let counter = 0;
+function sipp(args: string[]): Sipp {
+  const messages = join(work, `msgs-${++counter}.log`);
+  const child = spawn(
+    "sipp",
+    [...args, "-nostdin", "-trace_msg", "-message_file", messages, "-timeout", "30s", "-timeout_error"],
+    { cwd: work, stdio: ["ignore", "ignore", "ignore"] },
+  );
+  const done = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { messages, done, child };
+}
+
+function received(s: Sipp): string {
+  return existsSync(s.messages) ? readFileSync(s.messages, "utf8") : "";
+}
+
+/** Request lines of the INVITEs a SIPp instance received. */
+function invitesReceived(s: Sipp): string[] {
+  return [...received(s).matchAll(/^INVITE (\S+) SIP\/2\.0/gm)].map((m) => m[1] ?? "");
+}
+
+/** The final status codes a SIPp UAC received for its INVITE. */
+function finalStatuses(s: Sipp): number[] {
+  return [...received(s).matchAll(/^SIP\/2\.0 ([2-6]\d\d) /gm)].map((m) => Number(m[1]));
+}
+
+async function uas(scenario: string, port: number, extra: string[] = []): Promise<Sipp> {
+  const s = sipp(["-sf", join(scenarios, scenario), "-i", HOST, "-p", String(port), "-m", "1", ...extra]);
+  await portBound(port);
+  return s;
+}
+
+// ---- UAC scenarios: the shared ones with the caller's identity put in ---------------------------
+
+function uacScenario(base: string, name: string, from: string, contact: string): string {
+  const text = readFileSync(join(scenarios, base), "utf8")
+    .replaceAll(/From: "Caller" <sip:caller@\[local_ip\]:\[local_port\]>/g, `From: ${from}`)
+    .replaceAll(
+      /Contact: <sip:caller@\[local_ip\]:\[local_port\];transport=\[transport\]>/g,
+      `Contact: ${contact}`,
+    );
+  const file = join(work, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** A call that is challenged with 407 and retried with digest credentials ([authentication]). */
+function authScenario(from: string): string {
+  const invite = (cseq: number, auth: string) => `
+  <send retrans="500">
+    <![CDATA[
+
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      From: ${from};tag=[pid]uac[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: ${cseq} INVITE
+      Contact: <sip:frank@[local_ip]:[local_port]>
+      Max-Forwards: 70
+${auth}      Content-Length: 0
+
+    ]]>
+  </send>`;
+  const ack = (cseq: number, ruri: string, extra = "") => `
+  <send>
+    <![CDATA[
+
+      ACK ${ruri} SIP/2.0
+      ${extra === "" ? "[last_Via:]" : "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport"}
+      ${extra}From: ${from};tag=[pid]uac[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: ${cseq} ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>`;
+  const text = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="dialgate e2e digest call">
+${invite(1, "")}
+  <recv response="100" optional="true"/>
+  <recv response="407" auth="true"/>
+${ack(1, "sip:[service]@[remote_ip]:[remote_port]")}
+${invite(2, "      [authentication username=frank password=frankpass]\n")}
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="200" rrs="true"/>
+${ack(2, "[next_url]", "[routes]\n      ")}
+  <send retrans="500">
+    <![CDATA[
+
+      BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      [routes]
+      From: ${from};tag=[pid]uac[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: 3 BYE
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200"/>
+</scenario>`;
+  const file = join(work, "uac-digest.xml");
+  writeFileSync(file, text);
+  return file;
+}
+
+// ---- the proxy under test ----------------------------------------------------------------------
+
+interface Ports {
+  edge: number;
+  gw1: number;
+  gw2: number;
+  gw3: number;
+  silent: number;
+  bob: number;
+}
+
+function e2eConfig(p: Ports): DialgateConfig {
+  const gateway = (fqdn: string, port: number, extra: object = {}) => ({
+    fqdn,
+    address: HOST,
+    sipSignalingPort: port,
+    enabled: true,
+    sendSipOptions: false,
+    failoverTimeSeconds: 2,
+    ...extra,
+  });
+  const r = validateConfig({
+    sip: {
+      listen: [{ transport: "udp", host: HOST, port: p.edge }],
+      recordRouteHost: HOST,
+      optionsIntervalSeconds: 1,
+      // A short T1 makes an unanswered OPTIONS time out (Timer F = 64*T1) in about 3 s.
+      timers: { t1Ms: 50, t2Ms: 500 },
+    },
+    gateways: [
+      gateway("gw1.e2e.test", p.gw1, { tenant: "contoso" }),
+      gateway("gw2.e2e.test", p.gw2, { outboundPstnNumberTranslationRules: ["StripPlus"] }),
+      gateway("gw3.e2e.test", p.gw3),
+      gateway("silent.e2e.test", p.silent, { sendSipOptions: true }),
+    ],
+    translationRules: [{ identity: "StripPlus", pattern: "^\\+(\\d+)$", translation: "$1" }],
+    tenants: [
+      {
+        id: "contoso",
+        domains: ["contoso.com"],
+        trustedClientNetworks: ["127.0.0.1/32"],
+        pstnUsages: ["US", "Emergency", "Health"],
+        voiceRoutes: [
+          // The order of gw1/gw2 is fixed by the random source the test injects.
+          {
+            identity: "Main",
+            numberPattern: "^\\+1(425|206)",
+            priority: 1,
+            onlinePstnUsages: ["US"],
+            onlinePstnGatewayList: ["gw1.e2e.test", "gw2.e2e.test"],
+          },
+          {
+            identity: "Backup",
+            numberPattern: "^\\+1425",
+            priority: 2,
+            onlinePstnUsages: ["US"],
+            onlinePstnGatewayList: ["gw3.e2e.test"],
+          },
+          {
+            identity: "E911",
+            numberPattern: "^911$",
+            priority: 1,
+            onlinePstnUsages: ["Emergency"],
+            onlinePstnGatewayList: ["gw3.e2e.test"],
+          },
+          {
+            identity: "Probe",
+            numberPattern: "^\\+1555",
+            priority: 1,
+            onlinePstnUsages: ["Health"],
+            onlinePstnGatewayList: ["silent.e2e.test", "gw2.e2e.test"],
+          },
+        ],
+        voiceRoutingPolicies: [
+          { identity: "Global", onlinePstnUsages: ["US"] },
+          { identity: "Health", onlinePstnUsages: ["Health"] },
+        ],
+        emergencyCallRoutingPolicies: [
+          {
+            identity: "Global",
+            emergencyNumbers: [
+              { emergencyDialString: "911", emergencyDialMask: "112", onlinePstnUsage: "Emergency" },
+            ],
+          },
+        ],
+        users: [
+          { id: "alice@contoso.com", lineUri: "+14255550100", usageLocation: "US" },
+          {
+            id: "bob@contoso.com",
+            lineUri: "+14255550101;ext=0101",
+            usageLocation: "US",
+            contact: `sip:bob@${HOST}:${p.bob}`,
+          },
+          { id: "hank@contoso.com", usageLocation: "US", onlineVoiceRoutingPolicy: "Health" },
+        ],
+      },
+      {
+        id: "fabrikam",
+        domains: ["fabrikam.com"],
+        pstnUsages: ["US"],
+        voiceRoutes: [
+          {
+            identity: "All",
+            numberPattern: "^\\+",
+            priority: 1,
+            onlinePstnUsages: ["US"],
+            onlinePstnGatewayList: ["gw1.e2e.test"],
+          },
+        ],
+        voiceRoutingPolicies: [{ identity: "Global", onlinePstnUsages: ["US"] }],
+        users: [
+          // digest password "frankpass", realm fabrikam.com
+          {
+            id: "frank@fabrikam.com",
+            usageLocation: "US",
+            sipPasswordHa1: createHash("md5").update("frank:fabrikam.com:frankpass").digest("hex"),
+          },
+        ],
+      },
+    ],
+  });
+  if (!r.ok) throw new Error(r.problems.map((x) => `${x.path}: ${x.message}`).join("\n"));
+  return r.config;
+}
+
+let ports: Ports;
+let edge: NativeEdge;
+let runtime: RoutingRuntime;
+const healthClock = new ManualClock();
+
+beforeAll(async () => {
+  ports = {
+    edge: await freeUdpPort(),
+    gw1: await freeUdpPort(),
+    gw2: await freeUdpPort(),
+    gw3: await freeUdpPort(),
+    silent: await freeUdpPort(),
+    bob: await freeUdpPort(),
+  };
+  const config = e2eConfig(ports);
+  const { createHash } = await import("node:crypto");
+  const frank = config.tenants[1]?.users[0];
+  if (frank)
+    Object.assign(frank, {
+      sipPasswordHa1: createHash("md5").update("frank:fabrikam.com:frankpass").digest("hex"),
+    });
+  const events = new CallEventBus();
+  const logger = silentLogger();
+  let edgeRef: NativeEdge | null = null;
+  runtime = createRoutingRuntime(config, {
+    clock: systemClock,
+    // r close to 1 keeps a route's gateways in their listed order (Fisher–Yates j = i).
+    random: () => 0.999,
+    logger,
+    events,
+    requester: { sendOptions: (d, u) => edgeRef?.sendOptions(d, u) ?? Promise.resolve(null) },
+  });
+  edge = new NativeEdge({ settings: config.sip, router: runtime.router, events, logger });
+  edgeRef = edge;
+  await edge.start();
+});
+
+afterAll(async () => {
+  runtime?.stop();
+  await edge?.stop();
+});
+
+const proxy = () => `${HOST}:${ports.edge}`;
+const ALICE = '"Alice" <sip:alice@contoso.com>';
+
+async function call(opts: {
+  number: string;
+  from?: string;
+  contact?: string;
+  base?: string;
+  bind?: string;
+  port?: number;
+}) {
+  const file = uacScenario(
+    opts.base ?? "uac-call.xml",
+    `uac-${++counter}.xml`,
+    opts.from ?? ALICE,
+    opts.contact ?? "<sip:alice@[local_ip]:[local_port]>",
+  );
+  const args = ["-sf", file, "-s", opts.number, proxy(), "-i", opts.bind ?? HOST, "-m", "1", "-d", "100"];
+  if (opts.base === "uac-reject.xml") args.push("-key", "maxfwd", "70");
+  if (opts.port !== undefined) args.push("-p", String(opts.port));
+  const s = sipp(args);
+  const code = await s.done;
+  return { code, statuses: finalStatuses(s), sipp: s };
+}
+
+async function stop(s: Sipp) {
+  if (s.child.exitCode === null) s.child.kill("SIGKILL");
+  await s.done;
+}
+
+describe("routing end to end (SIPp → dialgate → SIPp)", () => {
+  it("applies the caller's dial plan: the gateway sees sip:<E.164>@<fqdn>:<port>;user=phone", async () => {
+    const gw1 = await uas("uas-answer.xml", ports.gw1);
+    const r = await call({ number: "4255550123" });
+    expect(r.code).toBe(0);
+    expect(await gw1.done).toBe(0);
+    expect(invitesReceived(gw1)).toEqual([`sip:+14255550123@gw1.e2e.test:${ports.gw1};user=phone`]);
+  });
+
+  it("fails over on a failover code (503) to the next gateway, with its translation rules", async () => {
+    const gw1 = await uas("uas-reject.xml", ports.gw1, ["-set", "status", "503"]);
+    const gw2 = await uas("uas-answer.xml", ports.gw2);
+    const r = await call({ number: "+12065550123" });
+    expect(r.code).toBe(0);
+    await Promise.all([gw1.done, gw2.done]);
+    expect(invitesReceived(gw1)).toEqual([`sip:+12065550123@gw1.e2e.test:${ports.gw1};user=phone`]);
+    expect(invitesReceived(gw2)).toEqual([`sip:12065550123@gw2.e2e.test:${ports.gw2};user=phone`]);
+  });
+
+  it("does not fail over on 486: the caller gets 486 and the next gateway nothing", async () => {
+    const gw1 = await uas("uas-reject.xml", ports.gw1, ["-set", "status", "486"]);
+    const gw2 = await uas("uas-answer.xml", ports.gw2);
+    const r = await call({ number: "+12065550123", base: "uac-reject.xml" });
+    await gw1.done;
+    await stop(gw2);
+    expect(r.statuses).toContain(486);
+    expect(invitesReceived(gw2)).toEqual([]);
+  });
+
+  it("fails over when a gateway stays silent past failoverTimeSeconds (CANCEL, then next gateway)", async () => {
+    const gw1 = await uas("uas-no-answer.xml", ports.gw1);
+    const gw2 = await uas("uas-answer.xml", ports.gw2);
+    const r = await call({ number: "+12065550124" });
+    expect(r.code).toBe(0);
+    expect(await gw1.done).toBe(0);
+    await gw2.done;
+    expect(received(gw1)).toMatch(/^CANCEL /m);
+    expect(invitesReceived(gw2)).toHaveLength(1);
+  });
+
+  it("answers 404 with a Reason when no voice route matches", async () => {
+    const r = await call({ number: "+442071234567", base: "uac-reject.xml" });
+    expect(r.statuses).toEqual([404]);
+    expect(received(r.sipp)).toMatch(/^Reason: Q\.850;cause=3;text="No route to destination"/m);
+  });
+
+  it("routes an emergency mask (112) as 911 through the emergency usage", async () => {
+    const gw3 = await uas("uas-answer.xml", ports.gw3);
+    const r = await call({ number: "112" });
+    expect(r.code).toBe(0);
+    await gw3.done;
+    expect(invitesReceived(gw3)).toEqual([`sip:911@gw3.e2e.test:${ports.gw3};user=phone`]);
+  });
+
+  it("sends a number of a user of the tenant to that user (internal call by reverse number lookup)", async () => {
+    const bob = await uas("uas-answer.xml", ports.bob);
+    const r = await call({ number: "+14255550101" });
+    expect(r.code).toBe(0);
+    await bob.done;
+    expect(invitesReceived(bob)).toEqual([`sip:bob@${HOST}:${ports.bob}`]);
+  });
+
+  it("routes an inbound call from a gateway to the user's static contact, matching ;ext=", async () => {
+    const bob = await uas("uas-answer.xml", ports.bob);
+    const r = await call({
+      number: "+14255550101;ext=0101",
+      from: "<sip:+12065550199@gw1.e2e.test;user=phone>",
+      contact: "<sip:+12065550199@gw1.e2e.test:[local_port]>",
+    });
+    expect(r.code).toBe(0);
+    await bob.done;
+    expect(invitesReceived(bob)).toEqual([`sip:bob@${HOST}:${ports.bob}`]);
+  });
+
+  it("answers an inbound call to an unassigned number (no ;ext=) with 404", async () => {
+    const r = await call({
+      number: "+14255550101",
+      from: "<sip:+12065550199@gw1.e2e.test;user=phone>",
+      contact: "<sip:+12065550199@gw1.e2e.test:[local_port]>",
+      base: "uac-reject.xml",
+    });
+    expect(r.statuses).toEqual([404]);
+  });
+
+  it("refuses unknown callers and a gateway FQDN sent from a wrong address with 403", async () => {
+    const stranger = await call({
+      number: "+14255550123",
+      from: "<sip:mallory@evil.example>",
+      base: "uac-reject.xml",
+    });
+    expect(stranger.statuses).toEqual([403]);
+    const spoofed = await call({
+      number: "+14255550101;ext=0101",
+      from: "<sip:+12065550199@gw1.e2e.test;user=phone>",
+      contact: "<sip:+12065550199@gw1.e2e.test:[local_port]>",
+      base: "uac-reject.xml",
+      bind: "127.0.0.2",
+    });
+    expect(spoofed.statuses).toEqual([403]);
+  });
+
+  it("challenges a user outside the trusted networks (407) and routes after digest authentication", async () => {
+    const gw1 = await uas("uas-answer.xml", ports.gw1);
+    const s = sipp([
+      "-sf",
+      authScenario("<sip:frank@fabrikam.com>"),
+      "-s",
+      "+14255550177",
+      proxy(),
+      "-i",
+      HOST,
+      "-m",
+      "1",
+    ]);
+    expect(await s.done).toBe(0);
+    await gw1.done;
+    expect(finalStatuses(s)).toEqual([407, 200, 200]);
+    expect(received(s)).toMatch(
+      /^Proxy-Authenticate: Digest realm="fabrikam.com", nonce="[^"]+", algorithm=MD5, qop="auth"/m,
+    );
+    expect(invitesReceived(gw1)).toEqual([`sip:+14255550177@gw1.e2e.test:${ports.gw1};user=phone`]);
+    // The credentials were for dialgate: they do not reach the gateway.
+    expect(received(gw1)).not.toMatch(/^Proxy-Authorization:/m);
+  });
+
+  it("moves a gateway that answers no OPTIONS behind the healthy ones", async () => {
+    // The monitor runs on a manual clock here; the OPTIONS themselves go over the wire.
+    const config = e2eConfig(ports);
+    const monitor = new GatewayHealthMonitor({
+      gateways: config.gateways,
+      clock: healthClock,
+      intervalMs: 1000,
+      requester: edge,
+      logger: silentLogger(),
+    });
+    const events = new CallEventBus();
+    const probed = createRoutingRuntime(config, {
+      clock: systemClock,
+      random: () => 0.999,
+      logger: silentLogger(),
+      events,
+      requester: edge,
+      overrides: { health: monitor },
+    });
+    const hank = () => probed.router.route(routeRequest("hank@contoso.com", "+15550001111"));
+    const before = await hank();
+    expect(before.kind === "forward" && before.steps.map((s) => s.targets[0]?.gateway)).toEqual([
+      "silent.e2e.test",
+      "gw2.e2e.test",
+    ]);
+    await monitor.probeAll(); // nobody listens on silent's port: no answer
+    healthClock.advance(3000);
+    monitor.evaluate();
+    const after = await hank();
+    expect(after.kind === "forward" && after.steps.map((s) => s.targets[0]?.gateway)).toEqual([
+      "gw2.e2e.test",
+      "silent.e2e.test",
+    ]);
+    probed.stop();
+  });
+});
+
+/** A routing request as the edge would build it (for the health test, which inspects decisions). */
+function routeRequest(user: string, number: string) {
+  const uri = (raw: string, u: string | null, host: string) => ({
+    raw,
+    scheme: "sip",
+    user: u,
+    host,
+    port: null,
+    params: new Map(),
+  });
+  const [name = "", domain = ""] = user.split("@");
+  return {
+    method: "INVITE",
+    requestUri: uri(`sip:${number}@${HOST}`, number, HOST),
+    from: { displayName: null, uri: uri(`sip:${user}`, name, domain), tag: "t" },
+    to: { displayName: null, uri: uri(`sip:${number}@${HOST}`, number, HOST), tag: null },
+    callId: "health-1",
+    cseq: 1,
+    source: { address: HOST, port: 5999, transport: "udp" as const },
+    contact: null,
+    contacts: [],
+    expires: null,
+    pai: null,
+    header: () => [],
+    addressedToProxy: false,
+  };
+}
