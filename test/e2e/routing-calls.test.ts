@@ -169,6 +169,68 @@ ${ack(2, "[next_url]", "[routes]\n      ")}
   return file;
 }
 
+/** REGISTER of `user` with one contact; with `password`, answers a 401 challenge first. */
+function registerScenario(user: string, domain: string, contactPort: number, password?: string): string {
+  const register = (cseq: number, auth: string) => `
+  <send retrans="500">
+    <![CDATA[
+
+      REGISTER sip:${domain} SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      From: <sip:${user}@${domain}>;tag=[pid]reg[call_number]
+      To: <sip:${user}@${domain}>
+      Call-ID: [call_id]
+      CSeq: ${cseq} REGISTER
+      Contact: <sip:${user}@[local_ip]:${contactPort}>
+      Expires: 300
+      Max-Forwards: 70
+${auth}      Content-Length: 0
+
+    ]]>
+  </send>`;
+  const challenged =
+    password === undefined
+      ? ""
+      : `${register(1, "")}
+  <recv response="401" auth="true"/>
+`;
+  const text = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="dialgate e2e register">
+${challenged}${register(2, password === undefined ? "" : `      [authentication username=${user} password=${password}]\n`)}
+  <recv response="200"/>
+</scenario>`;
+  const file = join(work, `register-${user}.xml`);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** One OPTIONS from `fromHost`, expecting `status`. */
+function optionsScenario(fromHost: string, status: number): string {
+  const text = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="dialgate e2e options">
+  <send retrans="500">
+    <![CDATA[
+
+      OPTIONS sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      From: <sip:ping@${fromHost}>;tag=[pid]opt[call_number]
+      To: <sip:[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 OPTIONS
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="${status}"/>
+</scenario>`;
+  const file = join(work, `options-${fromHost}-${status}.xml`);
+  writeFileSync(file, text);
+  return file;
+}
+
 // ---- the proxy under test ----------------------------------------------------------------------
 
 interface Ports {
@@ -178,6 +240,9 @@ interface Ports {
   gw3: number;
   silent: number;
   bob: number;
+  carol: number;
+  frank: number;
+  dead: number;
 }
 
 function e2eConfig(p: Ports): DialgateConfig {
@@ -192,7 +257,10 @@ function e2eConfig(p: Ports): DialgateConfig {
   });
   const r = validateConfig({
     sip: {
-      listen: [{ transport: "udp", host: HOST, port: p.edge }],
+      listen: [
+        { transport: "udp", host: HOST, port: p.edge },
+        { transport: "tcp", host: HOST, port: p.edge },
+      ],
       recordRouteHost: HOST,
       optionsIntervalSeconds: 1,
       // A short T1 makes an unanswered OPTIONS time out (Timer F = 64*T1) in about 3 s.
@@ -203,6 +271,8 @@ function e2eConfig(p: Ports): DialgateConfig {
       gateway("gw2.e2e.test", p.gw2, { outboundPstnNumberTranslationRules: ["StripPlus"] }),
       gateway("gw3.e2e.test", p.gw3),
       gateway("silent.e2e.test", p.silent, { sendSipOptions: true }),
+      // Nothing listens on this TCP port: connecting fails (a transport failure).
+      gateway("dead.e2e.test", p.dead, { transport: "tcp" }),
     ],
     translationRules: [{ identity: "StripPlus", pattern: "^\\+(\\d+)$", translation: "$1" }],
     tenants: [
@@ -235,6 +305,13 @@ function e2eConfig(p: Ports): DialgateConfig {
             onlinePstnGatewayList: ["gw3.e2e.test"],
           },
           {
+            identity: "Denver",
+            numberPattern: "^\\+1303",
+            priority: 1,
+            onlinePstnUsages: ["US"],
+            onlinePstnGatewayList: ["dead.e2e.test", "gw2.e2e.test"],
+          },
+          {
             identity: "Probe",
             numberPattern: "^\\+1555",
             priority: 1,
@@ -262,6 +339,7 @@ function e2eConfig(p: Ports): DialgateConfig {
             usageLocation: "US",
             contact: `sip:bob@${HOST}:${p.bob}`,
           },
+          { id: "carol@contoso.com", lineUri: "+14255550102", usageLocation: "US" },
           { id: "hank@contoso.com", usageLocation: "US", onlineVoiceRoutingPolicy: "Health" },
         ],
       },
@@ -307,6 +385,9 @@ beforeAll(async () => {
     gw3: await freeUdpPort(),
     silent: await freeUdpPort(),
     bob: await freeUdpPort(),
+    carol: await freeUdpPort(),
+    frank: await freeUdpPort(),
+    dead: await freeUdpPort(),
   };
   const config = e2eConfig(ports);
   const { createHash } = await import("node:crypto");
@@ -395,6 +476,34 @@ describe("routing end to end (SIPp → dialgate → SIPp)", () => {
     expect(invitesReceived(gw2)).toEqual([]);
   });
 
+  it("does not fail over on 603 either", async () => {
+    const gw1 = await uas("uas-reject.xml", ports.gw1, ["-set", "status", "603"]);
+    const gw2 = await uas("uas-answer.xml", ports.gw2);
+    const r = await call({ number: "+12065550125", base: "uac-reject.xml" });
+    await gw1.done;
+    await stop(gw2);
+    expect(r.statuses).toContain(603);
+    expect(invitesReceived(gw2)).toEqual([]);
+  });
+
+  it("tries the backup route's gateways after every gateway of the better route failed", async () => {
+    const gw1 = await uas("uas-reject.xml", ports.gw1, ["-set", "status", "503"]);
+    const gw2 = await uas("uas-reject.xml", ports.gw2, ["-set", "status", "504"]);
+    const gw3 = await uas("uas-answer.xml", ports.gw3);
+    const r = await call({ number: "+14255550126" });
+    expect(r.code).toBe(0);
+    await Promise.all([gw1.done, gw2.done, gw3.done]);
+    expect(invitesReceived(gw3)).toEqual([`sip:+14255550126@gw3.e2e.test:${ports.gw3};user=phone`]);
+  });
+
+  it("fails over on a transport failure (TCP connection refused) to the next gateway", async () => {
+    const gw2 = await uas("uas-answer.xml", ports.gw2);
+    const r = await call({ number: "+13035550100" });
+    expect(r.code).toBe(0);
+    await gw2.done;
+    expect(invitesReceived(gw2)).toEqual([`sip:13035550100@gw2.e2e.test:${ports.gw2};user=phone`]);
+  });
+
   it("fails over when a gateway stays silent past failoverTimeSeconds (CANCEL, then next gateway)", async () => {
     const gw1 = await uas("uas-no-answer.xml", ports.gw1);
     const gw2 = await uas("uas-answer.xml", ports.gw2);
@@ -438,6 +547,46 @@ describe("routing end to end (SIPp → dialgate → SIPp)", () => {
     expect(r.code).toBe(0);
     await bob.done;
     expect(invitesReceived(bob)).toEqual([`sip:bob@${HOST}:${ports.bob}`]);
+  });
+
+  it("registers a user's phone and forwards an inbound call to the registered contact", async () => {
+    const reg = sipp([
+      "-sf",
+      registerScenario("carol", "contoso.com", ports.carol),
+      proxy(),
+      "-i",
+      HOST,
+      "-m",
+      "1",
+    ]);
+    expect(await reg.done).toBe(0);
+    expect(received(reg)).toMatch(
+      new RegExp(`^Contact: <sip:carol@127\\.0\\.0\\.1:${ports.carol}>;expires=300`, "m"),
+    );
+    const carol = await uas("uas-answer.xml", ports.carol);
+    const r = await call({
+      number: "+14255550102",
+      from: "<sip:+12065550199@gw1.e2e.test;user=phone>",
+      contact: "<sip:+12065550199@gw1.e2e.test:[local_port]>",
+    });
+    expect(r.code).toBe(0);
+    await carol.done;
+    expect(invitesReceived(carol)).toEqual([`sip:carol@${HOST}:${ports.carol}`]);
+  });
+
+  it("challenges a REGISTER outside the trusted networks with 401 and accepts the digest answer", async () => {
+    const reg = sipp([
+      "-sf",
+      registerScenario("frank", "fabrikam.com", ports.frank, "frankpass"),
+      proxy(),
+      "-i",
+      HOST,
+      "-m",
+      "1",
+    ]);
+    expect(await reg.done).toBe(0);
+    expect(finalStatuses(reg)).toEqual([401, 200]);
+    expect(received(reg)).toMatch(/^WWW-Authenticate: Digest realm="fabrikam.com"/m);
   });
 
   it("answers an inbound call to an unassigned number (no ;ext=) with 404", async () => {
@@ -489,6 +638,21 @@ describe("routing end to end (SIPp → dialgate → SIPp)", () => {
     expect(invitesReceived(gw1)).toEqual([`sip:+14255550177@gw1.e2e.test:${ports.gw1};user=phone`]);
     // The credentials were for dialgate: they do not reach the gateway.
     expect(received(gw1)).not.toMatch(/^Proxy-Authorization:/m);
+  });
+
+  it("answers OPTIONS from a known gateway with 200 and from an unknown source with 403", async () => {
+    const known = sipp(["-sf", optionsScenario("gw1.e2e.test", 200), proxy(), "-i", HOST, "-m", "1"]);
+    expect(await known.done).toBe(0);
+    const stranger = sipp([
+      "-sf",
+      optionsScenario("gw1.e2e.test", 403),
+      proxy(),
+      "-i",
+      "127.0.0.2",
+      "-m",
+      "1",
+    ]);
+    expect(await stranger.done).toBe(0);
   });
 
   it("moves a gateway that answers no OPTIONS behind the healthy ones", async () => {
