@@ -60,7 +60,16 @@ export class DialgateCallRouter implements CallRouter {
       log.info({ source: request.source.address, why: caller.why }, "refused: unknown caller");
       return reject(rejections.forbidden(caller.why));
     }
-    if (caller.kind === "gateway") return routeInboundCall(ctx, caller.gateway, request);
+    if (caller.kind === "gateway") {
+      const decision = await routeInboundCall(ctx, caller.gateway, request);
+      if (decision.kind === "respond") {
+        log.info(
+          { gateway: caller.gateway.fqdn, number: request.requestUri.user, status: decision.status },
+          "inbound call refused",
+        );
+      }
+      return decision;
+    }
 
     const auth = authorizeUser(
       this.parts.digest,
