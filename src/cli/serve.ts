@@ -1,7 +1,61 @@
-// Placeholder owned by the native edge work: `serve` starts the proxy.
-import type { CliCommand } from "./io.js";
+// `dialgate serve [--config <file>]`: start the proxy on the configuration's SIP listen
+// addresses, log one line when listening, and on SIGTERM/SIGINT drain (new INVITEs get 503 +
+// Retry-After, calls in progress get up to sip.drainTimeoutSeconds) and exit 0.
+import { parseArgs } from "node:util";
+import { startDialgate } from "../app.js";
+import { DEFAULT_CONFIG_PATH, loadConfigFile } from "../config/load.js";
+import { describeProblem } from "../config/problem.js";
+import { createRootLogger } from "../util/logger.js";
+import { type CliCommand, ExitCode } from "./io.js";
 
-export const serve: CliCommand = async (_argv, io) => {
-  io.err("serve: not implemented yet");
-  return 2;
+export const serve: CliCommand = async (argv, io) => {
+  const { values } = parseArgs({ args: [...argv], options: { config: { type: "string" } }, strict: true });
+  const file = values.config ?? process.env.DIALGATE_CONFIG ?? DEFAULT_CONFIG_PATH;
+  const result = await loadConfigFile(file);
+  if (!result.ok) {
+    io.err(`${file}: ${result.problems.length} problem(s)`);
+    for (const p of result.problems) io.err(describeProblem(p));
+    return ExitCode.invalidConfig;
+  }
+  const config = result.config;
+  // Logs go to stderr; stdout stays free for command output.
+  const logger = createRootLogger({ level: process.env.DIALGATE_LOG_LEVEL ?? "info", destinationFd: 2 });
+  let dialgate: Awaited<ReturnType<typeof startDialgate>>;
+  try {
+    dialgate = await startDialgate(config, { logger });
+  } catch (err) {
+    io.err(`dialgate serve: cannot start: ${(err as Error).message}`);
+    return 1;
+  }
+  const where = dialgate.listenAddresses.map((a) => `${a.transport}:${a.host}:${a.port}`).join(", ");
+  logger.info({ listen: dialgate.listenAddresses, config: file }, `dialgate listening on ${where}`);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      const drainMs = config.sip.drainTimeoutSeconds * 1000;
+      logger.info(
+        { signal, drainTimeoutSeconds: config.sip.drainTimeoutSeconds },
+        "draining: new calls get 503",
+      );
+      dialgate.shutdown(drainMs).then(
+        (clean) => {
+          logger.info({ clean }, "stopped");
+          logger.flush();
+          process.off("SIGTERM", onSignal);
+          process.off("SIGINT", onSignal);
+          resolve(ExitCode.ok);
+        },
+        (err: unknown) => {
+          logger.error({ err: (err as Error).message }, "shutdown failed");
+          logger.flush();
+          resolve(1);
+        },
+      );
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
 };

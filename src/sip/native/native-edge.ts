@@ -13,7 +13,6 @@ import {
   createRequest,
   createResponse,
   parseSipMessage,
-  parseUri,
   randomTag,
   type SipParseError,
   SipRequest,
