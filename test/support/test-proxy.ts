@@ -1,0 +1,115 @@
+// Starting dialgate for end-to-end tests, either in process (fast, with access to the edge's
+// counters and call events) or as the built `dialgate serve` binary (what operators run).
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Dialgate, startDialgate } from "../../src/app.js";
+import type { CallEvent } from "../../src/calls/events.js";
+import { dialgateConfigSchema } from "../../src/config/schema.js";
+import type { CallRouter } from "../../src/routing/decision.js";
+import { freeSipPort, waitFor } from "./free-port.js";
+
+export interface TestProxyOptions {
+  readonly router: CallRouter;
+  /** Transports to listen on (same port for both). Default udp and tcp. */
+  readonly transports?: readonly ("udp" | "tcp")[];
+  /** RFC 3261 timer base; tests shorten T1 so that transaction timers end quickly. */
+  readonly timers?: { t1Ms?: number; t2Ms?: number; t4Ms?: number };
+  readonly maxMessageBytes?: number;
+}
+
+export interface TestProxy {
+  readonly dialgate: Dialgate;
+  readonly host: "127.0.0.1";
+  readonly port: number;
+  /** Every call event emitted so far, in order. */
+  readonly events: CallEvent[];
+  /** Waits until no transaction, call, dialog or timer is left (leak check). */
+  settled(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts the native edge in process on a free loopback port. */
+export async function startTestProxy(options: TestProxyOptions): Promise<TestProxy> {
+  const port = await freeSipPort();
+  const config = dialgateConfigSchema.parse({
+    sip: {
+      listen: (options.transports ?? ["udp", "tcp"]).map((transport) => ({
+        transport,
+        host: "127.0.0.1",
+        port,
+      })),
+      recordRouteHost: "127.0.0.1",
+      timers: { t1Ms: 500, t2Ms: 4000, t4Ms: 5000, ...options.timers },
+      ...(options.maxMessageBytes ? { maxMessageBytes: options.maxMessageBytes } : {}),
+      drainTimeoutSeconds: 0,
+    },
+  });
+  const dialgate = await startDialgate(config, { router: options.router });
+  const events: CallEvent[] = [];
+  dialgate.events.subscribe((e) => events.push(e));
+  return {
+    dialgate,
+    host: "127.0.0.1",
+    port,
+    events,
+    settled: (timeoutMs = 30_000) =>
+      waitFor(
+        () => {
+          const s = dialgate.stats;
+          return s.serverTransactions === 0 && s.clientTransactions === 0 && s.calls === 0 && s.timers === 0;
+        },
+        timeoutMs,
+        "the proxy to settle (no transaction, call or timer left)",
+      ),
+    stop: () => dialgate.stop(),
+  };
+}
+
+export interface BinaryProxy {
+  readonly port: number;
+  readonly process: ChildProcess;
+  /** stderr so far (pino JSON lines). */
+  output(): string;
+  /** Sends SIGTERM and resolves with the exit code. */
+  terminate(): Promise<number | null>;
+}
+
+const MAIN = fileURLToPath(new URL("../../dist/src/cli/main.js", import.meta.url));
+
+/**
+ * Starts `node dist/src/cli/main.js serve --config <file>` (run `npm run build` first; `npm test`
+ * does) with `configYaml`, in which `${PORT}` is replaced by a free port. Resolves once the
+ * proxy logged that it is listening.
+ */
+export async function startBinaryProxy(configYaml: string): Promise<BinaryProxy> {
+  const port = await freeSipPort();
+  const dir = mkdtempSync(join(tmpdir(), "dialgate-serve-"));
+  const file = join(dir, "dialgate.yaml");
+  writeFileSync(file, configYaml.replaceAll("${PORT}", String(port)));
+  const child = spawn(process.execPath, [MAIN, "serve", "--config", file], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString("utf8");
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  await waitFor(
+    () => stderr.includes("dialgate listening on") || child.exitCode !== null,
+    15_000,
+    "dialgate to listen",
+  );
+  if (child.exitCode !== null) throw new Error(`dialgate serve exited: ${stderr}`);
+  return {
+    port,
+    process: child,
+    output: () => stderr,
+    terminate: async () => {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
