@@ -81,14 +81,14 @@ const MAIN = fileURLToPath(new URL("../../dist/src/cli/main.js", import.meta.url
 
 /**
  * Starts `node dist/src/cli/main.js serve --config <file>` (run `npm run build` first; `npm test`
- * does) with `configYaml`, in which `${PORT}` is replaced by a free port. Resolves once the
+ * does) with `configYaml`, in which `@PORT@` is replaced by a free port. Resolves once the
  * proxy logged that it is listening.
  */
 export async function startBinaryProxy(configYaml: string): Promise<BinaryProxy> {
   const port = await freeSipPort();
   const dir = mkdtempSync(join(tmpdir(), "dialgate-serve-"));
   const file = join(dir, "dialgate.yaml");
-  writeFileSync(file, configYaml.replaceAll("${PORT}", String(port)));
+  writeFileSync(file, configYaml.replaceAll("@PORT@", String(port)));
   const child = spawn(process.execPath, [MAIN, "serve", "--config", file], {
     stdio: ["ignore", "ignore", "pipe"],
   });
