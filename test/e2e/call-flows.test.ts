@@ -1,0 +1,126 @@
+// Call flows through the native edge: CANCEL, Max-Forwards, in-dialog requests from either
+// side, early media, and retransmissions under loss.
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import type { SippOptions, SippResult } from "../support/sipp.js";
+import { killAllSipp, SippProcess } from "../support/sipp.js";
+import { startTestProxy, type TestProxy } from "../support/test-proxy.js";
+import { forward, loopbackTarget, serialSteps, TestRouter } from "../support/test-router.js";
+
+let proxy: TestProxy | null = null;
+
+afterEach(async () => {
+  await killAllSipp();
+  await proxy?.stop();
+  proxy = null;
+});
+afterAll(killAllSipp);
+
+const fastTimers = { t1Ms: 50, t4Ms: 500 };
+
+const received = (r: SippResult) => r.messages.filter((m) => m.direction === "received");
+
+async function oneGatewayProxy(uasScenario: string, extra: Partial<SippOptions> = {}) {
+  const uas = await SippProcess.start({ scenario: uasScenario, ...extra });
+  const router = new TestRouter(() => forward(serialSteps([loopbackTarget(uas.port)])));
+  proxy = await startTestProxy({ router, timers: fastTimers });
+  return { uas, router, proxy };
+}
+
+describe("call flows", () => {
+  it("CANCEL: the caller gets 200 for the CANCEL and 487 for the INVITE; the ringing gateway is CANCELled", async () => {
+    const { uas, proxy } = await oneGatewayProxy("uas-ring-no-answer.xml");
+    const uac = await SippProcess.start({ scenario: "uac-cancel.xml", remote: proxy });
+    const [caller, gw] = await Promise.all([uac.wait(), uas.wait()]);
+    expect(caller.exitCode, caller.errors).toBe(0);
+    expect(gw.exitCode, gw.errors).toBe(0);
+    expect(received(caller).map((m) => `${m.status} ${m.method}`)).toEqual(
+      expect.arrayContaining(["200 CANCEL", "487 INVITE"]),
+    );
+    expect(received(gw).map((m) => m.method)).toEqual(["INVITE", "CANCEL", "ACK"]);
+    expect(proxy.events.map((e) => e.type)).toContain("cancelled");
+    expect(proxy.events.map((e) => e.type)).not.toContain("rejected");
+    await proxy.settled();
+  });
+
+  it("answers 483 to Max-Forwards: 0 without asking the router or forwarding", async () => {
+    const { uas, router, proxy } = await oneGatewayProxy("uas-answer.xml");
+    const uac = await SippProcess.start({ scenario: "uac-reject.xml", remote: proxy, keys: { maxfwd: "0" } });
+    const caller = await uac.wait();
+    expect(caller.exitCode, caller.errors).toBe(0);
+    expect(received(caller).map((m) => m.status)).toEqual([483]);
+    expect(router.requests).toEqual([]);
+    expect(received(await uas.kill())).toEqual([]);
+    await proxy.settled();
+  });
+
+  it("forwards the callee's BYE back to the caller along the Record-Route set", async () => {
+    const { uas, proxy } = await oneGatewayProxy("uas-answer-then-hang-up.xml");
+    const uac = await SippProcess.start({ scenario: "uac-call-callee-hangs-up.xml", remote: proxy });
+    const [caller, gw] = await Promise.all([uac.wait(), uas.wait()]);
+    expect(caller.exitCode, caller.errors).toBe(0);
+    expect(gw.exitCode, gw.errors).toBe(0);
+    const bye = received(caller).find((m) => m.method === "BYE" && m.status === null)!;
+    expect(bye.header("Via").length).toBe(2); // the gateway's and the proxy's
+    expect(proxy.events.at(-1)).toMatchObject({ type: "ended", by: "callee" });
+    await proxy.settled();
+  });
+
+  it("loose-routes a re-INVITE and its ACK inside the dialog", async () => {
+    const { uas, router, proxy } = await oneGatewayProxy("uas-reinvite.xml");
+    const uac = await SippProcess.start({ scenario: "uac-reinvite.xml", remote: proxy });
+    const [caller, gw] = await Promise.all([uac.wait(), uas.wait()]);
+    expect(caller.exitCode, caller.errors).toBe(0);
+    expect(gw.exitCode, gw.errors).toBe(0);
+    expect(received(gw).map((m) => m.method)).toEqual(["INVITE", "ACK", "INVITE", "ACK", "BYE"]);
+    // In-dialog requests never reach the router.
+    expect(router.requests.length).toBe(1);
+    const reinvite = received(gw).filter((m) => m.method === "INVITE")[1]!;
+    expect(reinvite.header("Route")).toEqual([]); // our own Route was consumed
+    expect(reinvite.header("Via").length).toBe(2);
+    await proxy.settled();
+  });
+
+  it("relays 183 with early media before the 200", async () => {
+    const { uas, proxy } = await oneGatewayProxy("uas-183-then-200.xml");
+    const uac = await SippProcess.start({ scenario: "uac-call.xml", remote: proxy });
+    const [caller, gw] = await Promise.all([uac.wait(), uas.wait()]);
+    expect(caller.exitCode, caller.errors).toBe(0);
+    expect(gw.exitCode, gw.errors).toBe(0);
+    const statuses = received(caller)
+      .filter((m) => m.method === "INVITE")
+      .map((m) => m.status);
+    expect(statuses.indexOf(183)).toBeGreaterThanOrEqual(0);
+    expect(statuses.indexOf(183)).toBeLessThan(statuses.indexOf(200));
+    expect(received(caller).find((m) => m.status === 183)?.text).toContain("m=audio");
+    await proxy.settled();
+  });
+
+  it("absorbs retransmissions under simulated loss: every call completes", async () => {
+    const calls = 10;
+    const uas = await SippProcess.start({
+      scenario: "uas-answer.xml",
+      calls,
+      lostPercent: 10,
+      timeoutSeconds: 60,
+    });
+    const router = new TestRouter(() => forward(serialSteps([loopbackTarget(uas.port)])));
+    proxy = await startTestProxy({ router, timers: { t1Ms: 100, t4Ms: 500 } });
+    const uac = await SippProcess.start({
+      scenario: "uac-call.xml",
+      remote: proxy,
+      calls,
+      rate: 10,
+      lostPercent: 10,
+      timeoutSeconds: 60,
+    });
+    const caller = await uac.wait();
+    const gw = await uas.kill();
+    expect(caller.stats?.successfulCalls, caller.errors).toBe(calls);
+    expect(caller.stats?.failedCalls).toBe(0);
+    // Losses happened and were repaired by retransmissions on either side.
+    expect((caller.stats?.retransmissions ?? 0) + (gw.stats?.retransmissions ?? 0)).toBeGreaterThan(0);
+    // The router saw each call exactly once although INVITEs were retransmitted.
+    expect(router.requests.length).toBe(calls);
+    await proxy.settled(60_000);
+  });
+});
