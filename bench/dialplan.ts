@@ -1,5 +1,6 @@
 // Dial plan engine micro-benchmark (quality-bar.md): normalizations per second and p50/p99 per
-// call for (a) a 50-rule plan matched by its last rule, (b) the +CC fallback, (c) the
+// call for (a) a 50-rule plan matched by its last rule — with rules the first-character and
+// length filters can skip, and (a'') with rules neither can —, (b) the +CC fallback, (c) the
 // service-country rules only, and (d) a 64-character adversarial input against a catastrophic
 // pattern (run on the linear-time engine). Run with `npm run bench:dialplan`.
 import { cpus } from "node:os";
@@ -76,7 +77,7 @@ const fifty = Array.from({ length: 49 }, (_, i) => ({
 fifty.push({ name: "last", pattern: "^8(\\d{4})$", translation: "+14255550$1" });
 const fiftyEngine = engineFor(fifty);
 // The same size where every rule can start with any digit, so the first-character filter in
-// front of the regex engine cannot skip any rule: the worst case for the loop.
+// front of the regex engine cannot skip any rule (the length filter can: each has one length).
 const fiftyDigits = Array.from({ length: 49 }, (_, i) => ({
   name: `len${6 + i}`,
   pattern: `^(\\d{${6 + i}})$`,
@@ -84,6 +85,15 @@ const fiftyDigits = Array.from({ length: 49 }, (_, i) => ({
 }));
 fiftyDigits.push({ name: "last", pattern: "^(\\d{5})$", translation: "+142555$1" });
 const fiftyDigitsEngine = engineFor(fiftyDigits);
+// Neither filter can skip anything here: every rule starts with a digit and matches exactly
+// five characters, like the input, so all 50 run in the regex engine. The floor of the loop.
+const fiftySameLength = Array.from({ length: 49 }, (_, i) => ({
+  name: `tail${i}`,
+  pattern: `^(\\d{2})${String(i).padStart(3, "0")}$`,
+  translation: "+1$1",
+}));
+fiftySameLength.push({ name: "last", pattern: "^(\\d{5})$", translation: "+142555$1" });
+const fiftySameLengthEngine = engineFor(fiftySameLength);
 
 const adversarial = engineFor([{ name: "evil", pattern: "^(\\d+)+$", translation: "+$1" }]);
 const evilPlan = adversarial.effectivePlan("u@bench.example");
@@ -100,6 +110,12 @@ measure({
 measure({
   label: "(a') 50 rules all starting with \\d, match on the last",
   engine: fiftyDigitsEngine,
+  dialled: "81234",
+  expect: "+14255581234",
+});
+measure({
+  label: "(a'') 50 rules, same first char and length, match on last",
+  engine: fiftySameLengthEngine,
   dialled: "81234",
   expect: "+14255581234",
 });

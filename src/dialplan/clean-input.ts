@@ -54,6 +54,7 @@ export function cleanDialledInput(raw: string): Result<CleanedInput, DialPlanErr
       message: `dialled string is ${raw.length} characters long; at most ${MAX_DIALLED_LENGTH} are allowed`,
     });
   }
+  if (isAlreadyClean(raw)) return ok({ number: raw, extension: null });
   let s = raw;
   let extRaw: string | null = null;
   const scheme = /^(tel|sips?):/i.exec(s);
@@ -100,6 +101,23 @@ export function cleanDialledInput(raw: string): Result<CleanedInput, DialPlanErr
     });
   }
   return ok({ number, extension });
+}
+
+/**
+ * Whether the raw string is already what cleaning would produce — ASCII digits, `*`, `#`, at
+ * most 64 of them, optionally after a leading `+` — as most Request-URI user parts are. The
+ * full path would return it unchanged, so it skips the scheme match, the split and the copy.
+ */
+function isAlreadyClean(raw: string): boolean {
+  const n = raw.length;
+  if (n > MAX_DIALLED_LENGTH) return false;
+  let i = n > 0 && raw.charCodeAt(0) === 0x2b ? 1 : 0;
+  if (i === n) return false;
+  for (; i < n; i++) {
+    const c = raw.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || c === 0x2a || c === 0x23)) return false;
+  }
+  return true;
 }
 
 /** Removes separators and maps digits; null when a character is not allowed. */

@@ -2,7 +2,7 @@
 import { cleanDialledInput } from "./clean-input.js";
 import type { EffectiveDialPlan, EffectiveDialPlanName } from "./effective-plan.js";
 import { type DialPlanError, fail, ok, type Result } from "./errors.js";
-import type { CompiledRule, MatchingRule } from "./rule.js";
+import type { MatchingRule } from "./rule.js";
 
 export interface NormalizationPass {
   readonly input: string;
@@ -22,21 +22,19 @@ export interface NormalizationResult {
 
 const ALL_DIGITS = /^\d+$/;
 
-/** First rule whose pattern matches anywhere in the input (search semantics), or null. */
-function firstMatch(rules: readonly CompiledRule[], input: string): CompiledRule | null {
-  // The loop only tests; the winning rule alone builds match groups (one exec). The
-  // first-character filter skips most anchored rules without entering the regex engine.
-  for (let i = 0; i < rules.length; i++) {
-    const regex = rules[i]!.compiled.regex;
-    if (regex.mayMatch(input) && regex.test(input)) return rules[i]!;
-  }
-  return null;
-}
-
+/** Evaluation 4-5: the first rule whose pattern matches anywhere in the input, and its translation. */
 function runPass(plan: EffectiveDialPlan, input: string): NormalizationPass {
-  const rule = firstMatch(plan.rules, input);
-  if (rule === null) return { input, translatedNumber: input, matchingRule: null };
-  return { input, translatedNumber: rule.compiled.applyMatched(input), matchingRule: rule.info };
+  const rules = plan.rules;
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]!;
+    // One regex run per rule reached: a failing exec costs what a failing test does (and
+    // allocates nothing), so testing first would only run the winning rule twice. Most rules
+    // never reach the engine: the prefilter inside apply() skips them on length or first
+    // character.
+    const translated = rule.compiled.apply(input);
+    if (translated !== null) return { input, translatedNumber: translated, matchingRule: rule.info };
+  }
+  return { input, translatedNumber: input, matchingRule: null };
 }
 
 /** Normalizes an already cleaned number (digits, `*`, `#`, optional leading `+`). */

@@ -34,7 +34,7 @@ export function compileNumberPattern(pattern: string): Result<NumberPattern> {
   return ok({
     pattern,
     engine: compiled.engine,
-    test: (input: string) => compiled.test(input),
+    test: (input: string) => compiled.mayMatch(input) && compiled.test(input),
   });
 }
 
@@ -51,14 +51,9 @@ export class CompiledTranslation implements TranslationRule {
   }
 
   apply(input: string): string | null {
+    if (!this.regex.mayMatch(input)) return null;
     const m = this.regex.exec(input);
     return m === null ? null : expandSubstitution(this.parts, m, input);
-  }
-
-  /** Expands the translation for an input already known to match (see the dial plan loop). */
-  applyMatched(input: string): string {
-    const m = this.regex.exec(input);
-    return m === null ? input : expandSubstitution(this.parts, m, input);
   }
 }
 

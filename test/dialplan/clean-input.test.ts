@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { cleanDialledInput } from "../../src/dialplan/index.js";
 
@@ -49,5 +50,20 @@ describe("cleaning dialled input", () => {
     expect(clean("1".repeat(64))).toEqual({ number: "1".repeat(64), extension: null });
     expect(clean("1".repeat(65))).toBe("input_too_long");
     expect(clean("1".repeat(5000))).toBe("input_too_long");
+  });
+
+  it("gives input that needs no cleaning the same answer as input that does", () => {
+    // Already-clean strings take a shortcut (no scheme match, no copy); wrapping one in
+    // separators forces the full path, which must agree on every value and error code.
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9*#+]{0,66}$/), (s) => {
+        expect(clean(s)).toEqual(clean(`(${s})`));
+      }),
+      { numRuns: 500, seed: 20261123 },
+    );
+    expect(clean("+")).toBe("input_empty");
+    expect(clean("++1")).toBe("input_invalid_character");
+    expect(clean(`+${"1".repeat(63)}`)).toEqual({ number: `+${"1".repeat(63)}`, extension: null });
+    expect(clean(`+${"1".repeat(64)}`)).toBe("input_too_long");
   });
 });

@@ -10,14 +10,13 @@ import { type DialPlanError, fail, ok, type Result } from "../errors.js";
 import {
   analyzeBacktracking,
   analyzeCaptureFidelity,
-  anchoredFirstSet,
   findBacktrackingOnlyConstruct,
   findUnfaithfulBackreference,
 } from "./analyze.js";
 import type { ParsedRegex } from "./ast.js";
-import { CharSet } from "./char-set.js";
 import { emitJavaScript, emitRe2 } from "./emit.js";
 import { parseDotnetRegex } from "./parse.js";
+import { MatchPrefilter } from "./prefilter.js";
 
 export type RegexEngine = "native" | "linear";
 
@@ -39,33 +38,15 @@ export interface CompiledRegex {
   readonly groupCount: number;
   readonly groupNumbersByName: ReadonlyMap<string, number>;
   /**
-   * False when the input's first character rules a match out (see anchoredFirstSet); true
-   * when the pattern may match. A cheap filter in front of test().
+   * False when the input's length or first character rules a match out (prefilter.ts); true
+   * when the pattern may match. A cheap filter in front of test() and exec(), which do not
+   * apply it themselves.
    */
   mayMatch(input: string): boolean;
   /** Search semantics: true when the pattern matches anywhere in the input. */
   test(input: string): boolean;
   /** The first match (search semantics), or null. */
   exec(input: string): RegexMatch | null;
-}
-
-/** First-character filter: an ASCII bitmap plus one answer for every other character. */
-class FirstCharFilter {
-  private readonly ascii = new Uint8Array(128);
-  private readonly other: boolean;
-  constructor(set: CharSet) {
-    for (let c = 0; c < 128; c++) this.ascii[c] = set.contains(c) ? 1 : 0;
-    this.other = set.intersects(CharSet.range(128, 0xffff));
-  }
-  static for(parsed: ParsedRegex): FirstCharFilter | null {
-    const set = anchoredFirstSet(parsed);
-    return set === null ? null : new FirstCharFilter(set);
-  }
-  mayMatch(input: string): boolean {
-    if (input.length === 0) return false;
-    const c = input.charCodeAt(0);
-    return c < 128 ? this.ascii[c] === 1 : this.other;
-  }
 }
 
 class NativeMatch implements RegexMatch {
@@ -89,7 +70,7 @@ class NativeRegex implements CompiledRegex {
   readonly groupCount: number;
   readonly groupNumbersByName: ReadonlyMap<string, number>;
   private readonly re: RegExp;
-  private readonly filter: FirstCharFilter | null;
+  private readonly filter: MatchPrefilter;
   constructor(
     readonly pattern: string,
     readonly emitted: string,
@@ -98,12 +79,12 @@ class NativeRegex implements CompiledRegex {
     parsed: ParsedRegex,
   ) {
     this.re = new RegExp(emitted, flags);
-    this.filter = FirstCharFilter.for(parsed);
+    this.filter = new MatchPrefilter(parsed, "native");
     this.groupCount = parsed.groupCount;
     this.groupNumbersByName = parsed.groupNumbersByName;
   }
   mayMatch(input: string): boolean {
-    return this.filter === null || this.filter.mayMatch(input);
+    return this.filter.mayMatch(input);
   }
   test(input: string): boolean {
     return this.re.test(input);
@@ -115,14 +96,21 @@ class NativeRegex implements CompiledRegex {
 }
 
 class LinearMatch implements RegexMatch {
+  readonly index: number;
+  readonly end: number;
+  /** RE2 submatch positions: [start0, end0, start1, end1, …], -1 for a group that sat out. */
   constructor(
-    readonly index: number,
-    readonly end: number,
-    private readonly groups: readonly (string | null)[],
+    private readonly at: readonly number[],
+    private readonly input: string,
     private readonly groupIndex: readonly number[],
-  ) {}
+  ) {
+    this.index = at[0]!;
+    this.end = at[1]!;
+  }
   group(n: number): string {
-    return this.groups[this.groupIndex[n]!] ?? "";
+    const i = 2 * this.groupIndex[n]!;
+    const start = this.at[i]!;
+    return start < 0 ? "" : this.input.slice(start, this.at[i + 1]!);
   }
 }
 
@@ -131,7 +119,7 @@ class LinearRegex implements CompiledRegex {
   readonly groupCount: number;
   readonly groupNumbersByName: ReadonlyMap<string, number>;
   private readonly re: RE2JS;
-  private readonly filter: FirstCharFilter | null;
+  private readonly filter: MatchPrefilter;
   constructor(
     readonly pattern: string,
     readonly emitted: string,
@@ -140,22 +128,23 @@ class LinearRegex implements CompiledRegex {
     parsed: ParsedRegex,
   ) {
     this.re = RE2JS.compile(emitted);
-    this.filter = FirstCharFilter.for(parsed);
+    this.filter = new MatchPrefilter(parsed, "linear");
     this.groupCount = parsed.groupCount;
     this.groupNumbersByName = parsed.groupNumbersByName;
   }
   mayMatch(input: string): boolean {
-    return this.filter === null || this.filter.mayMatch(input);
+    return this.filter.mayMatch(input);
   }
   test(input: string): boolean {
     return this.re.test(input);
   }
   exec(input: string): RegexMatch | null {
-    const m = this.re.matcher(input);
-    if (!m.find()) return null;
-    const groups: (string | null)[] = [];
-    for (let i = 0; i <= this.groupCount; i++) groups.push(m.group(i));
-    return new LinearMatch(m.start(0), m.end(0), groups, this.groupIndex);
+    // re2js answers test() with its DFA, which tracks no groups and rejects several times
+    // faster than a capturing run; a match then costs one capturing run for all groups
+    // (findSubmatchIndex), where Matcher.find() + group() would run the pattern twice more.
+    if (!this.re.test(input)) return null;
+    const at: readonly number[] | null = this.re.re2().findSubmatchIndex(input);
+    return at === null ? null : new LinearMatch(at, input, this.groupIndex);
   }
 }
 
