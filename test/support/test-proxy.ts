@@ -9,6 +9,7 @@ import { type Dialgate, startDialgate } from "../../src/app.js";
 import type { CallEvent } from "../../src/calls/events.js";
 import { dialgateConfigSchema } from "../../src/config/schema.js";
 import type { CallRouter } from "../../src/routing/decision.js";
+import type { TimerService } from "../../src/sip/native/timer-service.js";
 import { freeSipPort, waitFor } from "./free-port.js";
 
 export interface TestProxyOptions {
@@ -18,6 +19,8 @@ export interface TestProxyOptions {
   /** RFC 3261 timer base; tests shorten T1 so that transaction timers end quickly. */
   readonly timers?: { t1Ms?: number; t2Ms?: number; t4Ms?: number };
   readonly maxMessageBytes?: number;
+  /** Transaction and proxy timers (a ManualTimerService drives Timer C without waiting 3 minutes). */
+  readonly timerService?: TimerService;
 }
 
 export interface TestProxy {
@@ -47,7 +50,10 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
       drainTimeoutSeconds: 0,
     },
   });
-  const dialgate = await startDialgate(config, { router: options.router });
+  const dialgate = await startDialgate(config, {
+    router: options.router,
+    ...(options.timerService ? { timerService: options.timerService } : {}),
+  });
   const events: CallEvent[] = [];
   dialgate.events.subscribe((e) => events.push(e));
   return {
