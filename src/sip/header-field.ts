@@ -5,6 +5,7 @@
 //
 // Fields are immutable: edits replace a field with a new one, so a cloned message can share
 // them, and the per-field parse cache never goes stale.
+import { allIn, TOKEN } from "./char-classes.js";
 import { headerKey } from "./header-names.js";
 
 /** The bytes of one parsed message and their latin1 view (one character per byte). */
@@ -45,19 +46,25 @@ function hasHighBit(s: string, from: number, to: number): boolean {
   return false;
 }
 
-/** Rejects values that would inject extra header lines or break framing. */
-export function assertSafeHeaderText(what: string, text: string): void {
+/**
+ * Rejects values that would inject extra header lines or break framing. Returns true when the
+ * text is all ASCII (so it can be written one byte per character).
+ */
+export function assertSafeHeaderText(what: string, text: string): boolean {
+  let ascii = true;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x0d || c === 0x0a || c === 0x00) {
       throw new RangeError(`${what} must not contain CR, LF or NUL: ${JSON.stringify(text)}`);
     }
+    if (c > 0x7f) ascii = false;
   }
+  return ascii;
 }
 
 export class HeaderField {
-  /** The header name as written on the wire (or as given to an edit). */
-  readonly name: string;
+  /** The name as written; sliced from `wire` on first use (most forwarded fields never need it). */
+  #name: string | undefined;
   /** Lower-cased long name: `via`, `call-id`, `content-length`, ... */
   readonly key: string;
   /** The message bytes this field was read from; null for a field created by an edit. */
@@ -68,16 +75,21 @@ export class HeaderField {
   readonly valueStart: number;
   readonly valueEnd: number;
   readonly folded: boolean;
+  /** End of the name in `wire` (the name starts at `lineStart`). */
+  readonly nameEnd: number;
   #value: string | undefined;
   /** Cache of the value split into list elements (see `SipMessage.headers`). */
   listCache: readonly string[] | undefined = undefined;
   /** Cache of the typed parse of this field; a field's key always selects the same parser. */
   parsedDone = false;
   parsedCache: unknown = undefined;
+  /** A created field's serialised line (see `createdLine`), and whether it is all ASCII. */
+  #line: string | undefined;
+  #lineIsAscii = false;
 
   /** @internal Use `HeaderField.create` for new fields; the parser builds wire fields. */
   constructor(
-    name: string,
+    name: string | undefined,
     key: string,
     value: string | undefined,
     wire: WireText | null,
@@ -86,8 +98,9 @@ export class HeaderField {
     valueStart: number,
     valueEnd: number,
     folded: boolean,
+    nameEnd = 0,
   ) {
-    this.name = name;
+    this.#name = name;
     this.key = key;
     this.#value = value;
     this.wire = wire;
@@ -96,14 +109,25 @@ export class HeaderField {
     this.valueStart = valueStart;
     this.valueEnd = valueEnd;
     this.folded = folded;
+    this.nameEnd = nameEnd;
+  }
+
+  /** The header name as written on the wire (or as given to an edit). */
+  get name(): string {
+    if (this.#name === undefined) this.#name = this.wire!.text.slice(this.lineStart, this.nameEnd);
+    return this.#name;
   }
 
   /** A new field; throws RangeError when the name is not a token or the value contains CR/LF/NUL. */
   static create(name: string, value: string): HeaderField {
-    if (!/^[A-Za-z0-9\-.!%*_+`'~]+$/.test(name))
+    if (name.length === 0 || !allIn(TOKEN, name))
       throw new RangeError(`invalid header name: ${JSON.stringify(name)}`);
-    assertSafeHeaderText("header value", value);
-    return new HeaderField(name, headerKey(name), value.trim(), null, 0, 0, 0, 0, false);
+    const ascii = assertSafeHeaderText("header value", value);
+    const field = new HeaderField(name, headerKey(name), value.trim(), null, 0, 0, 0, 0, false);
+    // A token name and an ASCII value make an ASCII line (trimming cannot add characters).
+    if (ascii) field.#line = name + ": " + field.value + "\r\n";
+    field.#lineIsAscii = ascii;
+    return field;
   }
 
   /**
@@ -129,18 +153,26 @@ export class HeaderField {
 
   /** Bytes this field occupies when serialised. */
   byteLength(): number {
-    const w = this.wire;
-    if (w !== null) return this.lineEnd - this.lineStart;
-    return Buffer.byteLength(this.name, "latin1") + 2 + Buffer.byteLength(this.value, "utf8") + 2;
+    if (this.wire !== null) return this.lineEnd - this.lineStart;
+    const line = this.createdLine();
+    return this.#lineIsAscii ? line.length : Buffer.byteLength(line, "utf8");
   }
 
   /** Writes the field (with its line terminator) into `out` at `offset`; returns the new offset. */
   writeTo(out: Buffer, offset: number): number {
     const w = this.wire;
     if (w !== null) return offset + w.src.copy(out, offset, this.lineStart, this.lineEnd);
-    let o = offset + out.write(this.name, offset, "latin1");
-    o += out.write(": ", o, "latin1");
-    o += out.write(this.value, o, "utf8");
-    return o + out.write("\r\n", o, "latin1");
+    return offset + out.write(this.createdLine(), offset, this.#lineIsAscii ? "latin1" : "utf8");
+  }
+
+  /** True for a created field whose line is all ASCII (one byte per character). */
+  get isAsciiLine(): boolean {
+    return this.#lineIsAscii;
+  }
+
+  /** `Name: value CRLF` of a field created by an edit, built once (a clone shares the field). */
+  createdLine(): string {
+    if (this.#line === undefined) this.#line = this.name + ": " + this.value + "\r\n";
+    return this.#line;
   }
 }

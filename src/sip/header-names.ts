@@ -77,9 +77,11 @@ const CANONICAL_SPELLING: Readonly<Record<string, string>> = {
   "www-authenticate": "WWW-Authenticate",
 };
 
-// Fast path: the spellings seen on nearly every message map straight to their key.
-const KNOWN = new Map<string, string>();
-for (const key of [
+/**
+ * Long names recognised by `matchHeaderName` without allocating: the headers of a typical
+ * call plus the ones this module parses. Any other name is lower-cased once per field.
+ */
+const COMMON_KEYS: readonly string[] = [
   "via",
   "from",
   "to",
@@ -93,33 +95,110 @@ for (const key of [
   "record-route",
   "allow",
   "supported",
+  "require",
+  "proxy-require",
+  "unsupported",
   "user-agent",
   "server",
   "expires",
-]) {
-  KNOWN.set(key, key);
-  const spelled =
-    CANONICAL_SPELLING[key] ??
-    key
-      .split("-")
-      .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
-      .join("-");
-  KNOWN.set(spelled, key);
-}
-for (const [compact, key] of Object.entries(COMPACT)) {
-  KNOWN.set(compact, key);
-  KNOWN.set(compact.toUpperCase(), key);
+  "min-expires",
+  "session-expires",
+  "min-se",
+  "p-asserted-identity",
+  "p-preferred-identity",
+  "privacy",
+  "diversion",
+  "history-info",
+  "referred-by",
+  "refer-to",
+  "reason",
+  "authorization",
+  "proxy-authorization",
+  "www-authenticate",
+  "proxy-authenticate",
+  "allow-events",
+  "event",
+  "subscription-state",
+  "accept",
+  "accept-encoding",
+  "accept-language",
+  "content-disposition",
+  "content-encoding",
+  "date",
+  "timestamp",
+  "organization",
+  "subject",
+  "priority",
+  "warning",
+  "rseq",
+  "rack",
+  "path",
+  "service-route",
+  "call-info",
+  "alert-info",
+  "retry-after",
+  "mime-version",
+];
+
+/** A header name `matchHeaderName` recognises. */
+export interface KnownHeaderName {
+  /** Canonical key (lower-cased long name). */
+  readonly key: string;
+  /** The name lower-cased, for the case-insensitive comparison. */
+  readonly lower: string;
+  /** Per character: 0x20 where the character is a letter (either case matches), else 0. */
+  readonly fold: Uint8Array;
 }
 
-/** The key of a common, exactly-spelled header name (a valid token), or undefined. */
-export function knownHeaderKey(name: string): string | undefined {
-  return KNOWN.get(name);
+// Buckets by length and first letter, so a lookup compares against one or two candidates.
+const MAX_KNOWN_LENGTH = 31;
+const KNOWN_BY_SHAPE: (KnownHeaderName[] | undefined)[] = [];
+
+function bucketOf(length: number, first: number): number {
+  return length * 32 + ((first | 0x20) & 0x1f);
+}
+
+function addKnown(lower: string, key: string): void {
+  const fold = new Uint8Array(lower.length);
+  for (let i = 0; i < lower.length; i++) {
+    const c = lower.charCodeAt(i);
+    fold[i] = c >= 0x61 && c <= 0x7a ? 0x20 : 0;
+  }
+  const b = bucketOf(lower.length, lower.charCodeAt(0));
+  const entry: KnownHeaderName = { key, lower, fold };
+  const bucket = KNOWN_BY_SHAPE[b];
+  if (bucket === undefined) KNOWN_BY_SHAPE[b] = [entry];
+  else bucket.push(entry);
+}
+
+for (const key of COMMON_KEYS) addKnown(key, key);
+for (const [compact, key] of Object.entries(COMPACT)) addKnown(compact, key);
+
+/**
+ * Recognises a common header name in `text[start, end)` case-insensitively (§7.3.1) without
+ * slicing it; undefined for any other name (which the caller validates as a token).
+ */
+export function matchHeaderName(text: string, start: number, end: number): KnownHeaderName | undefined {
+  const length = end - start;
+  if (length > MAX_KNOWN_LENGTH || length === 0) return undefined;
+  const bucket = KNOWN_BY_SHAPE[bucketOf(length, text.charCodeAt(start))];
+  if (bucket === undefined) return undefined;
+  for (let e = 0; e < bucket.length; e++) {
+    const entry = bucket[e]!;
+    const lower = entry.lower;
+    const fold = entry.fold;
+    let i = 0;
+    // OR-ing 0x20 folds only where the name has a letter: elsewhere CR | 0x20 would read as "-".
+    while (i < length && (text.charCodeAt(start + i) | fold[i]!) === lower.charCodeAt(i)) i++;
+    if (i === length) return entry;
+  }
+  return undefined;
 }
 
 /** The canonical key of a header name: lower-cased, compact forms expanded. */
 export function headerKey(name: string): string {
-  const known = KNOWN.get(name);
-  if (known !== undefined) return known;
+  const known = matchHeaderName(name, 0, name.length);
+  if (known !== undefined) return known.key;
   const lower = name.toLowerCase();
   return COMPACT[lower] ?? lower;
 }

@@ -20,6 +20,8 @@ export interface NameAddr {
   readonly raw: string;
 }
 
+const NO_PARAMS: Params = new Map();
+
 /**
  * Parses one name-addr or addr-spec element (already split from its list). Returns undefined
  * when it is malformed: unterminated quote (RFC 4475 §3.1.2.6), whitespace inside the angle
@@ -66,8 +68,13 @@ export function parseNameAddr(text: string): NameAddr | undefined {
   }
   const uri = parseUri(uriText);
   if (uri === undefined) return undefined;
-  const params = new Map<string, string | null>();
-  const end = parseParams(s, pos, params);
-  if (end === -1 || skipWs(s, end) !== s.length) return undefined;
+  let params: Params = NO_PARAMS;
+  pos = skipWs(s, pos);
+  if (pos < s.length) {
+    const map = new Map<string, string | null>();
+    const end = parseParams(s, pos, map);
+    if (end === -1 || skipWs(s, end) !== s.length) return undefined;
+    params = map;
+  }
   return { displayName, uri, uriText, params, tag: params.get("tag") ?? null, raw: text };
 }

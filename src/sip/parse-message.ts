@@ -5,7 +5,7 @@
 // the headers every SIP element needs, and leaves every other header unparsed until asked.
 import { isDigit, isWs, TOKEN } from "./char-classes.js";
 import { HeaderField } from "./header-field.js";
-import { headerKey, knownHeaderKey } from "./header-names.js";
+import { headerKey, matchHeaderName } from "./header-names.js";
 import type { SipParseError, SipParseErrorCode } from "./parse-error.js";
 import { SipRequest } from "./sip-request.js";
 import { SipResponse } from "./sip-response.js";
@@ -33,7 +33,6 @@ export type ParseResult =
 
 const DEFAULT_MAX_BYTES = 65_535;
 const DEFAULT_MAX_HEADERS = 256;
-const EMPTY_BODY = Buffer.alloc(0);
 
 interface Problem {
   readonly code: SipParseErrorCode;
@@ -158,23 +157,21 @@ function parseStartLine(data: Buffer, text: string, end: number): StartLine {
 }
 
 /**
- * Finds the empty line ending the header section: [offset of the empty line, offset of the
- * body]. CRLF CRLF is searched first; a bare-LF empty line before it (lenient, §7.5 says
- * CRLF) is looked for only in the bytes before that point.
+ * Messages up to this size are decoded whole, and the line scan finds the empty line that ends
+ * the header section itself. Larger ones are searched as bytes first, so a big body is never
+ * decoded.
  */
-function findHeaderEnd(data: Buffer): [number, number] {
-  const crlf = data.indexOf(CRLF_EMPTY_LINE);
-  if (crlf !== -1) {
-    if (data.lastIndexOf(LF_EMPTY_LINE, crlf) === -1) return [crlf + 1, crlf + 3];
-    const first = data.indexOf(LF_EMPTY_LINE);
-    return [first + 1, first + 2];
-  }
-  const lf = data.indexOf(LF_EMPTY_LINE);
-  return lf === -1 ? [-1, -1] : [lf + 1, lf + 2];
-}
-
+const WHOLE_DECODE_LIMIT = 8192;
 const CRLF_EMPTY_LINE = Buffer.from("\n\r\n", "latin1");
 const LF_EMPTY_LINE = Buffer.from("\n\n", "latin1");
+
+/** Offset of the body in a large message: after the first CRLF CRLF or LF LF, or -1. */
+function findBodyStart(data: Buffer): number {
+  const crlf = data.indexOf(CRLF_EMPTY_LINE);
+  const lf = crlf === -1 ? data.indexOf(LF_EMPTY_LINE) : data.lastIndexOf(LF_EMPTY_LINE, crlf);
+  if (lf !== -1) return (crlf === -1 ? lf : data.indexOf(LF_EMPTY_LINE)) + 2;
+  return crlf === -1 ? -1 : crlf + 3;
+}
 
 /** Parses one SIP message. Never throws: every failure is returned as a `SipParseError`. */
 export function parseSipMessage(data: Buffer, options: ParseOptions = {}): ParseResult {
@@ -205,63 +202,82 @@ function parse(input: Buffer, options: ParseOptions): ParseResult {
   const data = skip === 0 ? input : input.subarray(skip);
   if (data.length === 0) return fail(problem("empty", "Empty message"), null, null, null);
 
-  let [headerEnd, bodyStart] = findHeaderEnd(data);
-  let firstProblem: Problem | null = null;
-  if (headerEnd === -1) {
-    headerEnd = data.length;
-    bodyStart = data.length;
-    firstProblem = problem("truncated", "Header section not terminated");
+  // `text` is a latin1 view (one character per byte, so string offsets are byte offsets)
+  // covering at least the header section and its empty line, or the whole message when it
+  // has none.
+  let textEnd = data.length;
+  if (data.length > WHOLE_DECODE_LIMIT) {
+    const b = findBodyStart(data);
+    if (b !== -1) textEnd = b;
   }
-  if (headerEnd > maxBytes) firstProblem = problem("too-large", "Message Too Large", null, 413);
-  const text = data.toString("latin1", 0, headerEnd);
-  if (text.indexOf("\0") !== -1) firstProblem ??= problem("nul-byte", "NUL byte in header section");
+  const text = data.toString("latin1", 0, textEnd);
 
+  // The start line ends at the first LF. Then header lines: a line starting with SP/HTAB
+  // continues the previous one (§7.3.1), and the first empty line (CRLF, or a bare LF,
+  // leniently: §7.5 says CRLF) ends the section.
   let startEnd = text.indexOf("\n");
   if (startEnd === -1) startEnd = text.length;
   const startLineEnd = Math.min(startEnd + 1, text.length);
   const startTextEnd = startEnd > 0 && text.charCodeAt(startEnd - 1) === 0x0d ? startEnd - 1 : startEnd;
-  const start = parseStartLine(data, text, startTextEnd);
-  firstProblem ??= start.problem;
 
-  // Header lines; a line starting with SP/HTAB continues the previous one (§7.3.1).
   const fields: HeaderField[] = [];
   const wireText = { src: data, text };
   const index = new HeaderIndex();
+  let lineProblem: Problem | null = null;
+  let headerEnd = -1;
+  let bodyStart = -1;
   let pos = startLineEnd;
-  while (pos < headerEnd) {
+  while (pos < text.length) {
+    const c0 = text.charCodeAt(pos);
+    if (c0 === 0x0a) {
+      headerEnd = pos;
+      bodyStart = pos + 1;
+      break;
+    }
+    if (c0 === 0x0d && text.charCodeAt(pos + 1) === 0x0a) {
+      headerEnd = pos;
+      bodyStart = pos + 2;
+      break;
+    }
     const lineStart = pos;
     let nl = text.indexOf("\n", pos);
-    let lineEnd = nl === -1 ? headerEnd : nl + 1;
+    let lineEnd = nl === -1 ? text.length : nl + 1;
     let folded = false;
-    while (lineEnd < headerEnd && isWs(text.charCodeAt(lineEnd))) {
+    while (lineEnd < text.length && isWs(text.charCodeAt(lineEnd))) {
       folded = true;
       nl = text.indexOf("\n", lineEnd);
-      lineEnd = nl === -1 ? headerEnd : nl + 1;
+      lineEnd = nl === -1 ? text.length : nl + 1;
     }
     pos = lineEnd;
     if (fields.length >= maxHeaders) {
-      firstProblem ??= problem("too-many-headers", "Too many header fields");
-      break;
+      // Keep walking to the empty line (so the limits below still see the sizes), but build nothing.
+      lineProblem ??= problem("too-many-headers", "Too many header fields");
+      continue;
     }
     const colon = text.indexOf(":", lineStart);
     let nameEnd = colon;
     while (nameEnd > lineStart && isWs(text.charCodeAt(nameEnd - 1))) nameEnd--;
     if (colon === -1 || colon >= lineEnd || nameEnd === lineStart) {
-      firstProblem ??= problem("bad-header-line", "Malformed header line");
+      lineProblem ??= problem("bad-header-line", "Malformed header line");
       continue;
     }
-    const name = text.slice(lineStart, nameEnd);
-    let key = knownHeaderKey(name);
-    if (key === undefined) {
+    // A common name (any letter case) needs neither validation nor a lower-cased copy; the
+    // field slices its spelling only if someone asks for it.
+    const known = matchHeaderName(text, lineStart, nameEnd);
+    let name: string | undefined;
+    let key: string;
+    if (known !== undefined) key = known.key;
+    else {
       let nameOk = true;
       for (let i = lineStart; nameOk && i < nameEnd; i++) {
         const c = text.charCodeAt(i);
         if (c > 255 || TOKEN[c] !== 1) nameOk = false;
       }
       if (!nameOk) {
-        firstProblem ??= problem("bad-header-line", "Malformed header line");
+        lineProblem ??= problem("bad-header-line", "Malformed header line");
         continue;
       }
+      name = text.slice(lineStart, nameEnd);
       key = headerKey(name);
     }
     let valueStart = colon + 1;
@@ -269,10 +285,34 @@ function parse(input: Buffer, options: ParseOptions): ParseResult {
     while (valueStart < valueEnd && isLwsChar(text.charCodeAt(valueStart))) valueStart++;
     while (valueEnd > valueStart && isLwsChar(text.charCodeAt(valueEnd - 1))) valueEnd--;
     fields.push(
-      new HeaderField(name, key, undefined, wireText, lineStart, lineEnd, valueStart, valueEnd, folded),
+      new HeaderField(
+        name,
+        key,
+        undefined,
+        wireText,
+        lineStart,
+        lineEnd,
+        valueStart,
+        valueEnd,
+        folded,
+        nameEnd,
+      ),
     );
     index.add(key);
   }
+
+  // Problems in order of precedence: size, framing, NUL, start line, header lines.
+  let firstProblem: Problem | null = null;
+  if (headerEnd === -1) {
+    headerEnd = data.length;
+    bodyStart = data.length;
+    firstProblem = problem("truncated", "Header section not terminated");
+  }
+  if (headerEnd > maxBytes) firstProblem = problem("too-large", "Message Too Large", null, 413);
+  const nul = text.indexOf("\0");
+  if (nul !== -1 && nul < headerEnd) firstProblem ??= problem("nul-byte", "NUL byte in header section");
+  const start = parseStartLine(data, text, startTextEnd);
+  firstProblem ??= start.problem ?? lineProblem;
 
   // Body by Content-Length (§18.3, §20.14).
   let bodyLength = data.length - bodyStart;
@@ -299,7 +339,6 @@ function parse(input: Buffer, options: ParseOptions): ParseResult {
     firstProblem ??= problem("duplicate-header", "Multiple Content-Length headers", "Content-Length");
 
   const bodyEnd = bodyStart + bodyLength;
-  const body = bodyLength === 0 ? EMPTY_BODY : data.subarray(bodyStart, bodyEnd);
   const wire = {
     src: bodyEnd === data.length ? data : data.subarray(0, bodyEnd),
     startLineEnd,
@@ -308,8 +347,8 @@ function parse(input: Buffer, options: ParseOptions): ParseResult {
   };
   const message =
     start.isRequest === false
-      ? new SipResponse(start.status, start.reason, fields, body, wire)
-      : new SipRequest(start.method, start.requestUri, fields, body, wire, start.uri ?? null);
+      ? new SipResponse(start.status, start.reason, fields, null, wire)
+      : new SipRequest(start.method, start.requestUri, fields, null, wire, start.uri ?? null);
 
   if (firstProblem === null && start.isRequest !== null) {
     firstProblem = checkHeaders(message, index, options.requireMaxForwards ?? true);

@@ -8,7 +8,7 @@ import { HeaderField } from "./header-field.js";
 import { canonicalSpelling, headerKey, isListHeader } from "./header-names.js";
 import { type NameAddr, parseNameAddr } from "./name-addr.js";
 import { parseReason, type ReasonValue } from "./reason-header.js";
-import { isToken, MAX_DELTA_SECONDS, parseBoundedInt, splitCommaList } from "./text-scan.js";
+import { hasWhitespace, isToken, MAX_DELTA_SECONDS, parseBoundedInt, splitCommaList } from "./text-scan.js";
 import { parseViaHop, type ViaHop } from "./via.js";
 
 /** Where a parsed message came from: its exact bytes and the offsets of its parts. */
@@ -28,18 +28,24 @@ export type ContactList = "*" | readonly NameAddr[];
 
 const EMPTY: readonly never[] = [];
 const CRLF = Buffer.from("\r\n", "latin1");
+const EMPTY_BODY = Buffer.alloc(0);
 
 export abstract class SipMessage {
   protected fields: HeaderField[];
   protected wire: WireLayout | null;
-  #body: Buffer;
+  /** The body; null until first read when it is still the wire bytes after the header section. */
+  #body: Buffer | null;
+  /** True while the body is the bytes that followed the header section in `wire.src`. */
+  #bodyFromWire: boolean;
   /** True once any header or the body changed (serialisation can no longer return `wire.src`). */
   protected modified = false;
   protected startLineChanged = false;
 
-  protected constructor(fields: HeaderField[], body: Buffer, wire: WireLayout | null) {
+  /** `body` null: the bytes of `wire.src` from `wire.bodyStart` on (sliced only when read). */
+  protected constructor(fields: HeaderField[], body: Buffer | null, wire: WireLayout | null) {
     this.fields = fields;
     this.#body = body;
+    this.#bodyFromWire = wire !== null;
     this.wire = wire;
     this.modified = wire === null;
   }
@@ -97,6 +103,10 @@ export abstract class SipMessage {
   }
 
   get body(): Buffer {
+    if (this.#body === null) {
+      const w = this.wire!;
+      this.#body = w.src.length === w.bodyStart ? EMPTY_BODY : w.src.subarray(w.bodyStart);
+    }
     return this.#body;
   }
 
@@ -126,7 +136,7 @@ export abstract class SipMessage {
 
   /** Call-ID = word [ "@" word ] (§20.8); undefined when absent or containing whitespace. */
   get callId(): string | undefined {
-    return this.parsedSingle("call-id", (v) => (v.length > 0 && !/[\s]/.test(v) ? v : undefined));
+    return this.parsedSingle("call-id", (v) => (v.length > 0 && !hasWhitespace(v) ? v : undefined));
   }
 
   get cseq(): CSeq | undefined {
@@ -298,6 +308,7 @@ export abstract class SipMessage {
   setBody(body: Buffer | string, contentType?: string): void {
     const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
     this.#body = bytes;
+    this.#bodyFromWire = false;
     this.modified = true;
     this.setHeader("Content-Length", String(bytes.length));
     if (contentType !== undefined) this.setHeader("Content-Type", contentType);
@@ -306,7 +317,7 @@ export abstract class SipMessage {
 
   /** Adds `Content-Length` when missing (required before sending over a stream transport, §18.3). */
   ensureContentLength(): void {
-    if (this.indexOfKey("content-length") === -1) this.addHeader("Content-Length", String(this.#body.length));
+    if (this.indexOfKey("content-length") === -1) this.addHeader("Content-Length", String(this.body.length));
   }
 
   // ---- serialisation ------------------------------------------------------------------------
@@ -318,22 +329,75 @@ export abstract class SipMessage {
   serialize(): Buffer {
     const wire = this.wire;
     if (!this.modified && wire !== null) return wire.src;
-    let startLen: number;
-    let startText: string | null = null;
-    if (wire !== null && !this.startLineChanged) startLen = wire.startLineEnd;
+    const src = wire?.src;
+    const fields = this.fields;
+    let total = 0;
+    // Written text (the new start line, created fields) is gathered into one string per gap
+    // between copied ranges; `pendingAscii` picks the cheaper latin1 write when it is ASCII.
+    let pending = "";
+    let pendingAscii = true;
+    if (wire !== null && !this.startLineChanged) total = wire.startLineEnd;
     else {
-      startText = this.startLine() + "\r\n";
-      startLen = Buffer.byteLength(startText, "utf8");
+      pending = this.startLine() + "\r\n";
+      total = Buffer.byteLength(pending, "utf8");
+      pendingAscii = total === pending.length;
     }
-    let total = startLen;
-    for (const f of this.fields) total += f.byteLength();
-    const sepLen = wire !== null ? wire.bodyStart - wire.headerEnd : 2;
-    total += sepLen + this.#body.length;
+    for (let i = 0; i < fields.length; i++) total += fields[i]!.byteLength();
+    const bodyFromWire = this.#bodyFromWire && wire !== null;
+    const bodyLength = this.#body === null ? wire!.src.length - wire!.bodyStart : this.#body.length;
+    total += (wire !== null ? wire.bodyStart - wire.headerEnd : 2) + bodyLength;
     const out = Buffer.allocUnsafe(total);
-    let o = startText === null ? wire!.src.copy(out, 0, 0, startLen) : out.write(startText, 0, "utf8");
-    for (const f of this.fields) o = f.writeTo(out, o);
-    o += wire !== null ? wire.src.copy(out, o, wire.headerEnd, wire.bodyStart) : CRLF.copy(out, o);
-    this.#body.copy(out, o);
+    // Untouched lines that were adjacent on the wire are copied as one range: a proxy's few
+    // edits leave a handful of copies instead of one per header line.
+    let o = 0;
+    let runSrc: Buffer | null = pending.length === 0 ? src! : null;
+    let runStart = 0;
+    let runEnd = pending.length === 0 ? wire!.startLineEnd : 0;
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      const fieldSrc = f.wire?.src;
+      if (fieldSrc === undefined) {
+        if (runSrc !== null) {
+          o += runSrc.copy(out, o, runStart, runEnd);
+          runSrc = null;
+        }
+        pending += f.createdLine();
+        pendingAscii &&= f.isAsciiLine;
+        continue;
+      }
+      if (fieldSrc === runSrc && f.lineStart === runEnd) {
+        runEnd = f.lineEnd;
+        continue;
+      }
+      if (runSrc !== null) o += runSrc.copy(out, o, runStart, runEnd);
+      else if (pending.length > 0) {
+        o += out.write(pending, o, pendingAscii ? "latin1" : "utf8");
+        pending = "";
+        pendingAscii = true;
+      }
+      runSrc = fieldSrc;
+      runStart = f.lineStart;
+      runEnd = f.lineEnd;
+    }
+    if (wire !== null) {
+      // The empty line, and the body when it is still the one that followed it.
+      const tailEnd = bodyFromWire ? wire.bodyStart + bodyLength : wire.bodyStart;
+      if (runSrc === src && runEnd === wire.headerEnd) runEnd = tailEnd;
+      else {
+        if (runSrc !== null) o += runSrc.copy(out, o, runStart, runEnd);
+        else if (pending.length > 0) o += out.write(pending, o, pendingAscii ? "latin1" : "utf8");
+        runSrc = src!;
+        runStart = wire.headerEnd;
+        runEnd = tailEnd;
+      }
+      o += runSrc.copy(out, o, runStart, runEnd);
+      if (!bodyFromWire) this.body.copy(out, o);
+    } else {
+      if (runSrc !== null) o += runSrc.copy(out, o, runStart, runEnd);
+      else if (pending.length > 0) o += out.write(pending, o, pendingAscii ? "latin1" : "utf8");
+      o += CRLF.copy(out, o);
+      this.body.copy(out, o);
+    }
     return out;
   }
 
@@ -346,6 +410,7 @@ export abstract class SipMessage {
   protected copyStateTo(target: SipMessage): void {
     target.fields = this.fields.slice();
     target.#body = this.#body;
+    target.#bodyFromWire = this.#bodyFromWire;
     target.wire = this.wire;
     target.modified = this.modified;
     target.startLineChanged = this.startLineChanged;
@@ -406,15 +471,17 @@ export abstract class SipMessage {
     f: HeaderField,
     parse: (s: string) => T | undefined,
   ): readonly T[] | undefined {
-    return cached(f, () => {
-      const out: T[] = [];
-      for (const element of this.listOfField(f)) {
-        const v = element.length > 0 ? parse(element) : undefined;
-        if (v === undefined) return undefined;
-        out.push(v);
+    if (f.parsedDone) return f.parsedCache as readonly T[] | undefined;
+    let out: T[] | undefined = [];
+    for (const element of this.listOfField(f)) {
+      const v = element.length > 0 ? parse(element) : undefined;
+      if (v === undefined) {
+        out = undefined;
+        break;
       }
-      return out;
-    });
+      out.push(v);
+    }
+    return store(f, out);
   }
 
   /** Elements of every field with this key; undefined when absent or any element is malformed. */
@@ -433,7 +500,8 @@ export abstract class SipMessage {
   /** The first field's value, parsed; undefined when absent or malformed. */
   protected parsedSingle<T>(key: string, parse: (s: string) => T | undefined): T | undefined {
     const f = this.firstField(key);
-    return f === undefined ? undefined : cached(f, () => parse(f.value));
+    if (f === undefined) return undefined;
+    return f.parsedDone ? (f.parsedCache as T | undefined) : store(f, parse(f.value));
   }
 
   /** One parsed value per field line (for headers whose values contain commas); malformed lines are skipped. */
@@ -441,7 +509,7 @@ export abstract class SipMessage {
     const out: T[] = [];
     for (const f of this.fields) {
       if (f.key !== key) continue;
-      const v = cached(f, () => parse(f.value));
+      const v = f.parsedDone ? (f.parsedCache as T | undefined) : store(f, parse(f.value));
       if (v !== undefined) out.push(v);
     }
     return out;
@@ -467,12 +535,10 @@ function parseContact(s: string): NameAddr | undefined {
 }
 
 /**
- * The field's cached typed parse, computing it once. The cast is sound because a field's key
- * always selects the same parser (the accessor for that header).
+ * Caches a field's typed parse and returns it. Reading `parsedCache` back with a cast is sound
+ * because a field's key always selects the same parser (the accessor for that header).
  */
-function cached<T>(field: HeaderField, compute: () => T): T {
-  if (field.parsedDone) return field.parsedCache as T;
-  const value = compute();
+function store<T>(field: HeaderField, value: T): T {
   field.parsedDone = true;
   field.parsedCache = value;
   return value;

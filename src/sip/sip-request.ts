@@ -2,6 +2,7 @@
 import type { HeaderField } from "./header-field.js";
 import { assertSafeHeaderText } from "./header-field.js";
 import { SipMessage, type WireLayout } from "./sip-message.js";
+import { hasWhitespace } from "./text-scan.js";
 import { parseUri, type Uri } from "./uri.js";
 
 export class SipRequest extends SipMessage {
@@ -16,7 +17,7 @@ export class SipRequest extends SipMessage {
     method: string,
     requestUri: string,
     fields: HeaderField[],
-    body: Buffer,
+    body: Buffer | null,
     wire: WireLayout | null,
     parsedUri: Uri | undefined | null = null,
   ) {
@@ -38,7 +39,7 @@ export class SipRequest extends SipMessage {
   /** Replaces the Request-URI (§16.6 step 2, §16.12); throws RangeError on whitespace or control characters. */
   setRequestUri(uri: string): void {
     assertSafeHeaderText("Request-URI", uri);
-    if (/[\s]/.test(uri) || uri.length === 0)
+    if (uri.length === 0 || hasWhitespace(uri))
       throw new RangeError(`invalid Request-URI: ${JSON.stringify(uri)}`);
     this.#requestUri = uri;
     this.#uri = null;

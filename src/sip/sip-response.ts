@@ -10,7 +10,13 @@ export class SipResponse extends SipMessage {
   readonly reason: string;
 
   /** @internal Built by `parseSipMessage` and `createResponse`. */
-  constructor(status: number, reason: string, fields: HeaderField[], body: Buffer, wire: WireLayout | null) {
+  constructor(
+    status: number,
+    reason: string,
+    fields: HeaderField[],
+    body: Buffer | null,
+    wire: WireLayout | null,
+  ) {
     super(fields, body, wire);
     this.status = status;
     this.reason = reason;

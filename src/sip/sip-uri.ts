@@ -54,13 +54,21 @@ export function parseSipUri(text: string, scheme: "sip" | "sips", schemeEnd: num
   let password: string | null = null;
   let hostStart = start;
   if (at !== -1) {
-    const colon = text.indexOf(":", start);
-    const userEnd = colon !== -1 && colon < at ? colon : at;
+    // user ends at the first ":" (password follows) or at "@"; "%" sends it through unescaping.
+    let userEnd = start;
+    let escaped = false;
+    for (; userEnd < at; userEnd++) {
+      const c = text.charCodeAt(userEnd);
+      if (c === 0x3a) break;
+      if (c > 255 || USER_CHARS[c] !== 1) return undefined;
+      if (c === 0x25) escaped = true;
+    }
     if (userEnd === start) return undefined;
-    if (!allIn(USER_CHARS, text, start, userEnd)) return undefined;
     const rawUser = text.slice(start, userEnd);
-    if (!hasValidEscapes(rawUser)) return undefined;
-    user = unescapeComponent(rawUser);
+    if (escaped) {
+      if (!hasValidEscapes(rawUser)) return undefined;
+      user = unescapeComponent(rawUser);
+    } else user = rawUser;
     if (userEnd !== at) {
       if (!allIn(PASSWORD_CHARS, text, userEnd + 1, at)) return undefined;
       const rawPassword = text.slice(userEnd + 1, at);
@@ -101,20 +109,24 @@ export function parseSipUri(text: string, scheme: "sip" | "sips", schemeEnd: num
   let params: Map<string, string | null> | null = null;
   let pos = end;
   while (pos < text.length && text.charCodeAt(pos) === 0x3b) {
+    // One pass per parameter: it ends at ";" or "?", "=" may appear once, "%" must be an escape.
     let next = pos + 1;
-    while (next < text.length) {
+    let eq = -1;
+    let escaped = false;
+    for (; next < text.length; next++) {
       const c = text.charCodeAt(next);
       if (c === 0x3b || c === 0x3f) break;
-      next++;
+      if (c === 0x3d) {
+        if (eq !== -1) return undefined;
+        eq = next;
+      } else if (c > 255 || URI_PARAM_CHARS[c] !== 1) return undefined;
+      else if (c === 0x25) escaped = true;
     }
-    const eq = text.indexOf("=", pos + 1);
-    const nameEnd = eq !== -1 && eq < next ? eq : next;
+    const nameEnd = eq !== -1 ? eq : next;
     if (nameEnd === pos + 1) return undefined;
-    if (!allIn(URI_PARAM_CHARS, text, pos + 1, nameEnd)) return undefined;
-    if (nameEnd < next && !allIn(URI_PARAM_CHARS, text, nameEnd + 1, next)) return undefined;
     const name = text.slice(pos + 1, nameEnd);
     const value = nameEnd < next ? text.slice(nameEnd + 1, next) : null;
-    if (!hasValidEscapes(name) || (value !== null && !hasValidEscapes(value))) return undefined;
+    if (escaped && (!hasValidEscapes(name) || (value !== null && !hasValidEscapes(value)))) return undefined;
     params ??= new Map();
     params.set(name.toLowerCase(), value);
     pos = next;

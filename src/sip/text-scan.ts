@@ -135,6 +135,16 @@ export function parseBoundedInt(s: string, max: number): number | undefined {
   return n;
 }
 
+/** The `/\s/` test without a regex for ASCII text (the usual case). */
+export function hasWhitespace(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) return true;
+    if (c >= 0x80) return /\s/.test(s);
+  }
+  return false;
+}
+
 /** Largest CSeq sequence number: it MUST be less than 2**31 (RFC 3261 §8.1.1.5). */
 export const MAX_CSEQ = 2 ** 31 - 1;
 /** delta-seconds range used by Expires and the expires parameter (§20.19). */

@@ -23,14 +23,28 @@ function isAsciiAlpha(c: number): boolean {
   return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 }
 
+/** "sip" or "sips" when `text[0, colon)` is one of them in any letter case, without slicing. */
+function sipSchemeOf(text: string, colon: number): "sip" | "sips" | undefined {
+  if (colon !== 3 && colon !== 4) return undefined;
+  if (
+    (text.charCodeAt(0) | 0x20) !== 0x73 ||
+    (text.charCodeAt(1) | 0x20) !== 0x69 ||
+    (text.charCodeAt(2) | 0x20) !== 0x70
+  )
+    return undefined;
+  if (colon === 3) return "sip";
+  return (text.charCodeAt(3) | 0x20) === 0x73 ? "sips" : undefined;
+}
+
 /** Parses a URI; undefined when the text is not a well-formed URI. Never throws. */
 export function parseUri(text: string): Uri | undefined {
   const colon = text.indexOf(":");
   if (colon <= 0 || !isAsciiAlpha(text.charCodeAt(0)) || !allIn(SCHEME_CHARS, text, 0, colon))
     return undefined;
-  const scheme = text.slice(0, colon).toLowerCase();
   // sip/sips component scanners accept only their grammar's characters, so no extra pass is needed.
-  if (scheme === "sip" || scheme === "sips") return parseSipUri(text, scheme, colon);
+  const sipScheme = sipSchemeOf(text, colon);
+  if (sipScheme !== undefined) return parseSipUri(text, sipScheme, colon);
+  const scheme = text.slice(0, colon).toLowerCase();
   for (let i = colon + 1; i < text.length; i++) {
     const c = text.charCodeAt(i);
     // No whitespace, controls, quotes or angle brackets inside a URI (RFC 4475 §3.1.2.7, §3.1.2.8).

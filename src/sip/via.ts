@@ -40,23 +40,48 @@ function parsePort(s: string): number | null | undefined {
   return n <= 65535 ? n : undefined;
 }
 
+/** The upper-cased constant for the common transports, matched case-insensitively without slicing. */
+function knownTransport(s: string, from: number, to: number): string | undefined {
+  if (to - from !== 3) return undefined;
+  const a = s.charCodeAt(from) | 0x20;
+  const b = s.charCodeAt(from + 1) | 0x20;
+  const c = s.charCodeAt(from + 2) | 0x20;
+  if (a === 0x75 && b === 0x64 && c === 0x70) return "UDP";
+  if (a === 0x74 && b === 0x63 && c === 0x70) return "TCP";
+  if (a === 0x74 && b === 0x6c && c === 0x73) return "TLS";
+  return undefined;
+}
+
 /** Parses one via-parm (one element of a Via list). */
 export function parseViaHop(text: string): ViaHop | undefined {
   const s = text;
   let pos = skipWs(s, 0);
-  const nameEnd = scanToken(s, pos);
-  if (nameEnd === pos) return undefined;
-  const name = s.slice(pos, nameEnd);
-  pos = expectSlash(s, nameEnd);
-  if (pos === -1) return undefined;
-  const versionEnd = scanToken(s, pos);
-  if (versionEnd === pos) return undefined;
-  const version = s.slice(pos, versionEnd);
-  pos = expectSlash(s, versionEnd);
-  if (pos === -1) return undefined;
-  const transportEnd = scanToken(s, pos);
-  if (transportEnd === pos) return undefined;
-  const transport = s.slice(pos, transportEnd).toUpperCase();
+  let protocol: string;
+  let transport: string;
+  let transportEnd: number;
+  if (s.startsWith("SIP/2.0/", pos)) {
+    // The spelling nearly every element sends: no slices or case conversion for the protocol.
+    protocol = "SIP/2.0";
+    pos = skipWs(s, pos + 8);
+    transportEnd = scanToken(s, pos);
+    if (transportEnd === pos) return undefined;
+    transport = knownTransport(s, pos, transportEnd) ?? s.slice(pos, transportEnd).toUpperCase();
+  } else {
+    const nameEnd = scanToken(s, pos);
+    if (nameEnd === pos) return undefined;
+    const name = s.slice(pos, nameEnd);
+    pos = expectSlash(s, nameEnd);
+    if (pos === -1) return undefined;
+    const versionEnd = scanToken(s, pos);
+    if (versionEnd === pos) return undefined;
+    const version = s.slice(pos, versionEnd);
+    pos = expectSlash(s, versionEnd);
+    if (pos === -1) return undefined;
+    transportEnd = scanToken(s, pos);
+    if (transportEnd === pos) return undefined;
+    transport = s.slice(pos, transportEnd).toUpperCase();
+    protocol = (name + "/" + version).toUpperCase();
+  }
   // LWS before sent-by is mandatory.
   if (!isWs(s.charCodeAt(transportEnd))) return undefined;
   pos = skipWs(s, transportEnd);
@@ -74,17 +99,20 @@ export function parseViaHop(text: string): ViaHop | undefined {
     }
     if (hostEnd === pos) return undefined;
   }
+  // The scan above admitted only host characters (or a bracketed IPv6 reference).
   const host = s.slice(pos, hostEnd);
-  if (!allIn(HOST_CHARS, host) && host.charCodeAt(0) !== 0x5b) return undefined;
   pos = skipWs(s, hostEnd);
   let port: number | null = null;
   if (s.charCodeAt(pos) === 0x3a) {
     const portStart = skipWs(s, pos + 1);
     let portEnd = portStart;
-    while (portEnd < s.length && isDigit(s.charCodeAt(portEnd))) portEnd++;
-    const p = parsePort(s.slice(portStart, portEnd));
-    if (p === undefined || p === null) return undefined;
-    port = p;
+    let n = 0;
+    while (portEnd < s.length && isDigit(s.charCodeAt(portEnd))) {
+      n = n * 10 + (s.charCodeAt(portEnd) - 0x30);
+      portEnd++;
+    }
+    if (portEnd === portStart || portEnd - portStart > 5 || n > 65535) return undefined;
+    port = n;
     pos = portEnd;
   }
   const params = new Map<string, string | null>();
@@ -98,7 +126,7 @@ export function parseViaHop(text: string): ViaHop | undefined {
     rport = p;
   }
   return {
-    protocol: (name + "/" + version).toUpperCase(),
+    protocol,
     transport,
     host,
     port,
