@@ -13,6 +13,7 @@ export async function freeSipPort(host = "127.0.0.1"): Promise<number> {
 }
 
 export function freeTcpPort(host = "127.0.0.1"): Promise<number> {
+  // (IPv6 hosts such as ::1 work too.)
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);

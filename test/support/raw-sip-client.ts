@@ -42,12 +42,13 @@ export class RawSipClient {
   static async open(transport: "udp" | "tcp", remote: { host: string; port: number }): Promise<RawSipClient> {
     const c = new RawSipClient(transport, remote);
     if (transport === "udp") {
-      const s = createSocket("udp4");
+      const v6 = remote.host.includes(":");
+      const s = createSocket(v6 ? "udp6" : "udp4");
       s.on("message", (d) => {
         const r = parse(d.toString("latin1"));
         if (r) c.received.push(r);
       });
-      await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", () => resolve()));
+      await new Promise<void>((resolve) => s.bind(0, v6 ? "::1" : "127.0.0.1", () => resolve()));
       c.udp = s;
       c.port = s.address().port;
     } else {
