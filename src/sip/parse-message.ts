@@ -266,8 +266,10 @@ function parse(input: Buffer, options: ParseOptions): ParseResult {
     const known = matchHeaderName(text, lineStart, nameEnd);
     let name: string | undefined;
     let key: string;
-    if (known !== undefined) key = known.key;
-    else {
+    if (known !== undefined) {
+      key = known.key;
+      index.add(key);
+    } else {
       let nameOk = true;
       for (let i = lineStart; nameOk && i < nameEnd; i++) {
         const c = text.charCodeAt(i);
@@ -298,7 +300,6 @@ function parse(input: Buffer, options: ParseOptions): ParseResult {
         nameEnd,
       ),
     );
-    index.add(key);
   }
 
   // Problems in order of precedence: size, framing, NUL, start line, header lines.
@@ -361,7 +362,10 @@ function isLwsChar(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
 }
 
-/** Counts of the header fields the parser checks, gathered during the scan. */
+/**
+ * Counts of the header fields the parser checks, gathered during the scan. Every counted name
+ * is one `matchHeaderName` recognises, so other names are never offered.
+ */
 class HeaderIndex {
   via = 0;
   from = 0;

@@ -255,13 +255,16 @@ export abstract class SipMessage {
   /** Prepends a Record-Route value (§16.6 step 4); placed above the first Record-Route, else after the Vias. */
   addRecordRoute(value: string): void {
     const field = HeaderField.create("Record-Route", value);
-    const i = this.indexOfKey("record-route");
-    if (i !== -1) this.insertAt(i, field);
-    else {
-      let last = -1;
-      for (let j = 0; j < this.fields.length; j++) if (this.fields[j]!.key === "via") last = j;
-      this.insertAt(last + 1, field);
+    let lastVia = -1;
+    for (let j = 0; j < this.fields.length; j++) {
+      const key = this.fields[j]!.key;
+      if (key === "record-route") {
+        this.insertAt(j, field);
+        return;
+      }
+      if (key === "via") lastVia = j;
     }
+    this.insertAt(lastVia + 1, field);
   }
 
   /** Removes the first Route value (§16.4, §16.12 strict/loose routing) and returns it. */

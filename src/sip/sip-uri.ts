@@ -10,7 +10,7 @@ import {
   URI_PARAM_CHARS,
   USER_CHARS,
 } from "./char-classes.js";
-import type { Params } from "./text-scan.js";
+import { commonParamName, type Params } from "./text-scan.js";
 import { escapeComponent, hasValidEscapes, unescapeComponent } from "./uri-escape.js";
 
 export interface SipUri {
@@ -124,11 +124,15 @@ export function parseSipUri(text: string, scheme: "sip" | "sips", schemeEnd: num
     }
     const nameEnd = eq !== -1 ? eq : next;
     if (nameEnd === pos + 1) return undefined;
-    const name = text.slice(pos + 1, nameEnd);
     const value = nameEnd < next ? text.slice(nameEnd + 1, next) : null;
-    if (escaped && (!hasValidEscapes(name) || (value !== null && !hasValidEscapes(value)))) return undefined;
+    let name: string | undefined;
+    if (escaped) {
+      const rawName = text.slice(pos + 1, nameEnd);
+      if (!hasValidEscapes(rawName) || (value !== null && !hasValidEscapes(value))) return undefined;
+      name = rawName.toLowerCase();
+    } else name = commonParamName(text, pos + 1, nameEnd) ?? text.slice(pos + 1, nameEnd).toLowerCase();
     params ??= new Map();
-    params.set(name.toLowerCase(), value);
+    params.set(name, value);
     pos = next;
   }
   let headers: Map<string, string> | null = null;
