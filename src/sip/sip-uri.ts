@@ -10,7 +10,7 @@ import {
   URI_PARAM_CHARS,
   USER_CHARS,
 } from "./char-classes.js";
-import { commonParamName, type Params } from "./text-scan.js";
+import type { Params } from "./text-scan.js";
 import { escapeComponent, hasValidEscapes, unescapeComponent } from "./uri-escape.js";
 
 export interface SipUri {
@@ -124,15 +124,11 @@ export function parseSipUri(text: string, scheme: "sip" | "sips", schemeEnd: num
     }
     const nameEnd = eq !== -1 ? eq : next;
     if (nameEnd === pos + 1) return undefined;
+    const name = text.slice(pos + 1, nameEnd);
     const value = nameEnd < next ? text.slice(nameEnd + 1, next) : null;
-    let name: string | undefined;
-    if (escaped) {
-      const rawName = text.slice(pos + 1, nameEnd);
-      if (!hasValidEscapes(rawName) || (value !== null && !hasValidEscapes(value))) return undefined;
-      name = rawName.toLowerCase();
-    } else name = commonParamName(text, pos + 1, nameEnd) ?? text.slice(pos + 1, nameEnd).toLowerCase();
+    if (escaped && (!hasValidEscapes(name) || (value !== null && !hasValidEscapes(value)))) return undefined;
     params ??= new Map();
-    params.set(name, value);
+    params.set(name.toLowerCase(), value);
     pos = next;
   }
   let headers: Map<string, string> | null = null;

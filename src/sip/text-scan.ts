@@ -80,59 +80,6 @@ export function splitCommaList(s: string): string[] {
   return out;
 }
 
-/** Parameter names seen on nearly every message (URI, Via, name-addr, Reason), lower-cased. */
-const COMMON_PARAM_NAMES: readonly string[] = [
-  "tag",
-  "branch",
-  "rport",
-  "received",
-  "maddr",
-  "ttl",
-  "lr",
-  "user",
-  "transport",
-  "method",
-  "expires",
-  "q",
-  "ob",
-  "gr",
-  "reg-id",
-  "+sip.instance",
-  "cause",
-  "text",
-  "index",
-  "reason",
-  "refresher",
-  "phone-context",
-  "ext",
-  "isub",
-  "privacy",
-  "screen",
-  "counter",
-];
-const PARAMS_BY_LENGTH: string[][] = [];
-for (const name of COMMON_PARAM_NAMES) (PARAMS_BY_LENGTH[name.length] ??= []).push(name);
-
-/**
- * The lower-cased constant for a common parameter name in `s[from, to)` (letters in any case),
- * so that parsing one needs no slice and no case conversion; undefined for other names.
- */
-export function commonParamName(s: string, from: number, to: number): string | undefined {
-  const candidates = PARAMS_BY_LENGTH[to - from];
-  if (candidates === undefined) return undefined;
-  for (let k = 0; k < candidates.length; k++) {
-    const name = candidates[k]!;
-    let i = 0;
-    for (; i < name.length; i++) {
-      const l = name.charCodeAt(i);
-      const c = s.charCodeAt(from + i);
-      if (c !== l && !(l >= 0x61 && l <= 0x7a && (c | 0x20) === l)) break;
-    }
-    if (i === name.length) return name;
-  }
-  return undefined;
-}
-
 /**
  * Parses `*( SEMI generic-param )` (§25.1) starting at `pos`, tolerating LWS around ";" and
  * "=". Stops at the first character that does not start a parameter and returns its
@@ -145,7 +92,7 @@ export function parseParams(s: string, pos: number, out: Map<string, string | nu
     const nameStart = skipWs(s, p + 1);
     const nameEnd = scanToken(s, nameStart);
     if (nameEnd === nameStart) return -1;
-    const name = commonParamName(s, nameStart, nameEnd) ?? s.slice(nameStart, nameEnd).toLowerCase();
+    const name = s.slice(nameStart, nameEnd).toLowerCase();
     let q = skipWs(s, nameEnd);
     if (q < s.length && s.charCodeAt(q) === 0x3d) {
       q = skipWs(s, q + 1);
