@@ -77,6 +77,8 @@ describe("call flows", () => {
     const reinvite = received(gw).filter((m) => m.method === "INVITE")[1]!;
     expect(reinvite.header("Route")).toEqual([]); // our own Route was consumed
     expect(reinvite.header("Via").length).toBe(2);
+    // The proxy answered the re-INVITE with its own 100 Trying (the gateway sends none).
+    expect(received(caller).some((m) => m.status === 100 && m.header("CSeq")[0] === "2 INVITE")).toBe(true);
     await proxy.settled();
   });
 

@@ -379,6 +379,8 @@ export class NativeEdge implements OutboundRequester {
         if (by !== null)
           this.events.emit({ type: "ended", by, callId: r.callId ?? "", at: this.clock.now() });
       }
+      // §16.2: a re-INVITE gets its 100 Trying hop by hop like any INVITE.
+      if (r.method === "INVITE") this.respond(tx, r, 100, "Trying");
       r.decrementMaxForwards();
       this.startCall(r, source, tx, context, { kind: "in-dialog", destination: dest });
       return;

@@ -251,7 +251,8 @@ export class ProxyCall implements BranchUser {
     if (!sent) this.ctx.forwardResponseStatelessly(copy);
     if (first) {
       this.finalSent = true;
-      if (this.request.method === "INVITE") this.ctx.dialogConfirmed(this.request, response);
+      if (this.request.method === "INVITE" && this.plan.kind === "routed")
+        this.ctx.dialogConfirmed(this.request, response);
     }
   }
 
