@@ -3,7 +3,6 @@
 // dialog-creating and out-of-dialog requests to the router, and runs a ProxyCall (response
 // context) per forwarded request. In-dialog requests are loose-routed without the router.
 import { randomBytes } from "node:crypto";
-import { isIPv6 } from "node:net";
 import { CallEventBus } from "../../calls/events.js";
 import type { SipSettings } from "../../config/schema.js";
 import type { CallRouter, OutboundRequester, RouteTarget, RoutingDecision } from "../../routing/decision.js";
@@ -107,6 +106,7 @@ export class NativeEdge implements OutboundRequester {
   private ourHosts = new Set<string>();
   private ourPorts = new Set<number>();
   private idleWaiters: (() => void)[] = [];
+  private readonly recordRoutes = new Map<string, string>();
 
   constructor(options: NativeEdgeOptions) {
     this.settings = options.settings;
@@ -746,8 +746,15 @@ export class NativeEdge implements OutboundRequester {
       localFor: (dest) => this.transport.localFor(dest),
       newBranch: (request) =>
         `${BRANCH_PREFIX}${loopHash(request)}.${this.branchSalt}${(this.branchCounter++).toString(36)}`,
-      recordRouteFor: (local) =>
-        `<sip:${hostForUri(this.settings.recordRouteHost)}:${local.port}${local.transport === "tcp" ? ";transport=tcp" : ""};lr>`,
+      recordRouteFor: (local) => {
+        const key = `${local.transport}:${local.port}`;
+        let rr = this.recordRoutes.get(key);
+        if (rr === undefined) {
+          rr = `<sip:${hostForUri(this.settings.recordRouteHost)}:${local.port}${local.transport === "tcp" ? ";transport=tcp" : ""};lr>`;
+          this.recordRoutes.set(key, rr);
+        }
+        return rr;
+      },
       sentByFor: (local) => this.sentByFor(local),
       registerClient: (tx) => this.layer.addClient(tx),
       unregisterClient: (tx) => this.layer.removeClient(tx),
@@ -778,6 +785,7 @@ function normalizeHost(host: string): string {
   return stripBrackets(host).toLowerCase();
 }
 
+/** IPv6 literals go in brackets in URIs and Via sent-by (§19.1.1, §25.1). */
 function hostForUri(host: string): string {
-  return isIPv6(host) ? `[${host}]` : host;
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
 }

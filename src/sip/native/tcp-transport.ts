@@ -52,8 +52,8 @@ export class TcpTransport {
   }
 
   localFor(host: string): ListenAddress | null {
-    const v6 = isIPv6(host);
-    const s = this.servers.find((x) => isIPv6(x.local.host) === v6) ?? this.servers[0];
+    const v6 = host.includes(":");
+    const s = this.servers.find((x) => x.local.host.includes(":") === v6) ?? this.servers[0];
     return s?.local ?? null;
   }
 

@@ -4,7 +4,7 @@ import type { Destination, ListenAddress, TransportHandlers } from "./transport-
 
 /** One UDP socket per listen address (RFC 3261 §18: connectionless, one datagram = one message). */
 export class UdpTransport {
-  private readonly sockets: { socket: Socket; local: ListenAddress }[] = [];
+  private readonly sockets: { socket: Socket; local: ListenAddress; v6: boolean }[] = [];
 
   constructor(private readonly handlers: TransportHandlers) {}
 
@@ -36,22 +36,22 @@ export class UdpTransport {
       // Size limits are the parser's business (it answers 413 with what it could read).
       this.handlers.onMessage({ data, source });
     });
-    this.sockets.push({ socket, local });
+    this.sockets.push({ socket, local, v6: isIPv6(local.host) });
     return local;
   }
 
   /** The listen address used to send to `host` (same address family). */
   localFor(host: string): ListenAddress | null {
-    const v6 = isIPv6(host);
-    const s = this.sockets.find((x) => isIPv6(x.local.host) === v6) ?? this.sockets[0];
+    const v6 = looksLikeIPv6(host);
+    const s = this.sockets.find((x) => x.v6 === v6) ?? this.sockets[0];
     return s?.local ?? null;
   }
 
   send(dest: Destination, data: Uint8Array, onError: (err: Error) => void, local?: ListenAddress): void {
-    const v6 = isIPv6(dest.host);
+    const v6 = looksLikeIPv6(dest.host);
     const entry =
       (local && this.sockets.find((x) => x.local.host === local.host && x.local.port === local.port)) ||
-      this.sockets.find((x) => isIPv6(x.local.host) === v6);
+      this.sockets.find((x) => x.v6 === v6);
     if (entry === undefined) {
       onError(new Error(`no UDP socket for ${dest.host}`));
       return;
@@ -67,4 +67,9 @@ export class UdpTransport {
     );
     this.sockets.length = 0;
   }
+}
+
+/** Hot path: an IPv6 literal is the only kind of host with a colon (no regex per datagram). */
+function looksLikeIPv6(host: string): boolean {
+  return host.includes(":");
 }
