@@ -36,10 +36,13 @@ export class InviteClientTransaction<R extends ResponseLike> implements Transact
   private timerM: TimerHandle | null = null;
   private intervalA: number;
   private ack: Uint8Array | null = null;
+  /** The INVITE bytes, kept only while they may be retransmitted (Calling). */
+  private request: Uint8Array | null;
 
   constructor(private readonly o: InviteClientTransactionOptions<R>) {
     this.key = o.key;
     this.intervalA = o.timers.a;
+    this.request = o.request;
   }
 
   get stateName(): string {
@@ -52,7 +55,7 @@ export class InviteClientTransaction<R extends ResponseLike> implements Transact
 
   /** Sends the INVITE and arms timers A (unreliable only) and B. */
   start(): void {
-    this.send(this.o.request);
+    if (this.request !== null) this.send(this.request);
     if (this.state !== InviteClientState.Calling) return;
     // §17.1.1.2: over an unreliable transport, retransmit after T1, doubling every time.
     if (!this.o.channel.reliable)
@@ -133,8 +136,8 @@ export class InviteClientTransaction<R extends ResponseLike> implements Transact
 
   private onTimerA(): void {
     this.timerA = null;
-    if (this.state !== InviteClientState.Calling) return;
-    this.send(this.o.request);
+    if (this.state !== InviteClientState.Calling || this.request === null) return;
+    this.send(this.request);
     this.intervalA *= 2;
     this.timerA = this.o.timerService.set(this.intervalA, () => this.onTimerA());
   }
@@ -149,6 +152,7 @@ export class InviteClientTransaction<R extends ResponseLike> implements Transact
   }
 
   private clearCallingTimers(): void {
+    this.request = null;
     this.o.timerService.clear(this.timerA);
     this.o.timerService.clear(this.timerB);
     this.timerA = null;

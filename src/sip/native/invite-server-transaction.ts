@@ -94,6 +94,8 @@ export class InviteServerTransaction implements Transaction {
           // retransmitted INVITEs are absorbed and further 2xx from downstream can still be sent.
           this.state = InviteServerState.Accepted;
           this.send(data);
+          // Accepted never resends it (retransmitted INVITEs are absorbed): do not hold it for Timer L.
+          this.lastResponse = null;
           if (this.currentState === InviteServerState.Accepted)
             this.timerL = this.o.timerService.set(this.o.timers.l, () => this.terminate());
         } else {

@@ -770,10 +770,14 @@ export class NativeEdge implements OutboundRequester {
   }
 }
 
-/** §18.2.2 with RFC 3581: responses go to the source address, to the source port when rport was asked for. */
+/**
+ * §18.2.2 with RFC 3581: responses go to the source address, to the source port when rport was
+ * asked for. Over TCP the response goes back on the request's connection; this destination is
+ * only used when that connection is gone: a new one to the source address and sent-by port.
+ */
 function responseDestination(via: ViaHop, source: MessageSource): Destination {
   if (source.transport !== "udp")
-    return { host: source.address, port: source.port, transport: source.transport };
+    return { host: source.address, port: via.port ?? 5060, transport: source.transport };
   return { host: source.address, port: via.hasRport ? source.port : (via.port ?? 5060), transport: "udp" };
 }
 

@@ -266,7 +266,7 @@ export class ProxyCall implements BranchUser {
     cause: "response" | LocalEndCause,
   ): void {
     const seq = this.recordOutcome(status, reason, response === null);
-    if (response !== null) this.responses.set(seq, response);
+    if (response !== null && !this.finalSent) this.responses.set(seq, response);
     const list = this.stepFailures.get(branch.spec.step) ?? [];
     list.push({ status, cause });
     this.stepFailures.set(branch.spec.step, list);
@@ -318,6 +318,8 @@ export class ProxyCall implements BranchUser {
     }
     if (this.reportEvents && !this.cancelled && status >= 300)
       this.emit({ type: "rejected", status, reason });
+    // The choice is made: the responses kept for it are not needed while the transactions linger.
+    this.responses.clear();
   }
 
   private clearFailoverTimer(): void {
