@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the system packages the tests drive for real (SIPp, redis-server), idempotently:
+# Installs the system packages the tests drive for real (SIPp, redis-server, the baresip
+# softphone for interop), idempotently:
 # nothing happens when they are already on PATH. Run as root or with sudo available.
 set -euo pipefail
 need=()
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v baresip >/dev/null 2>&1 || need+=(baresip-core)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing system packages for the tests: ${need[*]}" >&2
 sudo=""

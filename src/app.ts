@@ -2,16 +2,18 @@
 // nothing here runs on import.
 import { CallEventBus } from "./calls/events.js";
 import type { DialgateConfig } from "./config/schema.js";
-import type { CallRouter, InboundRequest, RoutingDecision } from "./routing/decision.js";
+import type { CallRouter } from "./routing/decision.js";
+import { createRoutingRuntime, type RoutingRuntime } from "./routing/index.js";
 import { NativeEdge, type NativeEdgeStats } from "./sip/native/native-edge.js";
 import type { TimerService } from "./sip/native/timer-service.js";
 import type { ListenAddress } from "./sip/native/transport-types.js";
-import { type Clock, systemClock } from "./util/clock.js";
+import { type Clock, type RandomSource, systemClock, systemRandom } from "./util/clock.js";
 import { type Logger, silentLogger } from "./util/logger.js";
 
 export interface DialgateDeps {
-  /** The call router; defaults to `placeholderRouter` until the real router is wired (see TODO below). */
+  /** The call router; defaults to the real router built from the configuration (src/routing). */
   readonly router?: CallRouter;
+  readonly random?: RandomSource;
   readonly logger?: Logger;
   readonly events?: CallEventBus;
   readonly clock?: Clock;
@@ -33,18 +35,6 @@ export interface Dialgate {
   stop(): Promise<void>;
 }
 
-/**
- * A router that routes nothing: OPTIONS addressed to the proxy get 200, everything else 404.
- * It keeps `dialgate serve` runnable before the real router is wired in.
- */
-export const placeholderRouter: CallRouter = {
-  route(request: InboundRequest): RoutingDecision {
-    if (request.method === "OPTIONS" && request.addressedToProxy)
-      return { kind: "respond", status: 200, reason: "OK" };
-    return { kind: "respond", status: 404, reason: "Not Found" };
-  },
-};
-
 export async function startDialgate(config: DialgateConfig, deps: DialgateDeps = {}): Promise<Dialgate> {
   if (config.sip.edge !== "native")
     throw new Error(`sip.edge "${config.sip.edge}" is not available in this build; use "native"`);
@@ -57,18 +47,34 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
         "call event listener failed",
       ),
     );
-  // TODO(routing): wire the real router here once src/routing exports it:
-  //   const router = deps.router ?? createCallRouter(config, { clock, random, store, outbound: edge });
-  const router = deps.router ?? placeholderRouter;
+  const clock = deps.clock ?? systemClock;
+  // The router needs the edge to send its OPTIONS pings, and the edge needs the router: the
+  // requester closes over the edge, which exists before any ping is sent (routing.start below).
+  let edgeRef: NativeEdge | undefined;
+  const routing: RoutingRuntime | null = deps.router
+    ? null
+    : createRoutingRuntime(config, {
+        clock,
+        random: deps.random ?? systemRandom,
+        logger,
+        events,
+        requester: {
+          sendOptions: (destination, requestUri) =>
+            edgeRef ? edgeRef.sendOptions(destination, requestUri) : Promise.resolve(null),
+        },
+      });
+  const router: CallRouter = routing === null ? (deps.router as CallRouter) : routing.router;
   const edge = new NativeEdge({
     settings: config.sip,
     router,
     events,
     logger,
-    clock: deps.clock ?? systemClock,
+    clock,
     ...(deps.timerService ? { timerService: deps.timerService } : {}),
   });
+  edgeRef = edge;
   const listenAddresses = await edge.start();
+  routing?.start();
   return {
     edge,
     events,
@@ -78,9 +84,13 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     },
     async shutdown(drainTimeoutMs: number) {
       const clean = await edge.drain(drainTimeoutMs);
+      routing?.stop();
       await edge.stop();
       return clean;
     },
-    stop: () => edge.stop(),
+    stop: async () => {
+      routing?.stop();
+      await edge.stop();
+    },
   };
 }
