@@ -155,7 +155,6 @@ tenants:
     const gateway = await SippProcess.start({
       scenario,
       remote: { host: HOST, port: proxyPort },
-      port: gatewayPort,
       service: "+14255550100",
       pauseMs: 500,
     });
