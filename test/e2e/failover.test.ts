@@ -1,5 +1,6 @@
 // routing.md "Failover, per attempt", end to end: real SIPp gateways behind the native edge.
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { freeUdpPort } from "../support/free-port.js";
 import type { SippResult } from "../support/sipp.js";
 import { killAllSipp, SippProcess } from "../support/sipp.js";
 import { startTestProxy, type TestProxy } from "../support/test-proxy.js";
@@ -142,6 +143,23 @@ describe("failover between gateways", () => {
       cause: "failover-timer",
       step: 0,
     });
+    await proxy.settled();
+  });
+
+  it("fails over when a UDP gateway never answers at all (Timer B, a local 408)", async () => {
+    const good = await SippProcess.start({ scenario: "uas-answer.xml" });
+    const nobody = loopbackTarget(await freeUdpPort());
+    const router = new TestRouter(() => forward(serialSteps([nobody, loopbackTarget(good.port)])));
+    proxy = await startTestProxy({ router, timers: fastTimers });
+    const uac = await SippProcess.start({ scenario: "uac-call.xml", remote: proxy });
+    const [caller, g] = await Promise.all([uac.wait(), good.wait()]);
+    expect(caller.exitCode, caller.errors).toBe(0);
+    expect(g.exitCode, g.errors).toBe(0);
+    expect(proxy.events.find((e) => e.type === "attempt-failed")).toMatchObject({
+      cause: "timeout",
+      status: null,
+    });
+    expect(proxy.events).toContainEqual(expect.objectContaining({ type: "transaction-timeout", timer: "B" }));
     await proxy.settled();
   });
 
