@@ -73,6 +73,30 @@ describe("parallel forking", () => {
   });
 });
 
+describe("parallel forking with a target that fails at once", () => {
+  it("waits for the other branch instead of judging the step early", async () => {
+    const good = await SippProcess.start({ scenario: "uas-answer.xml" });
+    // The proxy listens on UDP only: a TCP target fails before anything is sent.
+    const unreachable = loopbackTarget(good.port, { transport: "tcp" });
+    const router = new TestRouter(() =>
+      forward([
+        {
+          targets: [unreachable, loopbackTarget(good.port)],
+          failoverResponseCodes: [],
+          failoverTimeoutMs: null,
+        },
+      ]),
+    );
+    proxy = await startTestProxy({ router, transports: ["udp"], timers: fastTimers });
+    const uac = await SippProcess.start({ scenario: "uac-call.xml", remote: proxy });
+    const [caller, g] = await Promise.all([uac.wait(), good.wait()]);
+    expect(caller.exitCode, caller.errors).toBe(0);
+    expect(g.exitCode, g.errors).toBe(0);
+    expect(proxy.events.find((e) => e.type === "attempt-failed")).toMatchObject({ cause: "transport" });
+    await proxy.settled();
+  });
+});
+
 describe("RFC 3261 §18.1.1 size limit", () => {
   it("sends a request larger than 1300 bytes over TCP although the target says UDP", async () => {
     // The gateway only listens on TCP; the router asks for UDP.

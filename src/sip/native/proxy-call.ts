@@ -38,6 +38,7 @@ export class ProxyCall implements BranchUser {
   private serverDone = false;
   private finished = false;
   private seq = 0;
+  private launching = false;
   private readonly callId: string;
   private readonly reportEvents: boolean;
 
@@ -102,6 +103,9 @@ export class ProxyCall implements BranchUser {
       return;
     }
     this.stepIndex = index;
+    // A target may fail synchronously (no listener for its transport): judge the step only
+    // once every target of it has been launched.
+    this.launching = true;
     for (const target of step.targets) {
       let request: SipRequest;
       try {
@@ -124,6 +128,7 @@ export class ProxyCall implements BranchUser {
         step: index,
       });
     }
+    this.launching = false;
     if (this.finalSent || this.answered) return;
     if (step.failoverTimeoutMs !== null && this.pendingInStep().length > 0) {
       this.failoverTimer = this.ctx.timerService.set(step.failoverTimeoutMs, () => this.onFailoverTimer());
@@ -163,7 +168,7 @@ export class ProxyCall implements BranchUser {
 
   /** When every branch of the current step has failed, fail over or answer the caller. */
   private maybeStepOver(): void {
-    if (this.finalSent || this.answered || this.cancelled) return;
+    if (this.launching || this.finalSent || this.answered || this.cancelled) return;
     if (this.pendingInStep().length > 0) return;
     this.clearFailoverTimer();
     if (
