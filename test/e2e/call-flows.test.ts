@@ -98,7 +98,10 @@ describe("call flows", () => {
   });
 
   it("absorbs retransmissions under simulated loss: every call completes", async () => {
-    const calls = 10;
+    // 10% of what each SIPp sends is lost (INVITE, ACK, BYE from the caller; 100/180/200 from
+    // the gateway), so the proxy's transactions must absorb and repair on both legs. Enough
+    // calls that some messages are certainly lost.
+    const calls = 30;
     const uas = await SippProcess.start({
       scenario: "uas-answer.xml",
       calls,
@@ -111,7 +114,7 @@ describe("call flows", () => {
       scenario: "uac-call.xml",
       remote: proxy,
       calls,
-      rate: 10,
+      rate: 20,
       lostPercent: 10,
       timeoutSeconds: 60,
     });
