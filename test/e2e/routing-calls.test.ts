@@ -72,6 +72,23 @@ function received(s: Sipp): string {
   return existsSync(s.messages) ? readFileSync(s.messages, "utf8") : "";
 }
 
+/** A header of the first message SIPp logged in one direction whose start line begins with `start`. */
+function headerOf(
+  log: string,
+  direction: "sent" | "received",
+  start: string,
+  name: string,
+): string | undefined {
+  for (const block of log.split(/^-{10,} /m)) {
+    if (!block.includes(`message ${direction}`)) continue;
+    const lines = block.split(/\r?\n/).filter((l) => l.trim() !== "");
+    if (!lines[2]?.startsWith(start)) continue;
+    const line = lines.find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
+    return line?.slice(name.length + 1).trim();
+  }
+  return undefined;
+}
+
 /** Request lines of the INVITEs a SIPp instance received. */
 function invitesReceived(s: Sipp): string[] {
   return [...received(s).matchAll(/^INVITE (\S+) SIP\/2\.0/gm)].map((m) => m[1] ?? "");
@@ -454,6 +471,12 @@ describe("routing end to end (SIPp → dialgate → SIPp)", () => {
     expect(r.code).toBe(0);
     expect(await gw1.done).toBe(0);
     expect(invitesReceived(gw1)).toEqual([`sip:+14255550123@gw1.e2e.test:${ports.gw1};user=phone`]);
+    // The gateway sees Alice's number in From; Alice gets her own From back in the answer
+    // (RFC 3261 §8.2.6.2: a response carries the From of the request it answers).
+    expect(headerOf(received(gw1), "received", "INVITE sip:", "From")).toMatch(/<sip:\+14255550100@/);
+    expect(headerOf(received(r.sipp), "received", "SIP/2.0 200", "From")).toMatch(
+      /^"Alice" <sip:alice@contoso\.com>;tag=/,
+    );
   });
 
   it("fails over on a failover code (503) to the next gateway, with its translation rules", async () => {

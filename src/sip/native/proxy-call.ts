@@ -251,6 +251,7 @@ export class ProxyCall implements BranchUser {
     // §16.7 step 5: every 2xx is forwarded, retransmissions included (RFC 6026 Accepted state).
     const copy = response.clone();
     copy.popVia();
+    this.restoreCallerView(copy);
     const bytes = copy.serialize();
     const sent = this.server.respond(response.status, bytes);
     if (!sent) this.ctx.forwardResponseStatelessly(copy);
@@ -309,7 +310,26 @@ export class ProxyCall implements BranchUser {
   private relay(response: SipResponse): void {
     const copy = response.clone();
     copy.popVia();
+    this.restoreCallerView(copy);
     this.server.respond(response.status, copy.serialize());
+  }
+
+  /**
+   * The router may rewrite From (the caller's number toward a gateway, forwardPai anonymity) and
+   * To (inbound translation) on the forwarded request. Responses carry the From and To of the
+   * request they answer (RFC 3261 §8.2.6.2), so the caller must get back what it sent -- with the
+   * callee's To tag -- or a strict UA would not recognise its own transaction's answer.
+   */
+  private restoreCallerView(copy: SipResponse): void {
+    if (this.plan.kind !== "routed") return;
+    const from = this.request.header("From");
+    if (from !== undefined && copy.header("From") !== from) copy.setHeader("From", from);
+    const to = this.request.header("To");
+    const answeredTo = copy.header("To");
+    if (to === undefined || answeredTo === undefined) return;
+    const tag = copy.to?.tag ?? null;
+    const expected = tag === null ? to : `${to};tag=${tag}`;
+    if (answeredTo !== expected && answeredTo !== to) copy.setHeader("To", expected);
   }
 
   private sendFinal(status: number, reason: string, response: SipResponse | null): void {
