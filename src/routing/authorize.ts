@@ -2,7 +2,7 @@
 // trusted client networks or their digest credentials check out; otherwise they are
 // challenged (401 for REGISTER, 407 for what is proxied) or refused.
 import type { DirectoryUser } from "../directory/directory.js";
-import type { Logger } from "../util/logger.js";
+import type { RequestLog } from "../util/request-log.js";
 import { type ChallengeKind, DigestAuthenticator } from "./auth/digest.js";
 import type { InboundRequest, RoutingDecision } from "./decision.js";
 import { reject, rejections, respond } from "./responses.js";
@@ -18,7 +18,7 @@ export function authorizeUser(
   trustedSource: boolean,
   kind: ChallengeKind,
   now: number,
-  logger: Logger,
+  logger: RequestLog,
 ): Authorization {
   if (trustedSource) return { ok: true, via: "trusted-network" };
   if (DigestAuthenticator.algorithmsFor(user).length === 0) {

@@ -2,6 +2,7 @@
 // dialog-creating or out-of-dialog request the edge hands over (decision.ts).
 import type { RegistrationStore } from "../directory/registrations.js";
 import type { Logger } from "../util/logger.js";
+import { lazyRequestLog, type RequestLog } from "../util/request-log.js";
 import type { DigestAuthenticator } from "./auth/digest.js";
 import { authorizeUser } from "./authorize.js";
 import type { CallRouter, InboundRequest, RoutingDecision } from "./decision.js";
@@ -27,7 +28,7 @@ export class DialgateCallRouter implements CallRouter {
   constructor(private readonly parts: RouterParts) {}
 
   async route(request: InboundRequest): Promise<RoutingDecision> {
-    const log = this.parts.logger.child({ callId: request.callId, method: request.method });
+    const log = lazyRequestLog(this.parts.logger, () => ({ callId: request.callId, method: request.method }));
     try {
       const decision = await this.dispatch(request, log);
       if (decision.kind === "respond") log.debug({ status: decision.status }, "answered by the router");
@@ -40,7 +41,7 @@ export class DialgateCallRouter implements CallRouter {
     }
   }
 
-  private async dispatch(request: InboundRequest, log: Logger): Promise<RoutingDecision> {
+  private async dispatch(request: InboundRequest, log: RequestLog): Promise<RoutingDecision> {
     switch (request.method.toUpperCase()) {
       case "INVITE":
         return this.invite(request, log);
@@ -53,7 +54,7 @@ export class DialgateCallRouter implements CallRouter {
     }
   }
 
-  private async invite(request: InboundRequest, log: Logger): Promise<RoutingDecision> {
+  private async invite(request: InboundRequest, log: RequestLog): Promise<RoutingDecision> {
     const { ctx } = this.parts;
     const caller = identifyCaller(this.parts.identify, request);
     if (caller.kind === "unknown") {
@@ -107,7 +108,7 @@ export class DialgateCallRouter implements CallRouter {
     return outboundDecision(ctx, plan, caller.user, request, auth.via === "digest");
   }
 
-  private async register(request: InboundRequest, log: Logger): Promise<RoutingDecision> {
+  private async register(request: InboundRequest, log: RequestLog): Promise<RoutingDecision> {
     const caller = identifyCaller(this.parts.identify, request);
     if (caller.kind !== "user") {
       log.info({ source: request.source.address }, "REGISTER refused: not a user");
@@ -127,7 +128,7 @@ export class DialgateCallRouter implements CallRouter {
     return handleRegister(this.parts.registrations, this.parts.registrar, request, caller.user, now);
   }
 
-  private async options(request: InboundRequest, log: Logger): Promise<RoutingDecision> {
+  private async options(request: InboundRequest, log: RequestLog): Promise<RoutingDecision> {
     const { ctx } = this.parts;
     const fromGateway = optionsGateway(ctx.gateways, request);
     if (fromGateway.known) {
