@@ -3,11 +3,10 @@
 // result was computed; exit 2 with a clear message for an unknown user, bad input or an invalid
 // configuration (the interface is used by acceptance checks: keep it stable).
 import { parseArgs } from "node:util";
-import { DEFAULT_CONFIG_PATH, loadConfigFile } from "../config/load.js";
-import { describeProblem } from "../config/problem.js";
 import { createDialPlanEngine, type DialPlanEngine } from "../dialplan/index.js";
 import type { NormalizationResult } from "../dialplan/normalize.js";
 import { type CliCommand, type CliIo, ExitCode } from "./io.js";
+import { configPath, loadConfigOrReport } from "./load-config.js";
 
 const options = {
   config: { type: "string" },
@@ -17,13 +16,8 @@ const options = {
 } as const;
 
 async function loadEngine(file: string, command: string, io: CliIo): Promise<DialPlanEngine | null> {
-  const loaded = await loadConfigFile(file);
-  if (!loaded.ok) {
-    io.err(`dialgate ${command}: ${file}: invalid configuration, ${loaded.problems.length} problem(s)`);
-    for (const p of loaded.problems) io.err(describeProblem(p));
-    return null;
-  }
-  return createDialPlanEngine(loaded.config);
+  const config = await loadConfigOrReport(file, io, `dialgate ${command}: `);
+  return config === null ? null : createDialPlanEngine(config);
 }
 
 function requireOption(value: string | undefined, name: string, command: string, io: CliIo): value is string {
@@ -63,11 +57,7 @@ export const dialplanTest: CliCommand = async (argv, io) => {
     io.err(`dialgate ${command}: --number is required`);
     return ExitCode.cannotCompute;
   }
-  const engine = await loadEngine(
-    values.config ?? process.env.DIALGATE_CONFIG ?? DEFAULT_CONFIG_PATH,
-    command,
-    io,
-  );
+  const engine = await loadEngine(configPath(values.config), command, io);
   if (engine === null) return ExitCode.cannotCompute;
   const r = engine.normalizeForUser(values.user, values.number);
   if (!r.ok) {
@@ -83,11 +73,7 @@ export const dialplanEffective: CliCommand = async (argv, io) => {
   const command = "dialplan effective";
   const { values } = parseArgs({ args: [...argv], options, strict: true });
   if (!requireOption(values.user, "user", command, io)) return ExitCode.cannotCompute;
-  const engine = await loadEngine(
-    values.config ?? process.env.DIALGATE_CONFIG ?? DEFAULT_CONFIG_PATH,
-    command,
-    io,
-  );
+  const engine = await loadEngine(configPath(values.config), command, io);
   if (engine === null) return ExitCode.cannotCompute;
   const plan = engine.effectivePlan(values.user);
   if (plan === undefined) {

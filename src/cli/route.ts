@@ -6,8 +6,6 @@
 // result was computed (a rejection is a result); 2 for an unknown user, a number that cannot be
 // dialled or an invalid configuration.
 import { parseArgs } from "node:util";
-import { DEFAULT_CONFIG_PATH, loadConfigFile } from "../config/load.js";
-import { describeProblem } from "../config/problem.js";
 import { InMemoryRegistrationStore } from "../directory/registrations.js";
 import {
   createRoutingContext,
@@ -19,6 +17,7 @@ import {
 import { seededRandom, systemClock } from "../util/clock.js";
 import { silentLogger } from "../util/logger.js";
 import { type CliCommand, type CliIo, ExitCode } from "./io.js";
+import { configPath, loadConfigOrReport } from "./load-config.js";
 
 const COMMAND = "dialgate route test";
 
@@ -39,14 +38,9 @@ export const routeTest: CliCommand = async (argv, io) => {
   else if (/^\d{1,10}$/.test(values.seed)) seed = Number(values.seed);
   else return fail(io, `--seed must be a non-negative integer, not '${values.seed}'`);
 
-  const file = values.config ?? process.env.DIALGATE_CONFIG ?? DEFAULT_CONFIG_PATH;
-  const loaded = await loadConfigFile(file);
-  if (!loaded.ok) {
-    io.err(`${COMMAND}: ${file}: invalid configuration, ${loaded.problems.length} problem(s)`);
-    for (const p of loaded.problems) io.err(describeProblem(p));
-    return ExitCode.cannotCompute;
-  }
-  const ctx = createRoutingContext(loaded.config, {
+  const config = await loadConfigOrReport(configPath(values.config), io, `${COMMAND}: `);
+  if (config === null) return ExitCode.cannotCompute;
+  const ctx = createRoutingContext(config, {
     clock: systemClock,
     random: seededRandom(seed),
     logger: silentLogger(),

@@ -3,21 +3,15 @@
 // Retry-After, calls in progress get up to sip.drainTimeoutSeconds) and exit 0.
 import { parseArgs } from "node:util";
 import { startDialgate } from "../app.js";
-import { DEFAULT_CONFIG_PATH, loadConfigFile } from "../config/load.js";
-import { describeProblem } from "../config/problem.js";
 import { createRootLogger } from "../util/logger.js";
 import { type CliCommand, ExitCode } from "./io.js";
+import { configPath, loadConfigOrReport } from "./load-config.js";
 
 export const serve: CliCommand = async (argv, io) => {
   const { values } = parseArgs({ args: [...argv], options: { config: { type: "string" } }, strict: true });
-  const file = values.config ?? process.env.DIALGATE_CONFIG ?? DEFAULT_CONFIG_PATH;
-  const result = await loadConfigFile(file);
-  if (!result.ok) {
-    io.err(`${file}: ${result.problems.length} problem(s)`);
-    for (const p of result.problems) io.err(describeProblem(p));
-    return ExitCode.invalidConfig;
-  }
-  const config = result.config;
+  const file = configPath(values.config);
+  const config = await loadConfigOrReport(file, io, "dialgate serve: ");
+  if (config === null) return ExitCode.invalidConfig;
   // Logs go to stderr; stdout stays free for command output.
   const logger = createRootLogger({ level: process.env.DIALGATE_LOG_LEVEL ?? "info", destinationFd: 2 });
   let dialgate: Awaited<ReturnType<typeof startDialgate>>;

@@ -16,7 +16,12 @@ export type ConfigLoadResult =
 
 export const DEFAULT_CONFIG_PATH = "config/dialgate.yaml";
 
-/** Validates an already-parsed document (YAML/JSON value). */
+/**
+ * Validates an already-parsed document (YAML/JSON value), in two stages: the schema (shape,
+ * types, unknown keys), then -- only on a document of the right shape -- the semantic checks
+ * (references, dial plan limits and regexes). A file with shape problems therefore lists those
+ * first; its semantic problems appear once the shape is fixed.
+ */
 export function validateConfig(raw: unknown): ConfigLoadResult {
   const parsed = dialgateConfigSchema.safeParse(raw);
   if (!parsed.success) {
