@@ -3,10 +3,10 @@
 // assertions are what those parties see: the Request-URI that reached a gateway, the final
 // status the caller got, and who received nothing.
 //
-// The helpers here are local until a shared SIPp harness exists in test/support.
+// SIPp runs here with raw argument lists (the scenarios are rewritten per caller); ports and
+// message logs use the shared harness in test/support.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createSocket } from "node:dgram";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,8 @@ import { createRoutingRuntime, GatewayHealthMonitor, type RoutingRuntime } from 
 import { NativeEdge } from "../../src/sip/native/native-edge.js";
 import { ManualClock, systemClock } from "../../src/util/clock.js";
 import { silentLogger } from "../../src/util/logger.js";
+import { freeUdpPort, udpPortFree, waitFor } from "../support/free-port.js";
+import { parseSippMessageLog, type SippLoggedMessage } from "../support/sipp-message-log.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const scenarios = join(root, "sipp-scenarios");
@@ -27,27 +29,9 @@ const HOST = "127.0.0.1";
 
 // ---- ports and processes ------------------------------------------------------------------------
 
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket("udp4");
-  await new Promise<void>((resolve) => s.bind(0, HOST, resolve));
-  const port = s.address().port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
 /** Resolves once something holds the UDP port (SIPp has bound it). */
-async function portBound(port: number, host = HOST): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const s = createSocket("udp4");
-    const taken = await new Promise<boolean>((resolve) => {
-      s.once("error", () => resolve(true));
-      s.bind(port, host, () => resolve(false));
-    });
-    await new Promise<void>((resolve) => (taken ? resolve() : s.close(() => resolve())));
-    if (taken) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`nothing bound ${host}:${port}`);
+function portBound(port: number): Promise<void> {
+  return waitFor(async () => !(await udpPortFree(HOST, port)), 5_000, `SIPp bound ${HOST}:${port}`);
 }
 
 interface Sipp {
@@ -68,35 +52,34 @@ function sipp(args: string[]): Sipp {
   return { messages, done, child };
 }
 
+/** Everything SIPp logged: the raw text, for header checks across messages. */
 function received(s: Sipp): string {
   return existsSync(s.messages) ? readFileSync(s.messages, "utf8") : "";
 }
 
-/** A header of the first message SIPp logged in one direction whose start line begins with `start`. */
-function headerOf(
-  log: string,
-  direction: "sent" | "received",
-  start: string,
-  name: string,
-): string | undefined {
-  for (const block of log.split(/^-{10,} /m)) {
-    if (!block.includes(`message ${direction}`)) continue;
-    const lines = block.split(/\r?\n/).filter((l) => l.trim() !== "");
-    if (!lines[2]?.startsWith(start)) continue;
-    const line = lines.find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
-    return line?.slice(name.length + 1).trim();
-  }
-  return undefined;
+function messagesReceived(s: Sipp): SippLoggedMessage[] {
+  return parseSippMessageLog(received(s)).filter((m) => m.direction === "received");
 }
 
-/** Request lines of the INVITEs a SIPp instance received. */
+/** The value of a header of the first received message whose start line begins with `start`. */
+function headerOf(s: Sipp, start: string, name: string): string | undefined {
+  return messagesReceived(s)
+    .find((m) => m.startLine.startsWith(start))
+    ?.header(name)[0];
+}
+
+/** Request-URIs of the INVITEs a SIPp instance received. */
 function invitesReceived(s: Sipp): string[] {
-  return [...received(s).matchAll(/^INVITE (\S+) SIP\/2\.0/gm)].map((m) => m[1] ?? "");
+  return messagesReceived(s)
+    .filter((m) => m.status === null && m.method === "INVITE")
+    .map((m) => m.requestUri ?? "");
 }
 
-/** The final status codes a SIPp UAC received for its INVITE. */
+/** The final status codes a SIPp UAC received (any method). */
 function finalStatuses(s: Sipp): number[] {
-  return [...received(s).matchAll(/^SIP\/2\.0 ([2-6]\d\d) /gm)].map((m) => Number(m[1]));
+  return messagesReceived(s)
+    .map((m) => m.status)
+    .filter((status): status is number => status !== null && status >= 200);
 }
 
 async function uas(scenario: string, port: number, extra: string[] = []): Promise<Sipp> {
@@ -473,10 +456,8 @@ describe("routing end to end (SIPp → dialgate → SIPp)", () => {
     expect(invitesReceived(gw1)).toEqual([`sip:+14255550123@gw1.e2e.test:${ports.gw1};user=phone`]);
     // The gateway sees Alice's number in From; Alice gets her own From back in the answer
     // (RFC 3261 §8.2.6.2: a response carries the From of the request it answers).
-    expect(headerOf(received(gw1), "received", "INVITE sip:", "From")).toMatch(/<sip:\+14255550100@/);
-    expect(headerOf(received(r.sipp), "received", "SIP/2.0 200", "From")).toMatch(
-      /^"Alice" <sip:alice@contoso\.com>;tag=/,
-    );
+    expect(headerOf(gw1, "INVITE sip:", "From")).toMatch(/<sip:\+14255550100@/);
+    expect(headerOf(r.sipp, "SIP/2.0 200", "From")).toMatch(/^"Alice" <sip:alice@contoso\.com>;tag=/);
   });
 
   it("fails over on a failover code (503) to the next gateway, with its translation rules", async () => {
