@@ -20,7 +20,10 @@ import { inviteTimes, percentile, readSippTotals } from "./load/sipp-stats.js";
 type Rig = "direct" | "kamailio" | "dialgate";
 
 const repo = new URL("../..", import.meta.url).pathname;
-const scenarios = join(repo, "bench", "load");
+// The same SIPp scenarios as the end-to-end tests: a tenant user calls, the gateway answers.
+const scenarios = join(repo, "sipp-scenarios");
+const UAC = "uac-user-call.xml";
+const UAS = "uas-answer.xml";
 const stepSeconds = Number(process.env.BENCH_SECONDS ?? 8);
 const maxRate = Number(process.env.BENCH_MAX_RATE ?? 6000);
 const rigs = (process.env.BENCH_RIGS ?? "direct,kamailio,dialgate").split(",") as Rig[];
@@ -197,17 +200,7 @@ async function runStep(rig: Rig, rate: number, withLatency: boolean): Promise<St
   const trace = withLatency ? ["-trace_msg"] : [];
   const uas = spawn(
     "sipp",
-    [
-      "-sf",
-      join(scenarios, "uas.xml"),
-      "-i",
-      "127.0.0.1",
-      "-p",
-      String(uasPort),
-      "-nostdin",
-      "-bg",
-      ...trace,
-    ],
+    ["-sf", join(scenarios, UAS), "-i", "127.0.0.1", "-p", String(uasPort), "-nostdin", "-bg", ...trace],
     { cwd: work, stdio: "ignore" },
   );
   await waitExit(uas, 5000);
@@ -219,7 +212,13 @@ async function runStep(rig: Rig, rate: number, withLatency: boolean): Promise<St
     [
       `127.0.0.1:${proxy.port}`,
       "-sf",
-      join(scenarios, "uac.xml"),
+      join(scenarios, UAC),
+      "-key",
+      "from_user",
+      "caller",
+      "-key",
+      "from_domain",
+      "bench.example",
       "-i",
       "127.0.0.1",
       "-p",
@@ -264,8 +263,8 @@ async function runStep(rig: Rig, rate: number, withLatency: boolean): Promise<St
 
 function inviteLatency(work: string): { p50: number; p99: number } | null {
   const logs = execFileSync("ls", [work], { encoding: "latin1" }).split("\n");
-  const uacLog = logs.find((f) => f.startsWith("uac_") && f.endsWith("_messages.log"));
-  const uasLog = logs.find((f) => f.startsWith("uas_") && f.endsWith("_messages.log"));
+  const uacLog = logs.find((f) => f.startsWith(`${UAC.replace(".xml", "")}_`) && f.endsWith("_messages.log"));
+  const uasLog = logs.find((f) => f.startsWith(`${UAS.replace(".xml", "")}_`) && f.endsWith("_messages.log"));
   if (uacLog === undefined || uasLog === undefined) return null;
   const sent = inviteTimes(join(work, uacLog), "sent");
   // The UAS sees the proxy's Call-ID unchanged (a proxy never rewrites it).
