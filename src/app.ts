@@ -1,5 +1,7 @@
 // Wiring: configuration -> router -> SIP edge. The only place that knows how the parts fit;
 // nothing here runs on import.
+import { type HttpPlugin, type HttpServer, startHttpServer } from "./api/http-server.js";
+import { Readiness } from "./api/readiness.js";
 import { CallEventBus } from "./calls/events.js";
 import type { DialgateConfig } from "./config/schema.js";
 import type { CallRouter } from "./routing/decision.js";
@@ -18,6 +20,8 @@ export interface DialgateDeps {
   readonly events?: CallEventBus;
   readonly clock?: Clock;
   readonly timerService?: TimerService;
+  /** Route groups added to the HTTP server (metrics, carrier API, admin API). */
+  readonly httpPlugins?: readonly HttpPlugin[];
 }
 
 export interface Dialgate {
@@ -26,6 +30,9 @@ export interface Dialgate {
   /** The SIP listen addresses with the ports actually bound (port 0 in the config picks one). */
   readonly listenAddresses: readonly ListenAddress[];
   readonly stats: NativeEdgeStats;
+  /** The HTTP server (health, metrics, APIs) on http.host:http.port. */
+  readonly http: HttpServer;
+  readonly readiness: Readiness;
   /**
    * Graceful shutdown: new INVITEs get 503 + Retry-After, calls in progress get up to
    * `drainTimeoutMs` to end, then every socket is closed. Resolves true when the drain was clean.
@@ -74,11 +81,30 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
   });
   edgeRef = edge;
   const listenAddresses = await edge.start();
+  const readiness = new Readiness();
+  readiness.register("sip", () => ({ ok: true, detail: `${listenAddresses.length} listeners up` }));
+  let http: HttpServer;
+  try {
+    http = await startHttpServer({
+      host: config.http.host,
+      port: config.http.port,
+      readiness,
+      plugins: deps.httpPlugins ?? [],
+      logger,
+    });
+  } catch (err) {
+    await edge.stop();
+    throw new Error(
+      `cannot start the HTTP server on ${config.http.host}:${config.http.port}: ${(err as Error).message}`,
+    );
+  }
   routing?.start();
   return {
     edge,
     events,
     listenAddresses,
+    http,
+    readiness,
     get stats() {
       return edge.stats;
     },
@@ -86,11 +112,13 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       const clean = await edge.drain(drainTimeoutMs);
       routing?.stop();
       await edge.stop();
+      await http.close();
       return clean;
     },
     stop: async () => {
       routing?.stop();
       await edge.stop();
+      await http.close();
     },
   };
 }

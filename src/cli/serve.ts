@@ -22,7 +22,11 @@ export const serve: CliCommand = async (argv, io) => {
     return 1;
   }
   const where = dialgate.listenAddresses.map((a) => `${a.transport}:${a.host}:${a.port}`).join(", ");
-  logger.info({ listen: dialgate.listenAddresses, config: file }, `dialgate listening on ${where}`);
+  const http = `http:${dialgate.http.address.host}:${dialgate.http.address.port}`;
+  logger.info(
+    { listen: dialgate.listenAddresses, http: dialgate.http.address, config: file },
+    `dialgate listening on ${where}, ${http}`,
+  );
 
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -90,7 +90,8 @@ export const sipSchema = z.strictObject({
 
 export const httpSchema = z.strictObject({
   host: ipAddress.default("127.0.0.1"),
-  port: port.default(8080),
+  // dialgate: 0 lets the OS pick a free port (tests, several instances on one host).
+  port: z.number().int().min(0).max(65535).default(8080),
   adminToken: nonEmpty.optional(),
 });
 

@@ -24,6 +24,7 @@ describe("IPv6", () => {
         ],
         recordRouteHost: "::1",
       },
+      http: { port: 0 },
     });
     dialgate = await startDialgate(config, { router: new TestRouter() });
     for (const transport of ["udp", "tcp"] as const) {

@@ -266,6 +266,7 @@ function e2eConfig(p: Ports): DialgateConfig {
       // A short T1 makes an unanswered OPTIONS time out (Timer F = 64*T1) in about 3 s.
       timers: { t1Ms: 50, t2Ms: 500 },
     },
+    http: { port: 0 },
     gateways: [
       gateway("gw1.e2e.test", p.gw1, { tenant: "contoso" }),
       gateway("gw2.e2e.test", p.gw2, { outboundPstnNumberTranslationRules: ["StripPlus"] }),

@@ -26,6 +26,7 @@ const config = `sip:
     - { transport: tcp, host: 127.0.0.1, port: @PORT@ }
   recordRouteHost: 127.0.0.1
   drainTimeoutSeconds: 5
+http: { port: 0 }
 # OPTIONS are answered for known gateways (routing.md); this one sends from loopback.
 gateways:
   - { fqdn: monitor.example.com, address: 127.0.0.1, enabled: true, sendSipOptions: false }

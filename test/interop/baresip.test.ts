@@ -106,6 +106,7 @@ sip:
   listen: [{ transport: udp, host: ${HOST}, port: ${proxyPort} }]
   recordRouteHost: ${HOST}
   drainTimeoutSeconds: 0
+http: { port: 0 }
 gateways:
   - { fqdn: sbc.${DOMAIN}, address: ${HOST}, sipSignalingPort: ${gatewayPort}, transport: udp, enabled: true, sendSipOptions: false, tenant: interop }
 tenants:

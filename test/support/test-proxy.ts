@@ -49,6 +49,7 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
       ...(options.maxMessageBytes ? { maxMessageBytes: options.maxMessageBytes } : {}),
       drainTimeoutSeconds: 0,
     },
+    http: { port: 0 },
   });
   const dialgate = await startDialgate(config, {
     router: options.router,

@@ -1,0 +1,79 @@
+// The HTTP server (fastify): /healthz, /readyz, and whatever plugins the wiring passes in
+// (metrics, carrier API, admin API). One place owns the error shape of carrier-api.md's wire
+// contract — {"error": {"code", "message", "details"}} — so no route can leak a stack trace.
+import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import type { Logger } from "../util/logger.js";
+import type { Readiness } from "./readiness.js";
+
+/** A route group: registers its routes (and their schemas) on the server. */
+export type HttpPlugin = (app: FastifyInstance) => Promise<void> | void;
+
+export interface HttpServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly readiness: Readiness;
+  readonly plugins: readonly HttpPlugin[];
+  readonly logger: Logger;
+  /** Largest request body in bytes (larger: 413). */
+  readonly bodyLimit?: number;
+}
+
+export interface HttpServer {
+  readonly app: FastifyInstance;
+  /** The bound address (port 0 in the config picks one). */
+  readonly address: { readonly host: string; readonly port: number };
+  close(): Promise<void>;
+}
+
+export interface ApiErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly details: readonly unknown[] };
+}
+
+export function apiError(code: string, message: string, details: readonly unknown[] = []): ApiErrorBody {
+  return { error: { code, message, details } };
+}
+
+export async function buildHttpApp(
+  options: Omit<HttpServerOptions, "host" | "port">,
+): Promise<FastifyInstance> {
+  const log = options.logger.child({ component: "http" });
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024 });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const status = err.statusCode ?? 500;
+    if (err.validation) {
+      const details = err.validation.map((v) => {
+        const path = `${err.validationContext ?? "body"}${v.instancePath.replaceAll("/", ".")}`;
+        return `${path}: ${v.message ?? "is invalid"}`;
+      });
+      return reply.status(400).send(apiError("bad_request", "the request is invalid", details));
+    }
+    if (status >= 500) {
+      log.error({ err: err.message, url: request.url }, "request failed");
+      return reply.status(500).send(apiError("internal", "internal error"));
+    }
+    const code = status === 413 ? "too_large" : status === 415 ? "unsupported_media_type" : "bad_request";
+    return reply.status(status).send(apiError(code, err.message));
+  });
+  app.setNotFoundHandler((_request, reply) =>
+    reply.status(404).send(apiError("not_found", "no such resource")),
+  );
+
+  // Liveness: the process answers. Readiness: everything calls depend on is usable.
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) => {
+    const { ready, checks } = await options.readiness.evaluate();
+    return reply.status(ready ? 200 : 503).send({ status: ready ? "ready" : "degraded", checks });
+  });
+
+  for (const plugin of options.plugins) await plugin(app);
+  return app;
+}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const app = await buildHttpApp(options);
+  await app.listen({ host: options.host, port: options.port });
+  const addr = app.server.address();
+  const port = typeof addr === "object" && addr !== null ? addr.port : options.port;
+  return { app, address: { host: options.host, port }, close: () => app.close() };
+}
