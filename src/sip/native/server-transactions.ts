@@ -1,0 +1,107 @@
+// Server transactions (§17.2) as the edge creates them: bound to the channel back to the
+// request's source, registered in the transaction table, and for INVITEs tied to the context
+// the router and CANCEL handling work on. Responses are built here so a bad router header
+// becomes a 500 rather than an exception.
+import type { Logger } from "../../util/logger.js";
+import { createResponse, type SipRequest, type SipResponse } from "../index.js";
+import { InviteServerTransaction } from "./invite-server-transaction.js";
+import { NonInviteServerTransaction } from "./non-invite-server-transaction.js";
+import type { ProxyCall } from "./proxy-call.js";
+import type { ClientTx } from "./proxy-context.js";
+import type { ServerTx } from "./server-tx.js";
+import type { TimerService } from "./timer-service.js";
+import type { TransactionLayer } from "./transaction-layer.js";
+import type { TransactionTimers } from "./transaction-timers.js";
+import type { TransactionChannel } from "./transaction-user.js";
+import type { TransportLayer } from "./transport-layer.js";
+import type { Destination, MessageSource } from "./transport-types.js";
+
+/** What an INVITE server transaction is attached to while the router decides and after. */
+export interface InviteContext {
+  readonly request: SipRequest;
+  call: ProxyCall | null;
+  cancelled: boolean;
+}
+
+export interface ServerTransactionDeps {
+  readonly layer: TransactionLayer<ServerTx, ClientTx>;
+  readonly transport: TransportLayer;
+  readonly timers: TransactionTimers;
+  readonly timerService: TimerService;
+  readonly log: Logger;
+  /** A server transaction terminated (the edge may have become idle). */
+  readonly onTerminated: () => void;
+}
+
+export class ServerTransactions {
+  private readonly inviteContexts = new Map<string, InviteContext>();
+
+  constructor(private readonly deps: ServerTransactionDeps) {}
+
+  find(key: string): ServerTx | undefined {
+    return this.deps.layer.findServer(key);
+  }
+
+  /** The INVITE transaction under `inviteKey` with its context, when both still exist. */
+  findInvite(inviteKey: string): { tx: InviteServerTransaction; context: InviteContext } | null {
+    const tx = this.deps.layer.findServer(inviteKey);
+    const context = this.inviteContexts.get(inviteKey);
+    if (!(tx instanceof InviteServerTransaction) || context === undefined) return null;
+    return { tx, context };
+  }
+
+  create(
+    r: SipRequest,
+    source: MessageSource,
+    replyTo: Destination,
+    key: string,
+    context: InviteContext | null,
+  ): ServerTx {
+    const { layer, transport, timers, timerService, log } = this.deps;
+    const channel: TransactionChannel = {
+      reliable: source.transport !== "udp",
+      send: (data, onError) => transport.reply(source, replyTo, data, onError),
+    };
+    const user = {
+      onTerminated: () => {
+        layer.removeServer(tx);
+        if (r.method === "INVITE") this.inviteContexts.delete(key);
+        context?.call?.serverTerminated();
+        this.deps.onTerminated();
+      },
+      onTransportError: (err: Error) => log.debug({ err: err.message }, "cannot send a response"),
+    };
+    const tx: ServerTx =
+      r.method === "INVITE"
+        ? new InviteServerTransaction({ key, channel, timers, timerService, user })
+        : new NonInviteServerTransaction({ key, channel, timers, timerService, user });
+    layer.addServer(tx);
+    if (r.method === "INVITE" && context !== null) this.inviteContexts.set(key, context);
+    return tx;
+  }
+
+  respond(
+    tx: ServerTx,
+    r: SipRequest,
+    status: number,
+    reason: string,
+    headers: readonly (readonly [string, string])[] = [],
+  ): void {
+    let response: SipResponse;
+    try {
+      response = createResponse(r, status, reason, { headers });
+    } catch (err) {
+      this.deps.log.error(
+        { err: (err as Error).message, status },
+        "cannot build a response (router headers?)",
+      );
+      response = createResponse(r, 500, "Server Internal Error");
+      status = 500;
+    }
+    tx.respond(status, response.serialize());
+  }
+
+  clear(): void {
+    this.inviteContexts.clear();
+  }
+}
