@@ -9,6 +9,7 @@ import { validateRouting } from "../routing/validate-config.js";
 import { type ConfigProblem, formatConfigPath } from "./problem.js";
 import { validateReferences } from "./references.js";
 import { type DialgateConfig, dialgateConfigSchema } from "./schema.js";
+import { validateSecuritySettings } from "./security-checks.js";
 
 export type ConfigLoadResult =
   | { readonly ok: true; readonly config: DialgateConfig }
@@ -37,7 +38,12 @@ export function validateConfig(raw: unknown): ConfigLoadResult {
     return { ok: false, problems };
   }
   const config = parsed.data;
-  const problems = [...validateReferences(config), ...validateDialPlans(config), ...validateRouting(config)];
+  const problems = [
+    ...validateReferences(config),
+    ...validateDialPlans(config),
+    ...validateRouting(config),
+    ...validateSecuritySettings(config),
+  ];
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
 }
 

@@ -72,6 +72,61 @@ export const registrarSchema = z.strictObject({
   defaultExpiresSeconds: z.number().int().min(1).default(3600),
 });
 
+// ---------------------------------------------------------------------------------------------
+// Hardening (issue #15): TLS, flood protection, limits, DNS. README "Security and limits" says
+// why each default is what it is.
+
+/** config.md `sip.tls`: the certificate chain and key of `transport: tls` listeners, trust anchors. */
+export const sipTlsSchema = z.strictObject({
+  certFile: nonEmpty.optional(),
+  keyFile: nonEmpty.optional(),
+  caFile: nonEmpty.optional(),
+  verifyGateways: z.boolean().default(true),
+  requireClientCertificate: z.boolean().default(false),
+});
+
+/** Scanner user agents refused by default (substrings, case-insensitive). */
+export const DEFAULT_SCANNER_USER_AGENTS = [
+  "friendly-scanner",
+  "sipvicious",
+  "sipcli",
+  "sip-scan",
+  "sipsak",
+  "sundayddr",
+  "iWar",
+  "VaxSIPUserAgent",
+  "pplsip",
+] as const;
+
+/** dialgate: per-source request rate limit (like Kamailio's pike) and scanner refusal. */
+export const floodSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** More than this many messages from one address within `windowSeconds` bans it. */
+  threshold: z.number().int().min(1).default(200),
+  windowSeconds: z.number().int().min(1).max(3600).default(2),
+  banSeconds: z.number().int().min(1).max(86_400).default(300),
+  /** Never rate limited (besides gateways and tenants' trustedClientNetworks). */
+  allow: z.array(cidr).default(["127.0.0.0/8", "::1/128"]),
+  scannerUserAgents: z.array(nonEmpty).default([...DEFAULT_SCANNER_USER_AGENTS]),
+});
+
+/** dialgate: limits on what one peer can make the proxy hold. */
+export const sipLimitsSchema = z.strictObject({
+  maxHeaders: z.number().int().min(16).max(10_000).default(256),
+  maxConnectionsPerSource: z.number().int().min(1).default(100),
+  idleConnectionSeconds: z.number().int().min(1).max(86_400).default(300),
+});
+
+const dnsServer = z.string().refine(
+  (s) => {
+    const m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(s) ?? /^([^:]+)(?::(\d{1,5}))?$/.exec(s);
+    const addr = m?.[1] ?? s;
+    const p = m?.[2];
+    return isIP(addr) !== 0 && (p === undefined || (Number(p) >= 1 && Number(p) <= 65535));
+  },
+  { message: "must be an IP address, optionally with :port (IPv6 as [addr]:port)" },
+);
+
 export const sipSchema = z.strictObject({
   edge: z.enum(["native", "drachtio"]).default("native"),
   listen: z.array(listenSchema).min(1, "at least one listen address is needed"),
@@ -79,13 +134,19 @@ export const sipSchema = z.strictObject({
   drachtio: z.strictObject({ host, port, secret: nonEmpty }).optional(),
   // dialgate: RFC 3261 timers and the largest message accepted.
   timers: sipTimersSchema.prefault({}),
-  maxMessageBytes: z.number().int().min(1500).max(1_048_576).default(65_535),
+  maxMessageBytes: z.number().int().min(1500).max(1_048_576).default(32_768),
   // dialgate: OPTIONS keep-alive interval for gateways with sendSipOptions (routing.md).
   optionsIntervalSeconds: z.number().int().min(1).max(3600).default(60),
   // dialgate: registrar expiry bounds (routing.md, "Registrar").
   registrar: registrarSchema.prefault({}),
   // dialgate: how long SIGTERM waits for calls in progress before exiting.
   drainTimeoutSeconds: z.number().int().min(0).max(86_400).default(30),
+  // config.md: TLS for `transport: tls` listeners and gateways.
+  tls: sipTlsSchema.optional(),
+  // dialgate: flood protection, limits, and the DNS servers RFC 3263 lookups ask (default: the system's).
+  flood: floodSchema.prefault({}),
+  limits: sipLimitsSchema.prefault({}),
+  dnsServers: z.array(dnsServer).optional(),
 });
 
 export const httpSchema = z.strictObject({
