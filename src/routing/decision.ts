@@ -27,6 +27,8 @@ export interface RequestSource {
   readonly address: string;
   readonly port: number;
   readonly transport: SipTransport;
+  /** Mutual TLS: the DNS names of the client certificate that verified (a gateway's FQDN). */
+  readonly certificateNames?: readonly string[];
 }
 
 /** A new dialog-creating or out-of-dialog request, reduced to what routing needs. */

@@ -68,11 +68,24 @@ export class GatewayDirectory {
     return this.all.filter((g) => this.sendsFrom(g, address));
   }
 
-  /** Identify a gateway by the host it presents and the address it sends from; both must agree. */
-  identify(host: string, sourceAddress: string): IdentifiedGateway | undefined {
+  /**
+   * Identify a gateway by the host it presents and the address it sends from; both must agree.
+   * Over mutual TLS a verified certificate naming the FQDN vouches for it as well as its address
+   * does (RFC 5922 §7.1), so a gateway behind changing addresses is still recognised.
+   */
+  identify(
+    host: string,
+    sourceAddress: string,
+    certificateNames: readonly string[] = [],
+  ): IdentifiedGateway | undefined {
     const named = this.resolveFqdn(host);
-    if (named === undefined || !this.sendsFrom(named.gateway, sourceAddress)) return undefined;
-    return named;
+    if (named === undefined) return undefined;
+    if (this.sendsFrom(named.gateway, sourceAddress)) return named;
+    const certified = certificateNames.some((n) => {
+      const name = normalizeHost(n);
+      return name === named.fqdn || name === named.gateway.fqdn;
+    });
+    return certified ? named : undefined;
   }
 }
 

@@ -27,7 +27,7 @@ export function identifyCaller(deps: IdentifyDeps, request: InboundRequest): Cal
   const source = request.source.address;
   const contactHost = request.contact?.uri.host;
   if (contactHost !== undefined) {
-    const gateway = deps.gateways.identify(contactHost, source);
+    const gateway = deps.gateways.identify(contactHost, source, request.source.certificateNames);
     if (gateway !== undefined) return { kind: "gateway", gateway };
   }
 

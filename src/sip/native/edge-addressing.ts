@@ -34,7 +34,7 @@ export class LocalIdentity {
     const key = `${local.transport}:${local.port}`;
     let rr = this.recordRoutes.get(key);
     if (rr === undefined) {
-      rr = `<sip:${hostForUri(this.recordRouteHost)}:${local.port}${local.transport === "tcp" ? ";transport=tcp" : ""};lr>`;
+      rr = `<sip:${hostForUri(this.recordRouteHost)}:${local.port}${local.transport === "udp" ? "" : `;transport=${local.transport}`};lr>`;
       this.recordRoutes.set(key, rr);
     }
     return rr;

@@ -30,6 +30,7 @@ import { type InviteContext, ServerTransactions } from "./server-transactions.js
 import type { ServerTx } from "./server-tx.js";
 import { StatelessForwarder } from "./stateless-forwarder.js";
 import { SystemTimerService, type TimerService } from "./timer-service.js";
+import { readTlsCredentials, TlsFlavour, type TlsSettings } from "./tls-transport.js";
 import { clientTransactionKey, serverTransactionKey } from "./transaction-key.js";
 import { TransactionLayer } from "./transaction-layer.js";
 import { TransactionTimers } from "./transaction-timers.js";
@@ -105,19 +106,39 @@ export class NativeEdge implements OutboundRequester {
 
   /** Binds every configured listen address; returns them with the ports actually bound. */
   async start(): Promise<readonly ListenAddress[]> {
-    const native: ListenAddress[] = [];
-    for (const l of this.settings.listen) {
-      if (l.transport === "tls")
-        this.log.warn({ listen: l }, "TLS is not supported by the native edge yet: not listening");
-      else native.push({ transport: l.transport, host: l.host, port: l.port });
-    }
-    const bound = await this.transport.listen(native);
+    await this.setUpTls();
+    const bound = await this.transport.listen(this.settings.listen);
     this.us.learn(bound);
     return bound;
   }
 
   get listenAddresses(): readonly ListenAddress[] {
     return this.transport.listenAddresses;
+  }
+
+  private tlsFlavour: TlsFlavour | null = null;
+
+  /** TLS for `tls` listeners and for gateways reached over TLS (tls-transport.ts). */
+  private async setUpTls(): Promise<void> {
+    const settings: TlsSettings = this.settings.tls ?? {
+      verifyGateways: true,
+      requireClientCertificate: false,
+    };
+    const creds = this.settings.tls === undefined ? {} : await readTlsCredentials(settings);
+    this.tlsFlavour = new TlsFlavour(settings, creds, (err, remote) =>
+      this.log.info({ err: err.message, remote }, "TLS handshake failed"),
+    );
+    this.transport.enableTls(this.tlsFlavour);
+  }
+
+  /**
+   * Re-reads the certificate, key and trust anchors (SIGHUP): new handshakes use them,
+   * connections already up keep theirs. Throws (and keeps the old ones) when a file is bad.
+   */
+  async reloadTls(settings: TlsSettings): Promise<void> {
+    const creds = await readTlsCredentials(settings);
+    this.tlsFlavour?.update(settings, creds);
+    this.log.info({ certFile: settings.certFile }, "TLS credentials reloaded");
   }
 
   get stats(): NativeEdgeStats {
@@ -127,7 +148,7 @@ export class NativeEdge implements OutboundRequester {
       calls: this.activeCalls,
       dialogs: this.dialogs.count,
       timers: this.timerService.activeCount,
-      tcpConnections: this.transport.tcp.connectionCount,
+      tcpConnections: this.transport.connectionCount,
     };
   }
 
@@ -296,7 +317,12 @@ export class NativeEdge implements OutboundRequester {
   ): void {
     const view = inboundRequestView(
       r,
-      { address: source.address, port: source.port, transport: source.transport },
+      {
+        address: source.address,
+        port: source.port,
+        transport: source.transport,
+        ...(source.peerNames ? { certificateNames: source.peerNames } : {}),
+      },
       toProxy,
     );
     const onDecision = (decision: RoutingDecision) => {

@@ -24,11 +24,7 @@ export function sendOptions(
   requestUri: string,
 ): Promise<number | null> {
   const { ctx, transport, layer } = deps;
-  const dest: Destination = {
-    host: target.host,
-    port: target.port,
-    transport: target.transport === "udp" ? "udp" : "tcp",
-  };
+  const dest: Destination = { host: target.host, port: target.port, transport: target.transport };
   const local = transport.localFor(dest);
   if (local === null) return Promise.resolve(null);
   const request = createRequest({

@@ -229,7 +229,11 @@ export class ProxyBranch {
 
   private destinationOfSent(): Destination {
     const via = this.viaValue;
-    const transport: NativeTransport = via.startsWith("SIP/2.0/TCP") ? "tcp" : "udp";
+    const transport: NativeTransport = via.startsWith("SIP/2.0/TCP")
+      ? "tcp"
+      : via.startsWith("SIP/2.0/TLS")
+        ? "tls"
+        : "udp";
     return { ...this.spec.destination, transport };
   }
 

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import type { AttemptStep, CallContext, HeaderEdits, RouteTarget } from "../../routing/decision.js";
 import { createResponse, type SipRequest, type SipResponse } from "../index.js";
 import { chooseBestResponse, type FinalOutcome, upstreamStatus } from "./best-response.js";
@@ -121,7 +122,7 @@ export class ProxyCall implements BranchUser {
       }
       this.launch({
         request,
-        destination: nativeDestination(target.destination),
+        destination: nativeDestination(target),
         inboundTransport: this.inboundTransport,
         recordRoute: isDialogCreating(this.request.method),
         target,
@@ -365,9 +366,22 @@ export class ProxyCall implements BranchUser {
   }
 }
 
-/** The native edge has no TLS yet: a `tls` target is reached over TCP. */
-function nativeDestination(d: RouteTarget["destination"]): Destination {
-  return { host: d.host, port: d.port, transport: d.transport === "udp" ? "udp" : "tcp" };
+/**
+ * Where a target goes. Over TLS the certificate is checked against the gateway FQDN (RFC 5922
+ * §7.2: the configured name, even when the gateway is reached at a configured address), or
+ * against the Request-URI host for other targets.
+ */
+function nativeDestination(target: RouteTarget): Destination {
+  const d = target.destination;
+  if (d.transport !== "tls") return { host: d.host, port: d.port, transport: d.transport };
+  const name = target.gateway ?? uriHost(target.requestUri);
+  return name === null || isIP(name) !== 0
+    ? { host: d.host, port: d.port, transport: "tls" }
+    : { host: d.host, port: d.port, transport: "tls", serverName: name };
+}
+
+function uriHost(uri: string): string | null {
+  return /^sips?:(?:[^@;>]*@)?(\[[^\]]+\]|[^:;>?]+)/i.exec(uri)?.[1] ?? null;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -45,5 +45,5 @@ export interface ProxyContext {
 export const UDP_SIZE_LIMIT = 1300;
 
 export function viaTransportName(t: NativeTransport): string {
-  return t === "udp" ? "UDP" : "TCP";
+  return t === "udp" ? "UDP" : t === "tls" ? "TLS" : "TCP";
 }

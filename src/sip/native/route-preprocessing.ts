@@ -1,6 +1,7 @@
 // The request-side proxy steps that depend only on the request and on who we are: loop
 // detection (§16.3 step 4), Route preprocessing (§16.4), annotating the top Via (§18.2.1,
 // RFC 3581 §4) and the next hop of a request (§16.12).
+import { isIP } from "node:net";
 import type { SipRequest, ViaHop } from "../index.js";
 import { type LocalIdentity, normalizeHost, stripBrackets } from "./edge-addressing.js";
 import { loopHash, loopHashOfBranch } from "./loop-detection.js";
@@ -64,10 +65,15 @@ export function nextHop(r: SipRequest): Destination | null {
   const uri = top !== undefined ? top.uri : r.uri;
   if (uri === undefined || uri.kind !== "sip") return null;
   const transportParam = (uri.params.get("transport") ?? "").toLowerCase();
+  // RFC 5630 §3.1.3: a sips: URI means TLS on every hop; `transport=tls` is the older spelling.
   const transport =
-    uri.scheme === "sips" || transportParam === "tcp" || transportParam === "tls" ? "tcp" : "udp";
+    uri.scheme === "sips" || transportParam === "tls" ? "tls" : transportParam === "tcp" ? "tcp" : "udp";
   const host = stripBrackets(uri.params.get("maddr") ?? uri.host);
-  return { host, port: uri.port ?? (uri.scheme === "sips" ? 5061 : 5060), transport };
+  const port = uri.port ?? (transport === "tls" ? 5061 : 5060);
+  // Over TLS the URI host is the name the peer certificate must carry (RFC 5922 §7.2).
+  return transport === "tls" && isIP(host) === 0
+    ? { host, port, transport, serverName: host }
+    : { host, port, transport };
 }
 
 /** The Request-URI names the proxy itself (OPTIONS/REGISTER to us, PUBLISH/SUBSCRIBE refusal). */

@@ -40,7 +40,7 @@ export class StatelessForwarder {
   forwardResponse(response: SipResponse): void {
     const via = response.topVia;
     if (via === undefined) return;
-    const transport = via.transport === "UDP" ? "udp" : "tcp";
+    const transport = via.transport === "UDP" ? "udp" : via.transport === "TLS" ? "tls" : "tcp";
     const dest: Destination = {
       host: stripBrackets(via.received ?? via.host),
       port: via.rport ?? via.port ?? 5060,

@@ -1,6 +1,34 @@
 import { connect, createServer, isIPv6, type Server, type Socket } from "node:net";
 import { SipStreamFramer } from "../index.js";
-import type { Destination, ListenAddress, MessageSource, TransportHandlers } from "./transport-types.js";
+import type {
+  Destination,
+  ListenAddress,
+  MessageSource,
+  StreamTransport,
+  TransportHandlers,
+} from "./transport-types.js";
+
+/**
+ * What differs between plain TCP and TLS (tls-transport.ts): how servers and client sockets are
+ * made, and which event says a socket is ready to carry SIP (after the TLS handshake).
+ */
+export interface StreamFlavour {
+  readonly transport: StreamTransport;
+  createServer(): Server;
+  readonly acceptEvent: "connection" | "secureConnection";
+  connect(dest: Destination): Socket;
+  readonly connectEvent: "connect" | "secureConnect";
+  /** Names a verified client certificate carries (mutual TLS). */
+  peerNames?(socket: Socket): readonly string[] | undefined;
+}
+
+export const plainTcp: StreamFlavour = {
+  transport: "tcp",
+  createServer: () => createServer({ noDelay: true }),
+  acceptEvent: "connection",
+  connect: (dest) => connect({ host: dest.host, port: dest.port, noDelay: true }),
+  connectEvent: "connect",
+};
 
 interface Connection {
   readonly id: number;
@@ -29,10 +57,11 @@ export class TcpTransport {
     private readonly handlers: TransportHandlers,
     private readonly maxMessageBytes: number,
     private readonly idleTimeoutMs = 10 * 60_000,
+    readonly flavour: StreamFlavour = plainTcp,
   ) {}
 
   async listen(address: ListenAddress): Promise<ListenAddress> {
-    const server = createServer({ noDelay: true });
+    const server = this.flavour.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen({ port: address.port, host: address.host, ipv6Only: isIPv6(address.host) }, () => {
@@ -42,9 +71,18 @@ export class TcpTransport {
     });
     const addr = server.address();
     const port = typeof addr === "object" && addr !== null ? addr.port : address.port;
-    const local: ListenAddress = { transport: "tcp", host: address.host, port };
+    const local: ListenAddress = { transport: this.flavour.transport, host: address.host, port };
     server.on("error", (err) => this.handlers.onError(err, local));
-    server.on("connection", (socket) => {
+    server.on(this.flavour.acceptEvent, (socket: Socket) => {
+      if (
+        this.handlers.admitConnection?.(
+          normalizeAddress(socket.remoteAddress ?? ""),
+          this.flavour.transport,
+        ) === false
+      ) {
+        socket.destroy();
+        return;
+      }
       this.adopt(socket, local, true);
     });
     this.servers.push({ server, local });
@@ -84,10 +122,10 @@ export class TcpTransport {
     if (conn === undefined) {
       const local = this.localFor(dest.host);
       if (local === null) {
-        onError(new Error(`no TCP listener for ${dest.host}`));
+        onError(new Error(`no ${this.flavour.transport.toUpperCase()} listener for ${dest.host}`));
         return;
       }
-      const socket = connect({ host: dest.host, port: dest.port, noDelay: true });
+      const socket = this.flavour.connect(dest);
       conn = this.adopt(socket, local, false, remoteKey(dest.host, dest.port));
     }
     if (!conn.connected) {
@@ -126,7 +164,7 @@ export class TcpTransport {
       maxBodyBytes: this.maxMessageBytes,
     });
     socket.setTimeout(this.idleTimeoutMs, () => socket.destroy());
-    socket.on("connect", () => {
+    socket.on(this.flavour.connectEvent, () => {
       conn.connected = true;
       for (const q of conn.queue.splice(0)) {
         socket.write(q.data, (err) => {
@@ -134,14 +172,20 @@ export class TcpTransport {
         });
       }
     });
+    // Computed once per connection: the peer and its certificate do not change.
+    let source: MessageSource | null = null;
     socket.on("data", (chunk: Buffer) => {
-      const source: MessageSource = {
-        address: normalizeAddress(socket.remoteAddress ?? ""),
-        port: socket.remotePort ?? 0,
-        transport: "tcp",
-        connectionId: id,
-        local,
-      };
+      if (source === null) {
+        const peerNames = accepted ? this.flavour.peerNames?.(socket) : undefined;
+        source = {
+          address: normalizeAddress(socket.remoteAddress ?? ""),
+          port: socket.remotePort ?? 0,
+          transport: this.flavour.transport,
+          connectionId: id,
+          local,
+          ...(peerNames === undefined ? {} : { peerNames }),
+        };
+      }
       for (const ev of framer.push(chunk)) {
         if (ev.kind === "message") {
           this.handlers.onMessage({ data: ev.data, source });

@@ -1,23 +1,45 @@
 import { TcpTransport } from "./tcp-transport.js";
-import type { Destination, ListenAddress, MessageSource, TransportHandlers } from "./transport-types.js";
+import type { TlsFlavour } from "./tls-transport.js";
+import type {
+  Destination,
+  ListenAddress,
+  MessageSource,
+  StreamTransport,
+  TransportHandlers,
+} from "./transport-types.js";
 import { UdpTransport } from "./udp-transport.js";
 
-/** UDP and TCP behind one `send` (RFC 3261 §18). */
+/** UDP, TCP and TLS behind one `send` (RFC 3261 §18). */
 export class TransportLayer {
   readonly udp: UdpTransport;
   readonly tcp: TcpTransport;
+  /** Present once TLS is enabled (a `tls` listener, or TLS credentials for outgoing connections). */
+  tls: TcpTransport | null = null;
   private bound: ListenAddress[] = [];
 
-  constructor(handlers: TransportHandlers, maxMessageBytes: number) {
+  constructor(
+    private readonly handlers: TransportHandlers,
+    private readonly maxMessageBytes: number,
+    private readonly idleTimeoutMs = 10 * 60_000,
+  ) {
     this.udp = new UdpTransport(handlers);
-    this.tcp = new TcpTransport(handlers, maxMessageBytes);
+    this.tcp = new TcpTransport(handlers, maxMessageBytes, idleTimeoutMs);
+  }
+
+  enableTls(flavour: TlsFlavour): void {
+    this.tls ??= new TcpTransport(this.handlers, this.maxMessageBytes, this.idleTimeoutMs, flavour);
   }
 
   /** Binds every address; returns them with the ports actually bound. */
   async listen(addresses: readonly ListenAddress[]): Promise<readonly ListenAddress[]> {
     const out: ListenAddress[] = [];
     for (const a of addresses) {
-      out.push(a.transport === "udp" ? await this.udp.listen(a) : await this.tcp.listen(a));
+      if (a.transport === "udp") out.push(await this.udp.listen(a));
+      else {
+        const stream = this.stream(a.transport);
+        if (stream === null) throw new Error("TLS is not enabled (sip.tls)");
+        out.push(await stream.listen(a));
+      }
     }
     this.bound = out;
     return out;
@@ -27,9 +49,15 @@ export class TransportLayer {
     return this.bound;
   }
 
+  /** Open TCP and TLS connections. */
+  get connectionCount(): number {
+    return this.tcp.connectionCount + (this.tls?.connectionCount ?? 0);
+  }
+
   /** The local address a message to `dest` leaves from (for Via and Record-Route). */
   localFor(dest: Destination): ListenAddress | null {
-    return dest.transport === "udp" ? this.udp.localFor(dest.host) : this.tcp.localFor(dest.host);
+    if (dest.transport === "udp") return this.udp.localFor(dest.host);
+    return this.stream(dest.transport)?.localFor(dest.host) ?? null;
   }
 
   send(
@@ -38,17 +66,26 @@ export class TransportLayer {
     onError: (err: Error) => void,
     connectionId?: number | null,
   ): void {
-    if (dest.transport === "udp") this.udp.send(dest, data, onError);
-    else this.tcp.send(dest, data, onError, connectionId);
+    if (dest.transport === "udp") {
+      this.udp.send(dest, data, onError);
+      return;
+    }
+    const stream = this.stream(dest.transport);
+    if (stream === null) onError(new Error("TLS is not enabled (sip.tls)"));
+    else stream.send(dest, data, onError, connectionId);
   }
 
-  /** Sends a reply to where `source` came from: the same TCP connection, or its UDP address. */
+  /** Sends a reply to where `source` came from: the same TCP/TLS connection, or its UDP address. */
   reply(source: MessageSource, dest: Destination, data: Uint8Array, onError: (err: Error) => void): void {
-    if (source.transport === "tcp") this.tcp.send(dest, data, onError, source.connectionId);
-    else this.udp.send(dest, data, onError, source.local);
+    if (source.transport === "udp") this.udp.send(dest, data, onError, source.local);
+    else this.stream(source.transport)?.send(dest, data, onError, source.connectionId);
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.udp.close(), this.tcp.close()]);
+    await Promise.all([this.udp.close(), this.tcp.close(), this.tls?.close()]);
+  }
+
+  private stream(t: StreamTransport): TcpTransport | null {
+    return t === "tcp" ? this.tcp : this.tls;
   }
 }

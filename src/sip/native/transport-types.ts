@@ -1,6 +1,9 @@
 // The transport layer's vocabulary (RFC 3261 §18), shared by the UDP/TCP transports and the proxy core.
 
-export type NativeTransport = "udp" | "tcp";
+export type NativeTransport = "udp" | "tcp" | "tls";
+
+/** The connection-oriented transports (RFC 3261 §18: framed by Content-Length, connections reused). */
+export type StreamTransport = "tcp" | "tls";
 
 export interface ListenAddress {
   readonly transport: NativeTransport;
@@ -16,12 +19,22 @@ export interface MessageSource {
   readonly connectionId: number | null;
   /** The local listen address the message arrived on. */
   readonly local: ListenAddress;
+  /**
+   * TLS only: the DNS names (subjectAltName, else CN) of a client certificate that verified
+   * against the trust anchors (mutual TLS); absent otherwise.
+   */
+  readonly peerNames?: readonly string[];
 }
 
 export interface Destination {
   readonly host: string;
   readonly port: number;
   readonly transport: NativeTransport;
+  /**
+   * TLS only: the name sent as SNI and checked against the peer certificate (the gateway FQDN,
+   * or the URI host), when `host` is an address.
+   */
+  readonly serverName?: string;
 }
 
 export interface InboundMessage {
@@ -34,4 +47,9 @@ export interface TransportHandlers {
   /** A stream broke framing (oversized, no Content-Length): `head` is the header section when read. */
   onStreamError(source: MessageSource, head: Buffer | null, status: number, reason: string): void;
   onError(err: Error, local: ListenAddress): void;
+  /**
+   * A TCP/TLS connection is being accepted from `address`: false closes it at once (flood
+   * ban, per-source connection limit). Absent: every connection is accepted.
+   */
+  admitConnection?(address: string, transport: StreamTransport): boolean;
 }
