@@ -7,6 +7,8 @@ need=()
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v baresip >/dev/null 2>&1 || need+=(baresip-core)
+# stunnel4: the TLS wrapper around SIPp (Debian builds SIPp without TLS) in the TLS tests.
+command -v stunnel4 >/dev/null 2>&1 || need+=(stunnel4)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing system packages for the tests: ${need[*]}" >&2
 sudo=""

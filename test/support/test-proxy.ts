@@ -10,7 +10,7 @@ import type { CallEvent } from "../../src/calls/events.js";
 import { dialgateConfigSchema } from "../../src/config/schema.js";
 import type { CallRouter } from "../../src/routing/decision.js";
 import type { TimerService } from "../../src/sip/native/timer-service.js";
-import { freeSipPort, waitFor } from "./free-port.js";
+import { freeSipPort, freeTcpPort, waitFor } from "./free-port.js";
 
 export interface TestProxyOptions {
   readonly router: CallRouter;
@@ -21,12 +21,18 @@ export interface TestProxyOptions {
   readonly maxMessageBytes?: number;
   /** Transaction and proxy timers (a ManualTimerService drives Timer C without waiting 3 minutes). */
   readonly timerService?: TimerService;
+  /** `sip.tls`: also listen for TLS on `tlsPort` (TLS runs over TCP, so it needs its own port). */
+  readonly tls?: Readonly<Record<string, unknown>>;
+  /** More `sip` settings (flood, limits, dnsServers...), merged over the defaults above. */
+  readonly sip?: Readonly<Record<string, unknown>>;
 }
 
 export interface TestProxy {
   readonly dialgate: Dialgate;
   readonly host: "127.0.0.1";
   readonly port: number;
+  /** The TLS listener's port (0 without `tls`). */
+  readonly tlsPort: number;
   /** Every call event emitted so far, in order. */
   readonly events: CallEvent[];
   /** Waits until no transaction, call, dialog or timer is left (leak check). */
@@ -37,17 +43,23 @@ export interface TestProxy {
 /** Starts the native edge in process on a free loopback port. */
 export async function startTestProxy(options: TestProxyOptions): Promise<TestProxy> {
   const port = await freeSipPort();
+  const tlsPort = options.tls ? await freeTcpPort() : 0;
   const config = dialgateConfigSchema.parse({
     sip: {
-      listen: (options.transports ?? ["udp", "tcp"]).map((transport) => ({
-        transport,
-        host: "127.0.0.1",
-        port,
-      })),
+      listen: [
+        ...(options.transports ?? ["udp", "tcp"]).map((transport) => ({
+          transport,
+          host: "127.0.0.1",
+          port,
+        })),
+        ...(options.tls ? [{ transport: "tls", host: "127.0.0.1", port: tlsPort }] : []),
+      ],
+      ...(options.tls ? { tls: options.tls } : {}),
       recordRouteHost: "127.0.0.1",
       timers: { t1Ms: 500, t2Ms: 4000, t4Ms: 5000, ...options.timers },
       ...(options.maxMessageBytes ? { maxMessageBytes: options.maxMessageBytes } : {}),
       drainTimeoutSeconds: 0,
+      ...options.sip,
     },
     http: { port: 0 },
   });
@@ -61,6 +73,7 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
     dialgate,
     host: "127.0.0.1",
     port,
+    tlsPort,
     events,
     settled: (timeoutMs = 30_000) =>
       waitFor(
