@@ -140,6 +140,12 @@ export interface QualityAmendment {
   readonly correlationId: string;
   /** ISO 8601 UTC: when the report arrived. */
   readonly receivedDateTime: string;
+  /**
+   * dialgate: the amended CDR's `inviteDateTime`. Lets time-filtered readers and the journal's
+   * segment index place the amendment with its record; a journal segment holding an amendment
+   * without it cannot be skipped by time.
+   */
+  readonly inviteDateTime?: string;
   readonly quality: CallQuality;
 }
 

@@ -47,8 +47,29 @@ export interface CdrLogHealth {
   readonly problem: string | null;
 }
 
+/** dialgate: one durable commit of one or more entries (metrics, followers). */
+export interface CdrCommitInfo {
+  readonly entries: number;
+  readonly bytes: number;
+  /** Milliseconds from the oldest entry's append() to it being durable. */
+  readonly latencyMs: number;
+  /** Position after the last entry of the commit. */
+  readonly lastPosition: string;
+}
+
 export interface CdrLog extends CdrSink, CdrLogReader {
   health(): CdrLogHealth;
   /** Flushes what is pending (durably) and releases files/connections. */
   close(): Promise<void>;
+  /**
+   * dialgate: resolves true as soon as an entry is committed after `after` (null: any), false on
+   * timeout, abort or close — for `cdr tail --follow` and webhook delivery (then readAfter).
+   * Optional: a log without it is polled.
+   */
+  waitForCommit?(
+    after: string | null,
+    options?: { readonly timeoutMs?: number; readonly signal?: AbortSignal },
+  ): Promise<boolean>;
+  /** dialgate: calls `listener` after each durable commit; returns the unsubscribe function. */
+  onCommit?(listener: (info: CdrCommitInfo) => void): () => void;
 }
