@@ -2,6 +2,7 @@
 // nothing here runs on import.
 import { type HttpPlugin, type HttpServer, startHttpServer } from "./api/http-server.js";
 import { Readiness } from "./api/readiness.js";
+import type { CdrLog } from "./calls/cdr-log.js";
 import { CallEventBus } from "./calls/events.js";
 import type { DialgateConfig } from "./config/schema.js";
 import type { CallRouter } from "./routing/decision.js";
@@ -9,6 +10,7 @@ import { createRoutingRuntime, type RoutingRuntime } from "./routing/index.js";
 import { NativeEdge, type NativeEdgeStats } from "./sip/native/native-edge.js";
 import type { TimerService } from "./sip/native/timer-service.js";
 import type { ListenAddress } from "./sip/native/transport-types.js";
+import { openCdrJournal } from "./store/cdr-journal/index.js";
 import { type Clock, type RandomSource, systemClock, systemRandom } from "./util/clock.js";
 import { type Logger, silentLogger } from "./util/logger.js";
 
@@ -22,6 +24,11 @@ export interface DialgateDeps {
   readonly timerService?: TimerService;
   /** Route groups added to the HTTP server (metrics, carrier API, admin API). */
   readonly httpPlugins?: readonly HttpPlugin[];
+  /**
+   * The CDR log; defaults to the embedded journal at `cdr.file`. An injected log belongs to the
+   * caller (dialgate does not close it); the journal dialgate opens is closed on stop/shutdown.
+   */
+  readonly cdrLog?: CdrLog;
 }
 
 export interface Dialgate {
@@ -33,6 +40,8 @@ export interface Dialgate {
   /** The HTTP server (health, metrics, APIs) on http.host:http.port. */
   readonly http: HttpServer;
   readonly readiness: Readiness;
+  /** Where CDRs are committed and read back (carrier API, webhooks, `cdr tail`). */
+  readonly cdrLog: CdrLog;
   /**
    * Graceful shutdown: new INVITEs get 503 + Retry-After, calls in progress get up to
    * `drainTimeoutMs` to end, then every socket is closed. Resolves true when the drain was clean.
@@ -55,6 +64,20 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       ),
     );
   const clock = deps.clock ?? systemClock;
+  // Opened first and never fatal: an unwritable journal is reported by /readyz (and logged),
+  // while calls keep routing.
+  const ownsCdrLog = deps.cdrLog === undefined;
+  const cdrLog: CdrLog =
+    deps.cdrLog ??
+    (await openCdrJournal({
+      file: config.cdr.file,
+      segmentBytes: config.cdr.segmentBytes,
+      commitDelayMs: config.cdr.commitDelayMs,
+      slowCommitMs: config.cdr.slowCommitMs,
+      logger,
+      clock,
+    }));
+  const closeCdrLog = () => (ownsCdrLog ? cdrLog.close() : Promise.resolve());
   // The router needs the edge to send its OPTIONS pings, and the edge needs the router: the
   // requester closes over the edge, which exists before any ping is sent (routing.start below).
   let edgeRef: NativeEdge | undefined;
@@ -80,9 +103,19 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     ...(deps.timerService ? { timerService: deps.timerService } : {}),
   });
   edgeRef = edge;
-  const listenAddresses = await edge.start();
+  let listenAddresses: readonly ListenAddress[];
+  try {
+    listenAddresses = await edge.start();
+  } catch (err) {
+    await closeCdrLog();
+    throw err;
+  }
   const readiness = new Readiness();
   readiness.register("sip", () => ({ ok: true, detail: `${listenAddresses.length} listeners up` }));
+  readiness.register("cdrLog", () => {
+    const h = cdrLog.health();
+    return h.writable ? { ok: true } : { ok: false, detail: h.problem ?? "the CDR log is not writable" };
+  });
   let http: HttpServer;
   try {
     http = await startHttpServer({
@@ -94,6 +127,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     });
   } catch (err) {
     await edge.stop();
+    await closeCdrLog();
     throw new Error(
       `cannot start the HTTP server on ${config.http.host}:${config.http.port}: ${(err as Error).message}`,
     );
@@ -105,6 +139,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     listenAddresses,
     http,
     readiness,
+    cdrLog,
     get stats() {
       return edge.stats;
     },
@@ -113,12 +148,15 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       routing?.stop();
       await edge.stop();
       await http.close();
+      // Last: the calls ended above may still be committing their CDRs.
+      await closeCdrLog();
       return clean;
     },
     stop: async () => {
       routing?.stop();
       await edge.stop();
       await http.close();
+      await closeCdrLog();
     },
   };
 }

@@ -161,7 +161,16 @@ export const redisSchema = z.strictObject({
 });
 
 export const cdrSchema = z.strictObject({
+  // Names the embedded journal; segments `<stem>.NNNNNNNN.jsonl` and `<stem>.index.json` sit
+  // beside it (src/store/cdr-journal/segment-files.ts). Relative to the working directory.
   file: nonEmpty.default("var/cdr.jsonl"),
+  // dialgate: rotate the active journal segment at this size.
+  segmentBytes: z.number().int().min(4096).max(1_073_741_824).default(67_108_864),
+  // dialgate: extra time a group commit waits to gather entries (0: commit as soon as the
+  // previous fsync ends, which already batches under load).
+  commitDelayMs: z.number().int().min(0).max(1000).default(0),
+  // dialgate: the latency budget for a CDR to become durable; slower commits are logged.
+  slowCommitMs: z.number().int().min(1).max(60_000).default(50),
 });
 
 // ---------------------------------------------------------------------------------------------

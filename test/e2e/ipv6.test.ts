@@ -1,4 +1,7 @@
 // The native edge on IPv6 loopback: it listens on ::1 and answers over UDP and TCP.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Dialgate, startDialgate } from "../../src/app.js";
 import { dialgateConfigSchema } from "../../src/config/schema.js";
@@ -25,6 +28,7 @@ describe("IPv6", () => {
         recordRouteHost: "::1",
       },
       http: { port: 0 },
+      cdr: { file: join(mkdtempSync(join(tmpdir(), "dialgate-cdr-")), "cdr.jsonl") },
     });
     dialgate = await startDialgate(config, { router: new TestRouter() });
     for (const transport of ["udp", "tcp"] as const) {

@@ -107,6 +107,7 @@ sip:
   recordRouteHost: ${HOST}
   drainTimeoutSeconds: 0
 http: { port: 0 }
+cdr: { file: ${join(mkdtempSync(join(tmpdir(), "dialgate-cdr-")), "cdr.jsonl")} }
 gateways:
   - { fqdn: sbc.${DOMAIN}, address: ${HOST}, sipSignalingPort: ${gatewayPort}, transport: udp, enabled: true, sendSipOptions: false, tenant: interop }
 tenants:

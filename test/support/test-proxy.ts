@@ -62,6 +62,8 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
       ...options.sip,
     },
     http: { port: 0 },
+    // Each proxy journals its CDRs in its own temp directory (never the repo's var/).
+    cdr: { file: join(mkdtempSync(join(tmpdir(), "dialgate-cdr-")), "cdr.jsonl") },
   });
   const dialgate = await startDialgate(config, {
     router: options.router,
@@ -109,7 +111,9 @@ export async function startBinaryProxy(configYaml: string): Promise<BinaryProxy>
   const dir = mkdtempSync(join(tmpdir(), "dialgate-serve-"));
   const file = join(dir, "dialgate.yaml");
   writeFileSync(file, configYaml.replaceAll("@PORT@", String(port)));
+  // cwd: the temp dir, so the default relative cdr.file (var/cdr.jsonl) lands there.
   const child = spawn(process.execPath, [MAIN, "serve", "--config", file], {
+    cwd: dir,
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
