@@ -16,6 +16,8 @@ export const ExitCode = {
   invalidConfig: 1,
   /** `dialplan test` and friends: unknown user, bad input or invalid config. */
   cannotCompute: 2,
+  /** `config push`: the shared store (Redis) cannot be reached or refused the write. */
+  storeUnavailable: 3,
   usage: 64,
 } as const;
 

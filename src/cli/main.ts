@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The dialgate command line: `dialgate <group> <command> [options]`.
 import { configCheck } from "./config-check.js";
+import { configPush } from "./config-push.js";
 import { dialplanEffective, dialplanTest } from "./dialplan.js";
 import { type CliCommand, ExitCode, processIo } from "./io.js";
 import { routeTest } from "./route.js";
@@ -8,6 +9,7 @@ import { serve } from "./serve.js";
 
 const commands: Record<string, CliCommand> = {
   "config check": configCheck,
+  "config push": configPush,
   "dialplan test": dialplanTest,
   "dialplan effective": dialplanEffective,
   "route test": routeTest,
@@ -17,6 +19,8 @@ const commands: Record<string, CliCommand> = {
 const usage = `usage: dialgate <command> [options]
   serve               [--config <file>]     start the proxy
   config check        --config <file>       validate a configuration file
+  config push         --config <file> --redis <url> [--cluster] [--dry-run]
+                                            load the file's routing objects into Redis
   dialplan test       --config <file> --user <id> --number <dialled> [--json]
   dialplan effective  --config <file> --user <id> [--json]
   route test          --config <file> --user <id> --number <dialled> [--seed <n>] [--json]`;

@@ -156,8 +156,46 @@ export const httpSchema = z.strictObject({
   adminToken: nonEmpty.optional(),
 });
 
+const redisUrl = z.string().regex(/^rediss?:\/\//, { message: "must be a redis:// or rediss:// URL" });
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: "must be an environment variable name" });
+
+// dialgate: every field but `url` is an addition (README "Redis (shared state)").
 export const redisSchema = z.strictObject({
-  url: z.string().regex(/^rediss?:\/\//, { message: "must be a redis:// or rediss:// URL" }),
+  // Standalone server, or one seed node of a Cluster (with `cluster: true`). A password in the
+  // URL is allowed; `passwordEnv` keeps it out of the file. rediss:// turns TLS on.
+  url: redisUrl,
+  cluster: z.boolean().default(false),
+  // More Cluster seed nodes (any reachable one is enough to discover the rest).
+  clusterNodes: z.array(redisUrl).default([]),
+  sentinel: z
+    .strictObject({
+      masterName: nonEmpty,
+      sentinels: z.array(z.strictObject({ host, port })).min(1, "at least one sentinel is needed"),
+    })
+    .optional(),
+  username: nonEmpty.optional(),
+  // The environment variable holding the password (never the password in the file).
+  passwordEnv: envName.optional(),
+  tls: z
+    .strictObject({
+      caFile: nonEmpty.optional(),
+      rejectUnauthorized: z.boolean().default(true),
+    })
+    .optional(),
+  // Namespace of every key and channel, so several deployments can share one Redis.
+  keyPrefix: z
+    .string()
+    .regex(/^[a-z0-9_-]{1,32}$/, { message: "must be 1-32 of a-z 0-9 _ -" })
+    .default("dialgate"),
+  // Compiled effective dial plans kept in each process (LRU).
+  effectivePlanCacheSize: z.number().int().min(1).max(10_000_000).default(100_000),
+  // CDRs older than this are trimmed from the stream (the carrier pull API's horizon).
+  cdrRetentionHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 366)
+    .default(24 * 30),
 });
 
 export const cdrSchema = z.strictObject({
@@ -361,3 +399,4 @@ export type VoiceRouteConfig = z.infer<typeof voiceRouteSchema>;
 export type VoiceRoutingPolicyConfig = z.infer<typeof voiceRoutingPolicySchema>;
 export type EmergencyCallRoutingPolicyConfig = z.infer<typeof emergencyCallRoutingPolicySchema>;
 export type CarrierConfig = z.infer<typeof carrierSchema>;
+export type RedisSettings = z.infer<typeof redisSchema>;

@@ -1,0 +1,69 @@
+// Every Redis key and channel dialgate uses, in one place (documented in the README, "Redis
+// (shared state)"). Keys are namespaced by `redis.keyPrefix` and hash-tagged so that every
+// multi-key command or script touches one slot on a Cluster:
+//   {<prefix>:routing}  the versioned routing objects, the active pointer, effective plans
+//   {<prefix>:reg:<aor>} one user's registrations
+//   {<prefix>:cap}      gateway call counters and their leases
+//   {<prefix>:cdr}      the CDR stream and its idempotency index
+
+export class RedisKeys {
+  private readonly routing: string;
+  private readonly cap: string;
+  private readonly cdr: string;
+
+  constructor(readonly prefix: string) {
+    this.routing = `{${prefix}:routing}`;
+    this.cap = `{${prefix}:cap}`;
+    this.cdr = `{${prefix}:cdr}`;
+  }
+
+  /** The version number of the routing objects in force (string integer). */
+  get routingActive(): string {
+    return `${this.routing}:active`;
+  }
+
+  /** One immutable version of the routing objects (JSON). */
+  routingVersion(version: number): string {
+    return `${this.routing}:v:${version}`;
+  }
+
+  /** Hash: user id -> merged effective dial plan (JSON, tagged with the version it was built on). */
+  get effectivePlans(): string {
+    return `${this.routing}:effective`;
+  }
+
+  /** Shared secret that signs digest nonces, so any instance accepts another's nonce. */
+  get nonceSecret(): string {
+    return `${this.routing}:nonce-secret`;
+  }
+
+  /** Pub/sub channel announcing a new routing version and the users it touches. */
+  get routingChannel(): string {
+    return `${this.prefix}:routing-changes`;
+  }
+
+  /** Hash: contact key -> binding JSON, for one address-of-record. */
+  registrations(aor: string): string {
+    return `{${this.prefix}:reg:${aor.toLowerCase()}}:bindings`;
+  }
+
+  /** Sorted set of leases on one gateway: member = instance/call id, score = expiry (ms). */
+  gatewayLeases(fqdn: string): string {
+    return `${this.cap}:leases:${fqdn.toLowerCase()}`;
+  }
+
+  /** The CDR stream. */
+  get cdrStream(): string {
+    return `${this.cdr}:stream`;
+  }
+
+  /** Hash: CDR id -> stream id (idempotency: a replayed record is not appended twice). */
+  get cdrIndex(): string {
+    return `${this.cdr}:ids`;
+  }
+
+  /** Sorted set of CDR ids by commit time (ms), to trim the index with the stream. */
+  get cdrIndexByTime(): string {
+    return `${this.cdr}:ids-by-time`;
+  }
+}

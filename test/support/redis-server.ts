@@ -1,0 +1,211 @@
+// Real Redis for tests: a standalone `redis-server`, or a three-master Redis Cluster created with
+// `redis-cli --cluster create`, on free loopback ports, with no persistence and a private
+// directory. `stop()` kills the server (an outage); `start()` brings it back on the same port
+// (recovery); `cleanup()` removes everything. Nothing is mocked: the code under test talks RESP
+// to the same server operators run.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createConnection } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freeTcpPort, waitFor } from "./free-port.js";
+
+const HOST = "127.0.0.1";
+
+/** Sends one inline command and resolves with the raw reply text (null when unreachable). */
+export function redisCommand(port: number, command: string, timeoutMs = 2000): Promise<string | null> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: HOST, port });
+    let data = "";
+    const done = (value: string | null) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(value);
+    };
+    const timer = setTimeout(() => done(data === "" ? null : data), timeoutMs);
+    socket.on("error", () => done(null));
+    socket.on("connect", () => socket.write(`${command}\r\n`));
+    socket.on("data", (chunk) => {
+      data += chunk.toString("utf8");
+      // Simple and bulk replies end with CRLF; a bulk reply has a header line then the body.
+      if (data.startsWith("$")) {
+        const nl = data.indexOf("\r\n");
+        const len = Number(data.slice(1, nl));
+        if (len < 0 || data.length >= nl + 2 + len + 2) done(data);
+      } else if (data.endsWith("\r\n")) done(data);
+    });
+  });
+}
+
+export class RedisServerProcess {
+  private child: ChildProcess | null = null;
+  private exited: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly port: number,
+    private readonly dir: string,
+    private readonly extraArgs: readonly string[],
+  ) {}
+
+  /** Starts a standalone server on a free port (or `port`). */
+  static async start(
+    options: { port?: number; extraArgs?: readonly string[] } = {},
+  ): Promise<RedisServerProcess> {
+    const port = options.port ?? (await freeTcpPort(HOST));
+    const dir = mkdtempSync(join(tmpdir(), `dialgate-redis-${port}-`));
+    const server = new RedisServerProcess(port, dir, options.extraArgs ?? []);
+    await server.start();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://${HOST}:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.child !== null;
+  }
+
+  /** (Re)starts the server on its port; resolves once it answers PING. */
+  async start(): Promise<void> {
+    if (this.child !== null) return;
+    const child = spawn(
+      "redis-server",
+      [
+        "--port",
+        String(this.port),
+        "--bind",
+        HOST,
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        this.dir,
+        "--protected-mode",
+        "no",
+        ...this.extraArgs,
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr?.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
+    let gone = false;
+    void this.exited.then(() => {
+      gone = true;
+      if (this.child === child) this.child = null;
+    });
+    await waitFor(
+      async () => {
+        if (gone) throw new Error(`redis-server on port ${this.port} exited: ${stderr.trim()}`);
+        return (await redisCommand(this.port, "PING", 500))?.startsWith("+PONG") ?? false;
+      },
+      20_000,
+      `redis-server on port ${this.port}`,
+    );
+  }
+
+  /** Kills the server (SIGKILL: an outage, not a clean shutdown). Data is lost (no persistence). */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child === null) return;
+    child.kill("SIGKILL");
+    await this.exited;
+    this.child = null;
+  }
+
+  async cleanup(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A three-master Redis Cluster on loopback (no replicas). */
+export class RedisClusterProcess {
+  private constructor(readonly nodes: readonly RedisServerProcess[]) {}
+
+  static async start(masters = 3): Promise<RedisClusterProcess> {
+    const nodes: RedisServerProcess[] = [];
+    try {
+      for (let i = 0; i < masters; i++) {
+        // The cluster bus listens on port + 10000: both must be free.
+        let port = 0;
+        for (let attempt = 0; attempt < 50; attempt++) {
+          const candidate = await freeTcpPort(HOST);
+          if (candidate + 10000 > 65535) continue;
+          if ((await redisCommand(candidate + 10000, "PING", 200)) !== null) continue;
+          if (nodes.some((n) => n.port === candidate)) continue;
+          port = candidate;
+          break;
+        }
+        if (port === 0) throw new Error("no free port pair for a cluster node");
+        nodes.push(
+          await RedisServerProcess.start({
+            port,
+            extraArgs: [
+              "--cluster-enabled",
+              "yes",
+              "--cluster-config-file",
+              `nodes-${port}.conf`,
+              "--cluster-node-timeout",
+              "5000",
+            ],
+          }),
+        );
+      }
+      await run("redis-cli", [
+        "--cluster",
+        "create",
+        ...nodes.map((n) => `${HOST}:${n.port}`),
+        "--cluster-replicas",
+        "0",
+        "--cluster-yes",
+      ]);
+      await waitFor(
+        async () => {
+          for (const n of nodes) {
+            const info = await redisCommand(n.port, "CLUSTER INFO", 1000);
+            if (!info?.includes("cluster_state:ok")) return false;
+          }
+          return true;
+        },
+        30_000,
+        "the cluster to reach cluster_state:ok",
+      );
+    } catch (err) {
+      for (const n of nodes) await n.cleanup();
+      throw err;
+    }
+    return new RedisClusterProcess(nodes);
+  }
+
+  /** Seed URLs for a cluster client. */
+  get urls(): string[] {
+    return this.nodes.map((n) => n.url);
+  }
+
+  async cleanup(): Promise<void> {
+    for (const n of this.nodes) await n.cleanup();
+  }
+}
+
+function run(command: string, args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout?.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
+    child.stderr?.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
+    child.once("error", reject);
+    child.once("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")} exited ${code}: ${output}`)),
+    );
+  });
+}
