@@ -1,0 +1,200 @@
+// Cluster-wide `maxConcurrentSessions` (routing.md "Gateway health and capacity"): every call
+// attempt on a gateway holds a lease in Redis -- a sorted-set member scored with its expiry --
+// for as long as it lasts. The instance renews its leases while the calls go on; an instance
+// that dies (SIGKILL, power loss) stops renewing, and its leases lapse after `leaseSeconds`, so
+// no crash can leak capacity. A gateway is full when its live leases, counted across every
+// instance in one atomic script, reach its limit. All lease keys share the `{<prefix>:cap}`
+// hash tag, so one script counts every gateway of a decision on a Cluster.
+//
+// Decision taken where the spec is silent: the count is checked when routing and the lease is
+// taken when the attempt is sent, so instances deciding at the same instant can overshoot by
+// the calls they route concurrently. A strict reservation would put a Redis round trip and a
+// release path into every failover step; operators size `maxConcurrentSessions` with margin
+// anyway (the trunk enforces its own hard limit).
+//
+// If Redis is unreachable the counter falls back to this instance's own calls (the in-process
+// counter fed with the same events), so calls keep routing.
+import { randomUUID } from "node:crypto";
+import type { CallEvent, CallEventBus } from "../../calls/events.js";
+import { CAPACITY_ALERT_RATIO, InProcessGatewayCapacity } from "../../calls/gateway-call-counter.js";
+import type { GatewayCapacity } from "../../routing/capacity.js";
+import type { PstnGateway } from "../../routing/gateways.js";
+import type { Logger } from "../../util/logger.js";
+import type { RedisClient } from "./connection.js";
+import type { RedisKeys } from "./keys.js";
+
+// KEYS: lease sets. ARGV: now (ms). Drops lapsed leases, returns the live count of each set.
+const COUNT_SCRIPT = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[1])
+  out[i] = redis.call('ZCARD', key)
+end
+return out
+`;
+
+export interface GatewayLoad {
+  readonly gateway: string;
+  readonly callsInProgress: number;
+  readonly maxConcurrentSessions: number;
+}
+
+export interface RedisGatewayCapacityOptions {
+  readonly client: RedisClient;
+  readonly keys: RedisKeys;
+  readonly logger: Logger;
+  /** Wall clock (ms); lease expiry is absolute time shared by every instance. */
+  readonly now: () => number;
+  readonly leaseSeconds: number;
+  /** Told each time cluster-wide counts are read (metrics: load and the 90% alert). */
+  readonly onLoad?: (load: GatewayLoad, alerting: boolean) => void;
+}
+
+export class RedisGatewayCapacity implements GatewayCapacity {
+  private readonly instance = randomUUID();
+  private seq = 0;
+  /** callId -> gateway FQDN -> lease members held by this instance. */
+  private readonly held = new Map<string, Map<string, string[]>>();
+  private readonly local: InProcessGatewayCapacity;
+  private readonly alerting = new Set<string>();
+  private renewTimer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(private readonly options: RedisGatewayCapacityOptions) {
+    // Limits are read from the gateways passed to atCapacity; the local fallback only counts.
+    this.local = new InProcessGatewayCapacity([], options.logger);
+  }
+
+  attach(bus: CallEventBus): () => void {
+    const off = bus.subscribe((e) => this.onEvent(e));
+    const period = Math.max(200, (this.options.leaseSeconds * 1000) / 3);
+    this.renewTimer = setInterval(() => void this.renew(), period);
+    this.renewTimer.unref();
+    return () => {
+      off();
+      if (this.renewTimer !== null) clearInterval(this.renewTimer);
+      this.renewTimer = null;
+    };
+  }
+
+  /** Leases this instance holds now (tests, metrics). */
+  get leasesHeld(): number {
+    let n = 0;
+    for (const byGateway of this.held.values()) for (const m of byGateway.values()) n += m.length;
+    return n;
+  }
+
+  async atCapacity(gateways: readonly PstnGateway[]): Promise<ReadonlySet<string>> {
+    const limited = gateways.filter((g) => g.maxConcurrentSessions !== undefined);
+    const out = new Set<string>();
+    if (limited.length === 0) return out;
+    let counts: number[];
+    try {
+      counts = (await this.options.client.eval(
+        COUNT_SCRIPT,
+        limited.length,
+        ...limited.map((g) => this.options.keys.gatewayLeases(g.fqdn)),
+        String(this.options.now()),
+      )) as number[];
+    } catch {
+      // Redis down: this instance's own calls are all it can see.
+      counts = limited.map((g) => this.local.callsInProgress(g.fqdn));
+    }
+    limited.forEach((g, i) => {
+      const n = counts[i] ?? 0;
+      const limit = g.maxConcurrentSessions as number;
+      if (n >= limit) out.add(g.fqdn);
+      this.report({ gateway: g.fqdn, callsInProgress: n, maxConcurrentSessions: limit });
+    });
+    return out;
+  }
+
+  onEvent(event: CallEvent): void {
+    this.local.onEvent(event);
+    switch (event.type) {
+      case "attempt-sent":
+        if (event.target.gateway !== null) this.acquire(event.callId, event.target.gateway);
+        break;
+      case "attempt-failed":
+        if (event.target.gateway !== null) this.release(event.callId, event.target.gateway);
+        break;
+      case "ended":
+      case "rejected":
+      case "cancelled":
+      case "transaction-timeout":
+        this.releaseCall(event.callId);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private acquire(callId: string, fqdn: string): void {
+    const member = `${this.instance}|${callId}|${++this.seq}`;
+    let byGateway = this.held.get(callId);
+    if (byGateway === undefined) {
+      byGateway = new Map();
+      this.held.set(callId, byGateway);
+    }
+    const list = byGateway.get(fqdn) ?? [];
+    list.push(member);
+    byGateway.set(fqdn, list);
+    const expiry = this.options.now() + this.options.leaseSeconds * 1000;
+    this.options.client
+      .zadd(this.options.keys.gatewayLeases(fqdn), expiry, member)
+      .catch((err: Error) =>
+        // The next renewal re-adds it once Redis is back (ZADD, not XX).
+        this.options.logger.warn({ gateway: fqdn, err: err.message }, "cannot take a capacity lease in Redis"),
+      );
+  }
+
+  private release(callId: string, fqdn: string): void {
+    const byGateway = this.held.get(callId);
+    const list = byGateway?.get(fqdn);
+    const member = list?.shift();
+    if (byGateway === undefined || list === undefined || member === undefined) return;
+    if (list.length === 0) byGateway.delete(fqdn);
+    if (byGateway.size === 0) this.held.delete(callId);
+    this.remove(fqdn, [member]);
+  }
+
+  private releaseCall(callId: string): void {
+    const byGateway = this.held.get(callId);
+    if (byGateway === undefined) return;
+    this.held.delete(callId);
+    for (const [fqdn, members] of byGateway) this.remove(fqdn, members);
+  }
+
+  private remove(fqdn: string, members: readonly string[]): void {
+    this.options.client
+      .zrem(this.options.keys.gatewayLeases(fqdn), ...members)
+      // Unreachable Redis: the lease lapses by itself.
+      .catch(() => undefined);
+  }
+
+  /** Pushes the expiry of every lease this instance holds forward (re-adding lost ones). */
+  async renew(): Promise<void> {
+    if (this.held.size === 0) return;
+    const expiry = this.options.now() + this.options.leaseSeconds * 1000;
+    const byKey = new Map<string, string[]>();
+    for (const byGateway of this.held.values())
+      for (const [fqdn, members] of byGateway) {
+        const key = this.options.keys.gatewayLeases(fqdn);
+        byKey.set(key, [...(byKey.get(key) ?? []), ...members]);
+      }
+    const pipeline = this.options.client.pipeline();
+    for (const [key, members] of byKey) pipeline.zadd(key, ...members.flatMap((m) => [expiry, m]));
+    await pipeline.exec().catch(() => undefined);
+  }
+
+  private report(load: GatewayLoad): void {
+    const high = load.callsInProgress >= CAPACITY_ALERT_RATIO * load.maxConcurrentSessions;
+    if (high && !this.alerting.has(load.gateway)) {
+      this.alerting.add(load.gateway);
+      this.options.logger.warn(load, "gateway near capacity (cluster-wide)");
+    } else if (!high && this.alerting.has(load.gateway)) {
+      this.alerting.delete(load.gateway);
+      this.options.logger.info(load, "gateway below capacity alert (cluster-wide)");
+    }
+    this.options.onLoad?.(load, high);
+  }
+}
