@@ -11,6 +11,7 @@ import { NativeEdge, type NativeEdgeStats } from "./sip/native/native-edge.js";
 import type { TimerService } from "./sip/native/timer-service.js";
 import type { ListenAddress } from "./sip/native/transport-types.js";
 import { openCdrJournal } from "./store/cdr-journal/index.js";
+import { openSharedState, type SharedState, sharedStateConflict } from "./store/redis/shared-state.js";
 import { type Clock, type RandomSource, systemClock, systemRandom } from "./util/clock.js";
 import { type Logger, silentLogger } from "./util/logger.js";
 
@@ -29,6 +30,8 @@ export interface DialgateDeps {
    * caller (dialgate does not close it); the journal dialgate opens is closed on stop/shutdown.
    */
   readonly cdrLog?: CdrLog;
+  /** Environment for `redis.passwordEnv` (default: none). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface Dialgate {
@@ -42,6 +45,8 @@ export interface Dialgate {
   readonly readiness: Readiness;
   /** Where CDRs are committed and read back (carrier API, webhooks, `cdr tail`). */
   readonly cdrLog: CdrLog;
+  /** The Redis store when the file has a `redis` section (else the embedded default: null). */
+  readonly sharedState: SharedState | null;
   /**
    * Graceful shutdown: new INVITEs get 503 + Retry-After, calls in progress get up to
    * `drainTimeoutMs` to end, then every socket is closed. Resolves true when the drain was clean.
@@ -64,6 +69,9 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       ),
     );
   const clock = deps.clock ?? systemClock;
+  // With a `redis` section the routing objects come from Redis (README "Redis (shared state)").
+  const conflict = sharedStateConflict(config);
+  if (conflict !== null) throw new Error(conflict);
   // Opened first and never fatal: an unwritable journal is reported by /readyz (and logged),
   // while calls keep routing.
   const ownsCdrLog = deps.cdrLog === undefined;
@@ -81,18 +89,36 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
   // The router needs the edge to send its OPTIONS pings, and the edge needs the router: the
   // requester closes over the edge, which exists before any ping is sent (routing.start below).
   let edgeRef: NativeEdge | undefined;
-  const routing: RoutingRuntime | null = deps.router
-    ? null
-    : createRoutingRuntime(config, {
+  const requester = {
+    sendOptions: (destination: Parameters<NativeEdge["sendOptions"]>[0], requestUri: string) =>
+      edgeRef ? edgeRef.sendOptions(destination, requestUri) : Promise.resolve(null),
+  };
+  let sharedState: SharedState | null = null;
+  if (config.redis !== undefined && !deps.router) {
+    try {
+      sharedState = await openSharedState(config, {
         clock,
         random: deps.random ?? systemRandom,
         logger,
         events,
-        requester: {
-          sendOptions: (destination, requestUri) =>
-            edgeRef ? edgeRef.sendOptions(destination, requestUri) : Promise.resolve(null),
-        },
+        requester,
+        ...(deps.env ? { env: deps.env } : {}),
       });
+    } catch (err) {
+      await closeCdrLog();
+      throw err;
+    }
+  }
+  const routing: RoutingRuntime | null = deps.router
+    ? null
+    : (sharedState?.runtime ??
+      createRoutingRuntime(config, {
+        clock,
+        random: deps.random ?? systemRandom,
+        logger,
+        events,
+        requester,
+      }));
   const router: CallRouter = routing === null ? (deps.router as CallRouter) : routing.router;
   const edge = new NativeEdge({
     settings: config.sip,
@@ -108,6 +134,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     listenAddresses = await edge.start();
   } catch (err) {
     await closeCdrLog();
+    await sharedState?.close();
     throw err;
   }
   const readiness = new Readiness();
@@ -116,6 +143,8 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     const h = cdrLog.health();
     return h.writable ? { ok: true } : { ok: false, detail: h.problem ?? "the CDR log is not writable" };
   });
+  const shared = sharedState;
+  if (shared !== null) readiness.register("redis", () => shared.readiness());
   let http: HttpServer;
   try {
     http = await startHttpServer({
@@ -128,6 +157,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
   } catch (err) {
     await edge.stop();
     await closeCdrLog();
+    await sharedState?.close();
     throw new Error(
       `cannot start the HTTP server on ${config.http.host}:${config.http.port}: ${(err as Error).message}`,
     );
@@ -140,6 +170,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     http,
     readiness,
     cdrLog,
+    sharedState,
     get stats() {
       return edge.stats;
     },
@@ -150,6 +181,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       await http.close();
       // Last: the calls ended above may still be committing their CDRs.
       await closeCdrLog();
+      await sharedState?.close();
       return clean;
     },
     stop: async () => {
@@ -157,6 +189,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       await edge.stop();
       await http.close();
       await closeCdrLog();
+      await sharedState?.close();
     },
   };
 }

@@ -16,7 +16,7 @@ export const serve: CliCommand = async (argv, io) => {
   const logger = createRootLogger({ level: process.env.DIALGATE_LOG_LEVEL ?? "info", destinationFd: 2 });
   let dialgate: Awaited<ReturnType<typeof startDialgate>>;
   try {
-    dialgate = await startDialgate(config, { logger });
+    dialgate = await startDialgate(config, { logger, env: process.env });
   } catch (err) {
     io.err(`dialgate serve: cannot start: ${(err as Error).message}`);
     return 1;

@@ -189,6 +189,9 @@ export const redisSchema = z.strictObject({
     .default("dialgate"),
   // Compiled effective dial plans kept in each process (LRU).
   effectivePlanCacheSize: z.number().int().min(1).max(10_000_000).default(100_000),
+  // How often the active routing version is checked besides the pub/sub announcements (the
+  // fallback when an announcement was missed, e.g. during an outage).
+  versionCheckSeconds: z.number().int().min(1).max(86_400).default(5),
   // How long a gateway capacity lease outlives a silent instance (renewed at a third of it).
   capacityLeaseSeconds: z.number().int().min(1).max(3600).default(60),
   // CDRs older than this are trimmed from the stream (the carrier pull API's horizon).

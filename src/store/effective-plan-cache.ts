@@ -30,7 +30,10 @@ export class EffectiveDialPlanCache {
   ) {}
 
   /** The user's plan from the cache, else built by `build` (undefined: unknown user, not cached). */
-  get(userId: string, build: (userId: string) => EffectiveDialPlan | undefined): EffectiveDialPlan | undefined {
+  get(
+    userId: string,
+    build: (userId: string) => EffectiveDialPlan | undefined,
+  ): EffectiveDialPlan | undefined {
     const key = userId.toLowerCase();
     const hit = this.entries.get(key);
     if (hit !== undefined) {
@@ -126,6 +129,9 @@ export function effectivePlanToJson(plan: EffectiveDialPlan): string {
     serviceCountryPlan: plan.serviceCountryPlan,
     countryCallingCode: plan.countryCallingCode,
     externalAccessPrefix: plan.externalAccessPrefix,
-    rules: plan.rules.map((r) => ({ ...r.info, ...(r.description !== undefined ? { description: r.description } : {}) })),
+    rules: plan.rules.map((r) => ({
+      ...r.info,
+      ...(r.description !== undefined ? { description: r.description } : {}),
+    })),
   });
 }

@@ -139,12 +139,10 @@ export class RedisGatewayCapacity implements GatewayCapacity {
     list.push(member);
     byGateway.set(fqdn, list);
     const expiry = this.options.now() + this.options.leaseSeconds * 1000;
-    this.options.client
-      .zadd(this.options.keys.gatewayLeases(fqdn), expiry, member)
-      .catch((err: Error) =>
-        // The next renewal re-adds it once Redis is back (ZADD, not XX).
-        this.options.logger.warn({ gateway: fqdn, err: err.message }, "cannot take a capacity lease in Redis"),
-      );
+    this.options.client.zadd(this.options.keys.gatewayLeases(fqdn), expiry, member).catch((err: Error) =>
+      // The next renewal re-adds it once Redis is back (ZADD, not XX).
+      this.options.logger.warn({ gateway: fqdn, err: err.message }, "cannot take a capacity lease in Redis"),
+    );
   }
 
   private release(callId: string, fqdn: string): void {

@@ -33,9 +33,21 @@ export class SharedStateMetrics {
           this.set(pick(cache.stats));
         },
       });
-    stat("dialgate_effective_plan_cache_entries", "Compiled effective dial plans held in process", (s) => s.size);
-    stat("dialgate_effective_plan_cache_hits", "Effective dial plan lookups served from the cache", (s) => s.hits);
-    stat("dialgate_effective_plan_cache_misses", "Effective dial plan lookups that compiled a plan", (s) => s.misses);
+    stat(
+      "dialgate_effective_plan_cache_entries",
+      "Compiled effective dial plans held in process",
+      (s) => s.size,
+    );
+    stat(
+      "dialgate_effective_plan_cache_hits",
+      "Effective dial plan lookups served from the cache",
+      (s) => s.hits,
+    );
+    stat(
+      "dialgate_effective_plan_cache_misses",
+      "Effective dial plan lookups that compiled a plan",
+      (s) => s.misses,
+    );
     stat(
       "dialgate_effective_plan_cache_invalidations",
       "Cached effective dial plans dropped because a change touched them",

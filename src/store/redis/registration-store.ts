@@ -68,7 +68,9 @@ export class RedisRegistrationStore implements RegistrationStore {
         String(binding.expiresAt),
       );
     } catch (err) {
-      throw new RegistrationStoreUnavailable(`cannot store the registration: Redis unavailable (${(err as Error).message})`);
+      throw new RegistrationStoreUnavailable(
+        `cannot store the registration: Redis unavailable (${(err as Error).message})`,
+      );
     }
     const others = (this.known.get(id) ?? []).filter((b) => b.key !== binding.key);
     this.remember(id, [...others, binding]);
@@ -79,7 +81,9 @@ export class RedisRegistrationStore implements RegistrationStore {
     try {
       await this.client.hdel(this.keys.registrations(id), key);
     } catch (err) {
-      throw new RegistrationStoreUnavailable(`cannot remove the registration: Redis unavailable (${(err as Error).message})`);
+      throw new RegistrationStoreUnavailable(
+        `cannot remove the registration: Redis unavailable (${(err as Error).message})`,
+      );
     }
     this.remember(
       id,
@@ -92,7 +96,9 @@ export class RedisRegistrationStore implements RegistrationStore {
     try {
       await this.client.del(this.keys.registrations(id));
     } catch (err) {
-      throw new RegistrationStoreUnavailable(`cannot remove the registrations: Redis unavailable (${(err as Error).message})`);
+      throw new RegistrationStoreUnavailable(
+        `cannot remove the registrations: Redis unavailable (${(err as Error).message})`,
+      );
     }
     this.known.delete(id);
   }

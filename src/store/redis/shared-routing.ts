@@ -8,7 +8,11 @@
 import type { DialgateConfig } from "../../config/schema.js";
 import { createDialPlanEngine } from "../../dialplan/index.js";
 import type { CallRouter } from "../../routing/decision.js";
-import { createRoutingRuntime, type RoutingRuntime, type RoutingRuntimeOptions } from "../../routing/runtime.js";
+import {
+  createRoutingRuntime,
+  type RoutingRuntime,
+  type RoutingRuntimeOptions,
+} from "../../routing/runtime.js";
 import type { Logger } from "../../util/logger.js";
 import type { EffectiveDialPlanCache } from "../effective-plan-cache.js";
 import {
@@ -54,7 +58,7 @@ export class SharedRouting {
   private readonly onMessage = (channel: string, message: string) => {
     if (channel !== this.options.store.keys.routingChannel) return;
     const change = parseRoutingChange(message);
-    if (change !== null && change.version > this.current.version) void this.refresh();
+    if (change !== null && change.version !== this.current.version) void this.refresh();
   };
 
   readonly router: CallRouter = {
@@ -128,7 +132,9 @@ export class SharedRouting {
 
   private async refreshOnce(): Promise<void> {
     const active = await this.options.store.readActive();
-    if (active === null || active.version <= this.current.version || active.version === this.refused) return;
+    // Any other version than ours is news: normally a newer one, but after Redis lost its data
+    // (no persistence, failover to an empty replica) a fresh push starts again at 1.
+    if (active === null || active.version === this.current.version || active.version === this.refused) return;
     let next: Loaded;
     try {
       next = this.build(active.version, active.document);

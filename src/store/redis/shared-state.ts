@@ -3,16 +3,22 @@
 // gateway capacity shared by every instance; readiness and metrics that say when Redis is
 // down. Opening it waits for Redis (a fresh instance has nothing to route on without it).
 import { randomBytes } from "node:crypto";
+import type { ReadinessResult } from "../../api/readiness.js";
 import type { CallEventBus } from "../../calls/events.js";
 import type { DialgateConfig } from "../../config/schema.js";
-import type { ReadinessResult } from "../../api/readiness.js";
 import type { CallRouter, OutboundRequester, RoutingDecision } from "../../routing/decision.js";
 import type { RoutingRuntime } from "../../routing/runtime.js";
 import type { Clock, RandomSource } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
 import { EffectiveDialPlanCache, effectivePlanToJson } from "../effective-plan-cache.js";
 import { hasRoutingObjects } from "../routing-document.js";
-import { createRedisClient, describeRedisTarget, isRedisReady, type RedisClient, waitForRedisReady } from "./connection.js";
+import {
+  createRedisClient,
+  describeRedisTarget,
+  isRedisReady,
+  type RedisClient,
+  waitForRedisReady,
+} from "./connection.js";
 import { RedisGatewayCapacity } from "./gateway-capacity.js";
 import { RedisKeys } from "./keys.js";
 import { SharedStateMetrics } from "./metrics.js";
@@ -140,7 +146,7 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
     cache,
     nonceSecret,
     logger,
-    ...(deps.pollIntervalMs !== undefined ? { pollIntervalMs: deps.pollIntervalMs } : {}),
+    pollIntervalMs: deps.pollIntervalMs ?? settings.versionCheckSeconds * 1000,
     runtime: {
       clock: deps.clock,
       random: deps.random,

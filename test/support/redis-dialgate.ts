@@ -1,0 +1,91 @@
+// Dialgate instances on shared Redis, for tests: a routing file to push (one tenant, users
+// alice and bob on loopback, gateway sbc1 played by a SIPp UAS), an instance file with only
+// sip/http/redis, and helpers to push and start in-process instances.
+import { type Dialgate, startDialgate } from "../../src/app.js";
+import { parseConfigText } from "../../src/config/load.js";
+import { type DialgateConfig, dialgateConfigSchema } from "../../src/config/schema.js";
+import type { RedisRoutingStore } from "../../src/store/redis/routing-store.js";
+import { writeRouting } from "../../src/store/redis/routing-writer.js";
+import { routingDocumentOf } from "../../src/store/routing-document.js";
+import { freeSipPort } from "./free-port.js";
+
+export interface RoutingFileOptions {
+  readonly gatewayPort: number;
+  /** Translation of the Redmond plan's 7-digit rule (the push tests change it). */
+  readonly sevenDigitTranslation?: string;
+  readonly maxConcurrentSessions?: number;
+}
+
+export function routingYaml(o: RoutingFileOptions): string {
+  return `
+sip:
+  listen: [{ transport: udp, host: 127.0.0.1, port: 5060 }]
+  recordRouteHost: 127.0.0.1
+gateways:
+  - fqdn: sbc1.contoso.com
+    address: 127.0.0.1
+    sipSignalingPort: ${o.gatewayPort}
+    transport: udp
+    enabled: true
+    sendSipOptions: false
+${o.maxConcurrentSessions !== undefined ? `    maxConcurrentSessions: ${o.maxConcurrentSessions}\n` : ""}
+tenants:
+  - id: contoso
+    domains: [contoso.com]
+    trustedClientNetworks: [127.0.0.0/8]
+    dialPlans:
+      plans:
+        - identity: Redmond
+          normalizationRules:
+            - { name: 7digit, pattern: '^(\\d{7})$', translation: '${o.sevenDigitTranslation ?? "+1425$1"}' }
+    pstnUsages: [US]
+    voiceRoutes:
+      - { identity: All, numberPattern: '^\\+1\\d{10}$', priority: 1, onlinePstnUsages: [US], onlinePstnGatewayList: [sbc1.contoso.com] }
+    voiceRoutingPolicies:
+      - { identity: Global, onlinePstnUsages: [US] }
+    users:
+      - { id: alice@contoso.com, lineUri: '+14255550100', usageLocation: US, tenantDialPlan: Redmond }
+      - { id: bob@contoso.com, lineUri: '+14255550101', usageLocation: US, tenantDialPlan: Redmond }
+      - { id: carol@contoso.com, lineUri: '+14255550102', usageLocation: US }
+`;
+}
+
+export function routingConfig(o: RoutingFileOptions): DialgateConfig {
+  const r = parseConfigText(routingYaml(o));
+  if (!r.ok) throw new Error(`test routing file invalid: ${JSON.stringify(r.problems)}`);
+  return r.config;
+}
+
+export async function pushRouting(store: RedisRoutingStore, o: RoutingFileOptions): Promise<number> {
+  const document = routingDocumentOf(routingConfig(o));
+  const r = await writeRouting(store, () => ({ ok: true, document }));
+  if (!r.ok || r.version === null) throw new Error(`push failed: ${JSON.stringify(r)}`);
+  return r.version;
+}
+
+export interface RedisSection {
+  readonly url: string;
+  readonly cluster?: boolean;
+  readonly clusterNodes?: readonly string[];
+  readonly versionCheckSeconds?: number;
+  readonly capacityLeaseSeconds?: number;
+  readonly keyPrefix?: string;
+}
+
+export function instanceConfig(sipPort: number, redis: RedisSection): DialgateConfig {
+  return dialgateConfigSchema.parse({
+    sip: {
+      listen: [{ transport: "udp", host: "127.0.0.1", port: sipPort }],
+      recordRouteHost: "127.0.0.1",
+      drainTimeoutSeconds: 0,
+    },
+    http: { port: 0 },
+    redis,
+  });
+}
+
+export async function startInstance(redis: RedisSection): Promise<{ dialgate: Dialgate; port: number }> {
+  const port = await freeSipPort();
+  const dialgate = await startDialgate(instanceConfig(port, redis));
+  return { dialgate, port };
+}
