@@ -1,6 +1,9 @@
 // Dialgate instances on shared Redis, for tests: a routing file to push (one tenant, users
 // alice and bob on loopback, gateway sbc1 played by a SIPp UAS), an instance file with only
 // sip/http/redis, and helpers to push and start in-process instances.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type Dialgate, startDialgate } from "../../src/app.js";
 import { parseConfigText } from "../../src/config/load.js";
 import { type DialgateConfig, dialgateConfigSchema } from "../../src/config/schema.js";
@@ -81,6 +84,8 @@ export function instanceConfig(sipPort: number, redis: RedisSection): DialgateCo
     },
     http: { port: 0 },
     redis,
+    // Each instance has its own journal (the local spool while Redis is down).
+    cdr: { file: join(mkdtempSync(join(tmpdir(), "dialgate-instance-")), "cdr.jsonl") },
   });
 }
 
