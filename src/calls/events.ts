@@ -28,6 +28,8 @@ export type CallEvent =
       readonly step: number;
       readonly target: RouteTarget;
       readonly status: number;
+      /** dialgate: the 2xx's reason phrase (the CDR's finalSipCodePhrase). */
+      readonly reason?: string;
     })
   | (CallEventBase & {
       readonly type: "attempt-failed";
@@ -40,9 +42,23 @@ export type CallEvent =
   /** The call ended without being answered (final response sent to the caller). */
   | (CallEventBase & { readonly type: "rejected"; readonly status: number; readonly reason: string })
   | (CallEventBase & { readonly type: "cancelled" })
-  | (CallEventBase & { readonly type: "ended"; readonly by: "caller" | "callee" })
+  | (CallEventBase & {
+      readonly type: "ended";
+      readonly by: "caller" | "callee";
+      /**
+       * dialgate: vendor RTP statistics headers on the BYE (`X-RTP-Stat`, `P-RTP-Stat`), as they
+       * arrived; the sender is `by`. The edge does not interpret them (src/calls/rtp-stat.ts does).
+       */
+      readonly rtpStats?: readonly RtpStatHeader[];
+    })
   /** A transaction timed out (Timer B/F/H, or Timer C with no answer). */
   | (CallEventBase & { readonly type: "transaction-timeout"; readonly timer: string });
+
+/** One RTP statistics header as it arrived on a BYE. */
+export interface RtpStatHeader {
+  readonly name: "X-RTP-Stat" | "P-RTP-Stat";
+  readonly value: string;
+}
 
 export type CallEventListener = (event: CallEvent) => void;
 

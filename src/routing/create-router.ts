@@ -10,6 +10,7 @@ import type { Logger } from "../util/logger.js";
 import { DigestAuthenticator } from "./auth/digest.js";
 import { NonceAuthority, NonceCountTracker } from "./auth/nonce.js";
 import type { GatewayCapacity } from "./capacity.js";
+import { carrierNumbers } from "./carrier-numbers.js";
 import type { CallRouter } from "./decision.js";
 import { configDialPlan, dotnetDialect } from "./dial-plan-adapter.js";
 import type { CallerDialPlan, RoutingRegexDialect } from "./dial-plan-port.js";
@@ -66,6 +67,7 @@ export function createRoutingContext(config: DialgateConfig, deps: CallRouterDep
     health: deps.health,
     capacity: deps.capacity,
     registrations: deps.registrations,
+    carrierNumbers: carrierNumbers(config.carriers),
     proxyHost: config.sip.recordRouteHost,
   };
 }

@@ -75,6 +75,10 @@ export interface RouteTarget {
   /** Gateway FQDN when the target is a PSTN gateway (capacity and health accounting). */
   readonly gateway: string | null;
   readonly headerEdits?: HeaderEdits;
+  /** dialgate: the carrier owning that gateway (`gateways[].carrier`), for the CDR's carrier ids. */
+  readonly carrier?: string | null;
+  /** dialgate: the voice route that chose this gateway (the CDR's `voiceRoute`). */
+  readonly voiceRoute?: string | null;
 }
 
 /**
@@ -90,24 +94,49 @@ export interface AttemptStep {
   readonly failoverTimeoutMs: number | null;
 }
 
-/** What kind of call this is, for the CDR (carrier-api.md call types). */
+/** What kind of call this is: the CDR's `callType` (carrier-api.md call types). */
 export type CallDirection =
   | "dr_out" // user -> PSTN gateway
   | "dr_in" // PSTN gateway -> user
   | "dr_emergency_out"
   | "internal" // user -> user by reverse number lookup
-  | "dr_transfer"; // a routed INVITE that carries Referred-By
+  | "dr_out_user_transfer" // a routed INVITE that carries Referred-By (the result of a REFER)
+  | "dr_unassigned_in"; // PSTN -> an unassigned number, forwarded by the tenant's treatment
 
-/** Facts about the routed call the recorder keeps (tenant, caller, numbers). */
+/**
+ * What the router decided about a call, for its CDR: everything the recorder writes that it
+ * cannot see in the SIP events (tenant, user, numbers, dial plan rule, usage, carriers). The
+ * router fills it on `forward` decisions and on `respond` decisions that refuse an identified
+ * caller's INVITE, so that a refused call gets a CDR too. The per-gateway facts (voice route,
+ * carrier) travel on each `RouteTarget`.
+ */
 export interface CallContext {
   readonly direction: CallDirection;
-  readonly tenantId: string;
+  /** Null when the caller was identified but no tenant owns the call (inbound, unknown trunk tenant). */
+  readonly tenantId: string | null;
   readonly callerUserId: string | null;
   readonly calleeUserId: string | null;
+  /** E.164 of the caller after normalization / inbound translation (the CDR's callerNumber). */
   readonly callerNumber: string | null;
   readonly dialledNumber: string | null;
+  /** The number routed on (normalized, emergency dial string, or inbound-translated). */
   readonly normalizedNumber: string | null;
+  /** The inbound trunk that sent the call (dr_in), as it presented itself. */
   readonly gatewayFqdn: string | null;
+  /** dialgate: E.164 of the called party (CDR calleeNumber): the routed number or the callee's line URI. */
+  readonly calleeNumber?: string | null;
+  /** dialgate: the Teams-like user the record is about (the caller outbound, the callee inbound). */
+  readonly userPrincipalName?: string | null;
+  readonly userDisplayName?: string | null;
+  /** dialgate: dial plan outcome (`plan/rule`, and the effective tenant dial plan's name). */
+  readonly matchingRule?: string | null;
+  readonly effectiveTenantDialPlanName?: string | null;
+  /** dialgate: the PSTN usage whose voice routes were used. */
+  readonly pstnUsage?: string | null;
+  /** dialgate: carrier of the inbound trunk (`gatewayFqdn`). */
+  readonly gatewayCarrier?: string | null;
+  /** dialgate: carriers owning the caller's or callee's number (`carriers[].numbers`). */
+  readonly numberCarriers?: readonly string[];
 }
 
 export type RoutingDecision =
@@ -117,6 +146,13 @@ export type RoutingDecision =
       readonly status: number;
       readonly reason: string;
       readonly headers?: readonly (readonly [name: string, value: string])[];
+      /**
+       * dialgate: set when an INVITE of an identified caller is refused, so the refused call gets
+       * a CDR. Absent for digest challenges (401/407: one step of a call, the authenticated retry
+       * is the call) and for unidentified callers (scanners would flood the journal with records
+       * no tenant or carrier owns; they are logged and counted instead).
+       */
+      readonly call?: CallContext | null;
     }
   | {
       /** Proxy the request (record-routed) through these steps, in order. */

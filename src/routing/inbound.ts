@@ -3,10 +3,10 @@
 // user's registrations or static contact; unassigned numbers get the tenant's treatment.
 import type { TenantConfig } from "../config/schema.js";
 import type { Directory } from "../directory/directory.js";
-import type { HeaderEdits, InboundRequest, RoutingDecision } from "./decision.js";
+import type { CallContext, HeaderEdits, InboundRequest, RoutingDecision } from "./decision.js";
 import { userDeliveryStep } from "./delivery.js";
 import type { IdentifiedGateway } from "./gateways.js";
-import { reject, rejections } from "./responses.js";
+import { rejectCall, rejections } from "./responses.js";
 import type { RoutingContext } from "./routing-context.js";
 import { nameAddr } from "./sip-address.js";
 import { uriStep } from "./targets.js";
@@ -39,9 +39,22 @@ export async function routeInboundCall(
 ): Promise<RoutingDecision> {
   const gateway = identified.gateway;
   const tenant = tenantOfGateway(ctx.directory, identified);
-  if (tenant === undefined) return reject(rejections.unassignedNumber());
   const called = request.requestUri.user;
-  if (called === null) return reject(rejections.unassignedNumber());
+  const unknownTenant = (): CallContext => ({
+    direction: "dr_in",
+    tenantId: null,
+    callerUserId: null,
+    calleeUserId: null,
+    callerNumber: request.from.uri.user,
+    dialledNumber: called,
+    normalizedNumber: called,
+    gatewayFqdn: identified.fqdn,
+    calleeNumber: called,
+    gatewayCarrier: gateway.carrier ?? null,
+    numberCarriers: ctx.carrierNumbers.carriersOf([request.from.uri.user, called]),
+  });
+  if (tenant === undefined || called === null)
+    return rejectCall(rejections.unassignedNumber(), unknownTenant());
 
   // Inbound "Teams number" rules translate the called number, "PSTN number" rules the caller.
   const translated = translateNumber(ctx.tables, gateway.inboundTeamsNumberTranslationRules, called);
@@ -60,14 +73,18 @@ export async function routeInboundCall(
         }
       : undefined;
 
-  const call = {
-    direction: "dr_in" as const,
+  const call: CallContext = {
+    direction: "dr_in",
     tenantId: tenant.id,
     callerUserId: null,
+    calleeUserId: null,
     callerNumber: callerTranslated?.number ?? null,
     dialledNumber: called,
     normalizedNumber: translated.number,
     gatewayFqdn: identified.fqdn,
+    calleeNumber: translated.number,
+    gatewayCarrier: gateway.carrier ?? null,
+    numberCarriers: ctx.carrierNumbers.carriersOf([callerTranslated?.number, translated.number]),
   };
 
   // Exact reverse number lookup: `+` required and `;ext=` must match the assignment.
@@ -76,20 +93,26 @@ export async function routeInboundCall(
     const treatment = tenant.unassignedNumberTreatment;
     const step =
       treatment === undefined ? null : uriStep(treatment.target, "unassigned-number treatment", ctx.gateways);
-    if (step === null) return reject(rejections.unassignedNumber());
+    if (step === null) return rejectCall(rejections.unassignedNumber(), call);
     return {
       kind: "forward",
       steps: [step],
       ...(headerEdits ? { headerEdits } : {}),
-      call: { ...call, calleeUserId: null },
+      call: { ...call, direction: "dr_unassigned_in" },
     };
   }
+  const toUser: CallContext = {
+    ...call,
+    calleeUserId: callee.id,
+    userPrincipalName: callee.id,
+    userDisplayName: callee.config.displayName ?? null,
+  };
   const step = await userDeliveryStep(ctx, callee);
-  if (step === null) return reject(rejections.notRegistered());
+  if (step === null) return rejectCall(rejections.notRegistered(), toUser);
   return {
     kind: "forward",
     steps: [step],
     ...(headerEdits ? { headerEdits } : {}),
-    call: { ...call, calleeUserId: callee.id },
+    call: toUser,
   };
 }

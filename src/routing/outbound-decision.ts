@@ -5,7 +5,7 @@ import type { DirectoryUser } from "../directory/directory.js";
 import type { CallContext, CallDirection, HeaderEdits, InboundRequest, RoutingDecision } from "./decision.js";
 import { userDeliveryStep } from "./delivery.js";
 import type { OutboundPlan, PlannedGatewayAttempt } from "./outbound.js";
-import { reject, rejections } from "./responses.js";
+import { rejectCall, rejections } from "./responses.js";
 import type { RoutingContext } from "./routing-context.js";
 import { nameAddr } from "./sip-address.js";
 import { gatewayStep } from "./targets.js";
@@ -21,7 +21,6 @@ export async function outboundDecision(
   request: InboundRequest,
   authenticatedByDigest: boolean,
 ): Promise<RoutingDecision> {
-  if (plan.kind === "rejected") return reject(plan);
   // A transferred call (it carries Referred-By) is recorded as a transfer (routing.md).
   const transfer = request.header("referred-by").length > 0;
   // Our own realm's credentials are spent here; they are not passed on (RFC 3261 §22.3).
@@ -29,41 +28,71 @@ export async function outboundDecision(
     ? { remove: ["Proxy-Authorization"] }
     : undefined;
   const callerNumber = caller.assignedNumber === null ? null : (caller.config.lineUri ?? null);
-  const context = (direction: CallDirection, extra: Partial<CallContext>): CallContext => ({
-    direction,
-    tenantId: caller.tenant.id,
-    callerUserId: caller.id,
-    calleeUserId: null,
-    callerNumber,
-    dialledNumber: plan.dialled,
-    normalizedNumber: plan.number,
-    gatewayFqdn: null,
-    ...extra,
-  });
+  const routedNumber =
+    plan.kind === "rejected" ? (plan.normalization?.translatedNumber ?? null) : plan.number;
+  const context = (direction: CallDirection, extra: Partial<CallContext>): CallContext => {
+    const calleeNumber = extra.calleeNumber !== undefined ? extra.calleeNumber : routedNumber;
+    return {
+      direction,
+      tenantId: caller.tenant.id,
+      callerUserId: caller.id,
+      calleeUserId: null,
+      callerNumber,
+      dialledNumber: plan.dialled,
+      normalizedNumber: routedNumber,
+      gatewayFqdn: null,
+      calleeNumber,
+      userPrincipalName: caller.id,
+      userDisplayName: caller.config.displayName ?? null,
+      matchingRule: plan.normalization?.matchingRule ?? null,
+      effectiveTenantDialPlanName: plan.normalization?.effectiveTenantDialPlanName ?? null,
+      pstnUsage: plan.kind === "pstn" ? plan.usage : null,
+      gatewayCarrier: null,
+      numberCarriers: ctx.carrierNumbers.carriersOf([callerNumber, calleeNumber]),
+      ...extra,
+    };
+  };
+  const outDirection = (emergency: boolean): CallDirection =>
+    emergency ? "dr_emergency_out" : transfer ? "dr_out_user_transfer" : "dr_out";
+
+  if (plan.kind === "rejected") {
+    return rejectCall(plan, context(outDirection(plan.emergency !== null), {}));
+  }
 
   if (plan.kind === "internal") {
+    const calleeNumber = plan.callee.config.lineUri ?? plan.number ?? null;
+    const call = context(transfer ? "dr_out_user_transfer" : "internal", {
+      calleeUserId: plan.callee.id,
+      calleeNumber,
+      numberCarriers: ctx.carrierNumbers.carriersOf([callerNumber, calleeNumber]),
+    });
     const step = await userDeliveryStep(ctx, plan.callee);
-    if (step === null) return reject(rejections.notRegistered());
+    if (step === null) return rejectCall(rejections.notRegistered(), call);
     return {
       kind: "forward",
       steps: [step],
       ...(common ? { headerEdits: common } : {}),
-      call: context(transfer ? "dr_transfer" : "internal", { calleeUserId: plan.callee.id }),
+      call,
     };
   }
 
-  const direction: CallDirection =
-    plan.emergency !== null ? "dr_emergency_out" : transfer ? "dr_transfer" : "dr_out";
   const steps = plan.attempts.map((a) =>
     gatewayStep(a.gateway, {
       requestUri: a.requestUri,
       destination: a.destination,
       label: a.gateway.fqdn,
       gateway: a.gateway.fqdn,
+      carrier: a.gateway.carrier ?? null,
+      voiceRoute: a.route,
       headerEdits: gatewayHeaderEdits(ctx, a, caller, request),
     }),
   );
-  return { kind: "forward", steps, ...(common ? { headerEdits: common } : {}), call: context(direction, {}) };
+  return {
+    kind: "forward",
+    steps,
+    ...(common ? { headerEdits: common } : {}),
+    call: context(outDirection(plan.emergency !== null), {}),
+  };
 }
 
 /**

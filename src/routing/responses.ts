@@ -1,6 +1,6 @@
 // Final responses the router gives itself, with the reason phrases and Reason headers
 // (RFC 3326) that tell the caller why. Q.850 causes follow RFC 3398's mapping.
-import type { RoutingDecision } from "./decision.js";
+import type { CallContext, RoutingDecision } from "./decision.js";
 
 export type Header = readonly [name: string, value: string];
 
@@ -18,6 +18,18 @@ export function respond(status: number, reason: string, headers: readonly Header
 
 export function reject(r: Rejection): RoutingDecision {
   return respond(r.status, r.reason, r.headers);
+}
+
+/** A refused INVITE of an identified caller: the decision carries the call for its CDR. */
+export function rejectCall(r: Rejection, call: CallContext): RoutingDecision {
+  return r.headers.length > 0
+    ? { kind: "respond", status: r.status, reason: r.reason, headers: r.headers, call }
+    : { kind: "respond", status: r.status, reason: r.reason, call };
+}
+
+/** `decision` with `call` attached when it refuses the request (a forward keeps its own). */
+export function withCall(decision: RoutingDecision, call: CallContext): RoutingDecision {
+  return decision.kind === "respond" && decision.call === undefined ? { ...decision, call } : decision;
 }
 
 /** Methods a caller may use through dialgate (RFC 3261 §20.5 Allow). */

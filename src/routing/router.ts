@@ -100,8 +100,23 @@ export class DialgateCallRouter implements CallRouter {
     }
 
     const dialled = uri.user;
-    if (dialled === null || dialled === "")
-      return reject(rejections.invalidNumber("no number in the Request-URI"));
+    if (dialled === null || dialled === "") {
+      const why = "no number in the Request-URI";
+      const plan = {
+        kind: "rejected",
+        dialled: "",
+        normalization: null,
+        emergency: null,
+        detail: why,
+      } as const;
+      return outboundDecision(
+        ctx,
+        { ...plan, ...rejections.invalidNumber(why) },
+        caller.user,
+        request,
+        auth.via === "digest",
+      );
+    }
     const plan = await planOutboundCall(ctx, caller.user, dialled);
     if (plan.kind === "rejected")
       log.info({ user: caller.user.id, status: plan.status, why: plan.detail }, "call refused");

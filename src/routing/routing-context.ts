@@ -4,6 +4,7 @@ import type { Directory } from "../directory/directory.js";
 import type { RegistrationStore } from "../directory/registrations.js";
 import type { Clock, RandomSource } from "../util/clock.js";
 import type { GatewayCapacity } from "./capacity.js";
+import type { CarrierNumbers } from "./carrier-numbers.js";
 import type { CallerDialPlan } from "./dial-plan-port.js";
 import type { GatewayDirectory } from "./gateways.js";
 import type { GatewayHealth } from "./health.js";
@@ -19,6 +20,8 @@ export interface RoutingContext {
   readonly health: GatewayHealth;
   readonly capacity: GatewayCapacity;
   readonly registrations: RegistrationStore;
+  /** Which carriers own which numbers (for the CDR's carrier ids). */
+  readonly carrierNumbers: CarrierNumbers;
   /** Host used in the URIs dialgate writes itself (From toward gateways): the Record-Route host. */
   readonly proxyHost: string;
 }

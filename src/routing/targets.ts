@@ -25,6 +25,7 @@ export function gatewayTarget(gateway: PstnGateway, number: string, headerEdits?
     destination: gatewayDestination(gateway),
     label: gateway.fqdn,
     gateway: gateway.fqdn,
+    carrier: gateway.carrier ?? null,
     ...(headerEdits === undefined ? {} : { headerEdits }),
   };
 }
@@ -66,7 +67,15 @@ export function uriStep(uri: string, label: string, gateways: GatewayDirectory):
   const gateway = gateways.resolveFqdn(parsed.host)?.gateway;
   if (gateway !== undefined) {
     return {
-      targets: [{ requestUri: uri, destination: gatewayDestination(gateway), label, gateway: gateway.fqdn }],
+      targets: [
+        {
+          requestUri: uri,
+          destination: gatewayDestination(gateway),
+          label,
+          gateway: gateway.fqdn,
+          carrier: gateway.carrier ?? null,
+        },
+      ],
       failoverResponseCodes: [],
       failoverTimeoutMs: null,
     };

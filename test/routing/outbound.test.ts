@@ -93,7 +93,7 @@ describe("outbound voice routing", () => {
     ]);
     // forwardCallHistory: History-Info and Referred-By stay.
     expect(sbc3?.headerEdits?.remove).not.toContain("Referred-By");
-    expect(d.call?.direction).toBe("dr_transfer");
+    expect(d.call?.direction).toBe("dr_out_user_transfer");
   });
 
   it("uses the first usage with a matching route and never falls through to later usages", async () => {

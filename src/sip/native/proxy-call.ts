@@ -244,6 +244,7 @@ export class ProxyCall implements BranchUser {
           step: branch.spec.step,
           target: branch.target,
           status: response.status,
+          reason: response.reason,
         });
       // §16.7 step 10: once a 2xx is forwarded, pending INVITE branches are CANCELled.
       for (const b of this.branches)
