@@ -30,6 +30,8 @@ export interface CallAttempt {
    * `transport`, `timeout`, `cancelled`, `final` (its answer was final for the call), `answered`.
    */
   readonly reason: string;
+  /** dialgate: the RFC 3261 timer that ended it (`B`, `C`) when `reason` is `timeout`. */
+  readonly timer?: string;
 }
 
 /** One direction's quality, normalized from RFC 6035 vq-rtcpxr or an X-/P-RTP-Stat header. */
