@@ -24,6 +24,7 @@ import { BRANCH_PREFIX, loopHash } from "./loop-detection.js";
 import { sendOptions } from "./options-prober.js";
 import { type ForwardPlan, ProxyCall } from "./proxy-call.js";
 import type { ClientTx, ProxyContext } from "./proxy-context.js";
+import { rtpStatsOf } from "./quality-handover.js";
 import { capabilityHeaders, refuseOutOfDialog, validateForProxying } from "./request-checks.js";
 import { addressedToProxy, annotateVia, nextHop, preprocessRoutes } from "./route-preprocessing.js";
 import { type InviteContext, ServerTransactions } from "./server-transactions.js";
@@ -300,7 +301,14 @@ export class NativeEdge implements OutboundRequester {
     }
     if (r.method === "BYE") {
       const by = this.dialogs.ended(r.callId ?? "", r.from?.tag ?? null);
-      if (by !== null) this.events.emit({ type: "ended", by, callId: r.callId ?? "", at: this.clock.now() });
+      if (by !== null)
+        this.events.emit({
+          type: "ended",
+          by,
+          callId: r.callId ?? "",
+          at: this.clock.now(),
+          ...rtpStatsOf(r),
+        });
     }
     // §16.2: a re-INVITE gets its 100 Trying hop by hop like any INVITE.
     if (r.method === "INVITE") this.servers.respond(tx, r, 100, "Trying");
@@ -370,7 +378,8 @@ export class NativeEdge implements OutboundRequester {
     this.servers.respond(tx, r, decision.status, decision.reason, headers);
     if (r.method !== "INVITE") return;
     const callId = r.callId ?? "";
-    this.events.emit({ type: "received", method: r.method, call: null, callId, at: this.clock.now() });
+    const call = decision.call ?? null;
+    this.events.emit({ type: "received", method: r.method, call, callId, at: this.clock.now() });
     if (decision.status >= 300)
       this.events.emit({
         type: "rejected",
