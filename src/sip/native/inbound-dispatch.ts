@@ -4,6 +4,7 @@
 // logged, never thrown into the socket's event handler.
 import type { Logger } from "../../util/logger.js";
 import { createResponse, parseSipMessage, type SipParseError, SipRequest, SipResponse } from "../index.js";
+import type { SipTrafficObserver } from "./sip-traffic-observer.js";
 import type { StatelessForwarder } from "./stateless-forwarder.js";
 import type { InboundMessage, ListenAddress, MessageSource, TransportHandlers } from "./transport-types.js";
 
@@ -18,6 +19,7 @@ export class InboundDispatch implements TransportHandlers {
     private readonly handler: ParsedMessageHandler,
     private readonly stateless: () => StatelessForwarder,
     private readonly log: Logger,
+    private readonly observer?: SipTrafficObserver,
   ) {}
 
   onMessage(m: InboundMessage): void {
@@ -26,8 +28,13 @@ export class InboundDispatch implements TransportHandlers {
       transport: m.source.transport === "udp" ? "datagram" : "stream",
     });
     if (!parsed.ok) {
+      if (parsed.error.code !== "empty") this.observer?.parseError(parsed.error.code);
       this.onParseError(parsed.error, m.source);
       return;
+    }
+    if (this.observer !== undefined) {
+      if (parsed.message instanceof SipRequest) this.observer.requestReceived(parsed.message.method);
+      else if (parsed.message instanceof SipResponse) this.observer.responseReceived(parsed.message.status);
     }
     try {
       if (parsed.message instanceof SipRequest) this.handler.onRequest(parsed.message, m.source);
@@ -39,6 +46,7 @@ export class InboundDispatch implements TransportHandlers {
   }
 
   onStreamError(source: MessageSource, head: Buffer | null, status: number, reason: string): void {
+    this.observer?.parseError("stream");
     if (head === null) return;
     const parsed = parseSipMessage(head, { maxBytes: Number.MAX_SAFE_INTEGER, transport: "datagram" });
     const partial = parsed.ok

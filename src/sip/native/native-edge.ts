@@ -29,6 +29,7 @@ import { capabilityHeaders, refuseOutOfDialog, validateForProxying } from "./req
 import { addressedToProxy, annotateVia, nextHop, preprocessRoutes } from "./route-preprocessing.js";
 import { type InviteContext, ServerTransactions } from "./server-transactions.js";
 import type { ServerTx } from "./server-tx.js";
+import type { SipTrafficObserver } from "./sip-traffic-observer.js";
 import { StatelessForwarder } from "./stateless-forwarder.js";
 import { SystemTimerService, type TimerService } from "./timer-service.js";
 import { readTlsCredentials, TlsFlavour, type TlsSettings } from "./tls-transport.js";
@@ -47,6 +48,8 @@ export interface NativeEdgeOptions {
   readonly clock?: Clock;
   /** Timers for transactions and proxy contexts (tests inject a manual one). */
   readonly timerService?: TimerService;
+  /** Counts of received SIP messages and parse errors (metrics). */
+  readonly observer?: SipTrafficObserver;
 }
 
 /** Counts that must return to zero once traffic stops (leak tests, metrics, drain). */
@@ -90,7 +93,13 @@ export class NativeEdge implements OutboundRequester {
     this.timerService = options.timerService ?? new SystemTimerService();
     this.timers = new TransactionTimers(this.settings.timers);
     this.us = new LocalIdentity(this.settings.recordRouteHost);
-    const dispatch = new InboundDispatch(this.settings.maxMessageBytes, this, () => this.stateless, this.log);
+    const dispatch = new InboundDispatch(
+      this.settings.maxMessageBytes,
+      this,
+      () => this.stateless,
+      this.log,
+      options.observer,
+    );
     this.transport = new TransportLayer(dispatch, this.settings.maxMessageBytes);
     this.stateless = new StatelessForwarder(this.transport, this.us, this.log);
     this.drainGate = new DrainGate(() => this.activeCalls === 0 && this.dialogs.count === 0);
