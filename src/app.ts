@@ -4,9 +4,11 @@ import { type HttpPlugin, type HttpServer, startHttpServer } from "./api/http-se
 import { Readiness } from "./api/readiness.js";
 import type { CdrLog } from "./calls/cdr-log.js";
 import { CallEventBus } from "./calls/events.js";
+import { InProcessGatewayCapacity } from "./calls/gateway-call-counter.js";
 import type { DialgateConfig } from "./config/schema.js";
+import { DialgateMetrics } from "./metrics/dialgate-metrics.js";
 import type { CallRouter } from "./routing/decision.js";
-import { createRoutingRuntime, type RoutingRuntime } from "./routing/index.js";
+import { configDialPlan, createRoutingRuntime, type RoutingRuntime } from "./routing/index.js";
 import { NativeEdge, type NativeEdgeStats } from "./sip/native/native-edge.js";
 import type { TimerService } from "./sip/native/timer-service.js";
 import type { ListenAddress } from "./sip/native/transport-types.js";
@@ -45,6 +47,8 @@ export interface Dialgate {
   readonly readiness: Readiness;
   /** Where CDRs are committed and read back (carrier API, webhooks, `cdr tail`). */
   readonly cdrLog: CdrLog;
+  /** Prometheus metrics of this instance (served on /metrics). */
+  readonly metrics: DialgateMetrics;
   /** The Redis store when the file has a `redis` section (else the embedded default: null). */
   readonly sharedState: SharedState | null;
   /**
@@ -86,6 +90,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       clock,
     }));
   const closeCdrLog = () => (ownsCdrLog ? cdrLog.close() : Promise.resolve());
+  const metrics = new DialgateMetrics();
   // The router needs the edge to send its OPTIONS pings, and the edge needs the router: the
   // requester closes over the edge, which exists before any ping is sent (routing.start below).
   let edgeRef: NativeEdge | undefined;
@@ -118,6 +123,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
         logger,
         events,
         requester,
+        overrides: { dialPlan: metrics.timeDialPlan(configDialPlan(config)) },
       }));
   const router: CallRouter = routing === null ? (deps.router as CallRouter) : routing.router;
   const edge = new NativeEdge({
@@ -126,9 +132,22 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     events,
     logger,
     clock,
+    observer: metrics.sipObserver,
     ...(deps.timerService ? { timerService: deps.timerService } : {}),
   });
   edgeRef = edge;
+  metrics.attachCallEvents(events);
+  metrics.attachCdrLog(cdrLog);
+  const capacity = routing?.capacity;
+  metrics.attachSources({
+    edgeStats: () => edge.stats,
+    gateways: config.gateways,
+    gatewayHealthy: routing === null ? null : (g) => routing.health.isHealthy(g),
+    // With Redis the shared state exports the cluster-wide count under the same name.
+    gatewayCallsInProgress:
+      capacity instanceof InProcessGatewayCapacity ? (fqdn) => capacity.callsInProgress(fqdn) : null,
+  });
+  if (sharedState !== null) metrics.addRegistry(sharedState.metrics.registry);
   let listenAddresses: readonly ListenAddress[];
   try {
     listenAddresses = await edge.start();
@@ -151,7 +170,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       host: config.http.host,
       port: config.http.port,
       readiness,
-      plugins: deps.httpPlugins ?? [],
+      plugins: [...(deps.httpPlugins ?? []), metrics.httpPlugin],
       logger,
     });
   } catch (err) {
@@ -170,6 +189,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     http,
     readiness,
     cdrLog,
+    metrics,
     sharedState,
     get stats() {
       return edge.stats;
@@ -182,6 +202,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       // Last: the calls ended above may still be committing their CDRs.
       await closeCdrLog();
       await sharedState?.close();
+      metrics.close();
       return clean;
     },
     stop: async () => {
@@ -190,6 +211,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       await http.close();
       await closeCdrLog();
       await sharedState?.close();
+      metrics.close();
     },
   };
 }
