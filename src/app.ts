@@ -79,7 +79,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
   // Opened first and never fatal: an unwritable journal is reported by /readyz (and logged),
   // while calls keep routing.
   const ownsCdrLog = deps.cdrLog === undefined;
-  const cdrLog: CdrLog =
+  const localCdrLog: CdrLog =
     deps.cdrLog ??
     (await openCdrJournal({
       file: config.cdr.file,
@@ -89,7 +89,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       logger,
       clock,
     }));
-  const closeCdrLog = () => (ownsCdrLog ? cdrLog.close() : Promise.resolve());
+  const closeLocalCdrLog = () => (ownsCdrLog ? localCdrLog.close() : Promise.resolve());
   const metrics = new DialgateMetrics();
   // The router needs the edge to send its OPTIONS pings, and the edge needs the router: the
   // requester closes over the edge, which exists before any ping is sent (routing.start below).
@@ -110,10 +110,17 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
         ...(deps.env ? { env: deps.env } : {}),
       });
     } catch (err) {
-      await closeCdrLog();
+      await closeLocalCdrLog();
       throw err;
     }
   }
+  // With Redis, CDRs go to the shared stream; the journal becomes the spool for outages.
+  const cdrLog: CdrLog =
+    sharedState !== null && ownsCdrLog ? await sharedState.openCdrStream(localCdrLog) : localCdrLog;
+  const closeCdrLog = async () => {
+    if (cdrLog !== localCdrLog) await cdrLog.close();
+    await closeLocalCdrLog();
+  };
   const routing: RoutingRuntime | null = deps.router
     ? null
     : (sharedState?.runtime ??

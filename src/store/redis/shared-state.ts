@@ -4,6 +4,7 @@
 // down. Opening it waits for Redis (a fresh instance has nothing to route on without it).
 import { randomBytes } from "node:crypto";
 import type { ReadinessResult } from "../../api/readiness.js";
+import type { CdrLog } from "../../calls/cdr-log.js";
 import type { CallEventBus } from "../../calls/events.js";
 import type { DialgateConfig } from "../../config/schema.js";
 import type { CallRouter, OutboundRequester, RoutingDecision } from "../../routing/decision.js";
@@ -19,6 +20,7 @@ import {
   type RedisClient,
   waitForRedisReady,
 } from "./connection.js";
+import { RedisCdrStream } from "./cdr-stream.js";
 import { RedisGatewayCapacity } from "./gateway-capacity.js";
 import { RedisKeys } from "./keys.js";
 import { SharedStateMetrics } from "./metrics.js";
@@ -50,6 +52,8 @@ export interface SharedState {
   readonly capacity: RedisGatewayCapacity;
   readonly registrations: RedisRegistrationStore;
   readonly metrics: SharedStateMetrics;
+  /** The CDR stream, spooling to `spool` (the local journal) while Redis is down. */
+  openCdrStream(spool: CdrLog): Promise<RedisCdrStream>;
   /** `/readyz` check "redis": 503 naming Redis while it is unreachable. */
   readiness(): ReadinessResult;
   close(): Promise<void>;
@@ -191,6 +195,17 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
     capacity,
     registrations,
     metrics,
+    openCdrStream: (spool) =>
+      RedisCdrStream.open({
+        client,
+        keys,
+        spool,
+        replayCursorFile: `${config.cdr.file}.redis-replayed`,
+        retentionMs: settings.cdrRetentionHours * 3_600_000,
+        now: () => deps.clock.now(),
+        logger: logger.child({ component: "cdr-stream" }),
+        onSpooled: (n) => metrics.cdrSpooled.set(n),
+      }),
     readiness() {
       if (isRedisReady(client) && down === null) {
         return routing.version === 0
