@@ -48,12 +48,17 @@ export class RedisServerProcess {
   ) {}
 
   /** Starts a standalone server on a free port (or `port`). */
+  /**
+   * `persistent`: an fsync'd append-only file, so data survives `stop()` + `start()` (an outage
+   * of a production server rather than the loss of its data).
+   */
   static async start(
-    options: { port?: number; extraArgs?: readonly string[] } = {},
+    options: { port?: number; extraArgs?: readonly string[]; persistent?: boolean } = {},
   ): Promise<RedisServerProcess> {
     const port = options.port ?? (await freeTcpPort(HOST));
     const dir = mkdtempSync(join(tmpdir(), `dialgate-redis-${port}-`));
-    const server = new RedisServerProcess(port, dir, options.extraArgs ?? []);
+    const persistence = options.persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : [];
+    const server = new RedisServerProcess(port, dir, [...persistence, ...(options.extraArgs ?? [])]);
     await server.start();
     return server;
   }

@@ -196,12 +196,19 @@ export class RedisCdrStream implements CdrLog {
     }
   }
 
-  async readAfter(after: string | null, limit: number, _filter?: CdrReadFilter): Promise<readonly CommittedEntry[]> {
+  async readAfter(
+    after: string | null,
+    limit: number,
+    _filter?: CdrReadFilter,
+  ): Promise<readonly CommittedEntry[]> {
     const start = after === null ? "-" : `(${after}`;
-    const rows = (await this.options.client.xrange(this.options.keys.cdrStream, start, "+", "COUNT", limit)) as [
-      string,
-      string[],
-    ][];
+    const rows = (await this.options.client.xrange(
+      this.options.keys.cdrStream,
+      start,
+      "+",
+      "COUNT",
+      limit,
+    )) as [string, string[]][];
     const out: CommittedEntry[] = [];
     for (const [id, fields] of rows) {
       const entry = parseEntry(fields);
@@ -276,7 +283,10 @@ export class RedisCdrStream implements CdrLog {
     const spool = this.options.spool.health();
     return spool.writable
       ? { writable: true, problem: null }
-      : { writable: false, problem: `Redis unreachable and the local spool is not writable: ${spool.problem}` };
+      : {
+          writable: false,
+          problem: `Redis unreachable and the local spool is not writable: ${spool.problem}`,
+        };
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,7 @@ import type { Clock, RandomSource } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
 import { EffectiveDialPlanCache, effectivePlanToJson } from "../effective-plan-cache.js";
 import { hasRoutingObjects } from "../routing-document.js";
+import { RedisCdrStream } from "./cdr-stream.js";
 import {
   createRedisClient,
   describeRedisTarget,
@@ -20,7 +21,6 @@ import {
   type RedisClient,
   waitForRedisReady,
 } from "./connection.js";
-import { RedisCdrStream } from "./cdr-stream.js";
 import { RedisGatewayCapacity } from "./gateway-capacity.js";
 import { RedisKeys } from "./keys.js";
 import { SharedStateMetrics } from "./metrics.js";
