@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The dialgate command line: `dialgate <group> <command> [options]`.
+import { cdrTail } from "./cdr-tail.js";
 import { configCheck } from "./config-check.js";
 import { configPush } from "./config-push.js";
 import { dialplanEffective, dialplanTest } from "./dialplan.js";
@@ -13,6 +14,7 @@ const commands: Record<string, CliCommand> = {
   "dialplan test": dialplanTest,
   "dialplan effective": dialplanEffective,
   "route test": routeTest,
+  "cdr tail": cdrTail,
   serve,
 };
 
@@ -23,7 +25,9 @@ const usage = `usage: dialgate <command> [options]
                                             load the file's routing objects into Redis
   dialplan test       --config <file> --user <id> --number <dialled> [--json]
   dialplan effective  --config <file> --user <id> [--json]
-  route test          --config <file> --user <id> --number <dialled> [--seed <n>] [--json]`;
+  route test          --config <file> --user <id> --number <dialled> [--seed <n>] [--json]
+  cdr tail            --config <file> [--follow] [--json] [--limit <n>]
+                                            the latest CDRs of the local journal (cdr.file)`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const two = `${argv[0] ?? ""} ${argv[1] ?? ""}`;
