@@ -9,6 +9,7 @@ import type { DialgateConfig } from "./config/schema.js";
 import { DialgateMetrics } from "./metrics/dialgate-metrics.js";
 import type { CallRouter } from "./routing/decision.js";
 import { configDialPlan, createRoutingRuntime, type RoutingRuntime } from "./routing/index.js";
+import { trustedSourcesOf } from "./sip/native/limits.js";
 import { NativeEdge, type NativeEdgeStats } from "./sip/native/native-edge.js";
 import type { TimerService } from "./sip/native/timer-service.js";
 import type { ListenAddress } from "./sip/native/transport-types.js";
@@ -140,6 +141,8 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     logger,
     clock,
     observer: metrics.sipObserver,
+    // Gateways, trusted client networks and sip.flood.allow are never rate limited.
+    trustedSources: trustedSourcesOf(config),
     ...(deps.timerService ? { timerService: deps.timerService } : {}),
   });
   edgeRef = edge;

@@ -99,6 +99,11 @@ export class RawSipClient {
     return found!;
   }
 
+  /** TCP: whether the connection has been closed (by either side). */
+  get connectionClosed(): boolean {
+    return this.tcp?.closed ?? false;
+  }
+
   close(): void {
     this.udp?.close();
     this.tcp?.destroy();

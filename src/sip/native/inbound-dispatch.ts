@@ -20,11 +20,14 @@ export class InboundDispatch implements TransportHandlers {
     private readonly stateless: () => StatelessForwarder,
     private readonly log: Logger,
     private readonly observer?: SipTrafficObserver,
+    /** sip.limits.maxHeaders: more header fields than this get a 400. */
+    private readonly maxHeaders = 256,
   ) {}
 
   onMessage(m: InboundMessage): void {
     const parsed = parseSipMessage(m.data, {
       maxBytes: this.maxMessageBytes,
+      maxHeaders: this.maxHeaders,
       transport: m.source.transport === "udp" ? "datagram" : "stream",
     });
     if (!parsed.ok) {

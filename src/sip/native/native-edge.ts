@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import { CallEventBus } from "../../calls/events.js";
 import type { SipSettings } from "../../config/schema.js";
 import type { CallRouter, OutboundRequester, RouteTarget, RoutingDecision } from "../../routing/decision.js";
+import { NetworkSet } from "../../routing/ip-networks.js";
 import { type Clock, systemClock } from "../../util/clock.js";
 import { type Logger, silentLogger } from "../../util/logger.js";
 import type { SipRequest, SipResponse } from "../index.js";
@@ -20,6 +21,7 @@ import { LocalIdentity, responseDestination } from "./edge-addressing.js";
 import { InboundDispatch } from "./inbound-dispatch.js";
 import { inboundRequestView } from "./inbound-request-view.js";
 import { InviteServerState, InviteServerTransaction } from "./invite-server-transaction.js";
+import { type ProtectionStats, SourceProtection, type TrustedSources } from "./limits.js";
 import { BRANCH_PREFIX, loopHash } from "./loop-detection.js";
 import { sendOptions } from "./options-prober.js";
 import { type ForwardPlan, ProxyCall } from "./proxy-call.js";
@@ -50,6 +52,8 @@ export interface NativeEdgeOptions {
   readonly timerService?: TimerService;
   /** Counts of received SIP messages and parse errors (metrics). */
   readonly observer?: SipTrafficObserver;
+  /** Sources exempt from flood and connection limits (default: sip.flood.allow only). */
+  readonly trustedSources?: TrustedSources;
 }
 
 /** Counts that must return to zero once traffic stops (leak tests, metrics, drain). */
@@ -83,6 +87,7 @@ export class NativeEdge implements OutboundRequester {
   private readonly ctx: ProxyContext;
   private branchCounter = 0;
   private activeCalls = 0;
+  private readonly protection: SourceProtection;
 
   constructor(options: NativeEdgeOptions) {
     this.settings = options.settings;
@@ -93,14 +98,27 @@ export class NativeEdge implements OutboundRequester {
     this.timerService = options.timerService ?? new SystemTimerService();
     this.timers = new TransactionTimers(this.settings.timers);
     this.us = new LocalIdentity(this.settings.recordRouteHost);
+    const limits = this.settings.limits;
     const dispatch = new InboundDispatch(
       this.settings.maxMessageBytes,
       this,
       () => this.stateless,
       this.log,
       options.observer,
+      limits.maxHeaders,
     );
-    this.transport = new TransportLayer(dispatch, this.settings.maxMessageBytes);
+    // Flood guard and connection limits sit in front of dispatch (limits.ts).
+    this.protection = new SourceProtection(
+      dispatch,
+      this.settings,
+      options.trustedSources ?? defaultTrusted(this.settings),
+      () => this.clock.now(),
+      this.log,
+    );
+    this.transport = new TransportLayer(this.protection, this.settings.maxMessageBytes, {
+      idleTimeoutMs: limits.idleConnectionSeconds * 1000,
+      maxHeaders: limits.maxHeaders,
+    });
     this.stateless = new StatelessForwarder(this.transport, this.us, this.log);
     this.drainGate = new DrainGate(() => this.activeCalls === 0 && this.dialogs.count === 0);
     this.servers = new ServerTransactions({
@@ -139,6 +157,16 @@ export class NativeEdge implements OutboundRequester {
       this.log.info({ err: err.message, remote }, "TLS handshake failed"),
     );
     this.transport.enableTls(this.tlsFlavour);
+  }
+
+  /** Flood and limit counters (bans, drops, refused connections) for metrics. */
+  get protectionStats(): ProtectionStats {
+    return this.protection.stats;
+  }
+
+  /** Reload: new flood/limit settings and allow list; bans in force are kept. */
+  updateProtection(settings: SipSettings, trusted: TrustedSources): void {
+    this.protection.update(settings, trusted);
   }
 
   /**
@@ -197,6 +225,7 @@ export class NativeEdge implements OutboundRequester {
   // ---- inbound (called by InboundDispatch) -----------------------------------------------------
 
   onRequest(r: SipRequest, source: MessageSource): void {
+    if (this.protection.refuseRequest(r, source)) return;
     const via = r.topVia!;
     const replyTo = responseDestination(via, source);
     annotateVia(r, via, source);
@@ -445,4 +474,9 @@ export class NativeEdge implements OutboundRequester {
       },
     };
   }
+}
+
+function defaultTrusted(settings: SipSettings): TrustedSources {
+  const set = new NetworkSet(settings.flood.allow);
+  return (address) => set.has(address);
 }

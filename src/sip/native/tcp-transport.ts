@@ -51,6 +51,8 @@ export class TcpTransport {
   private readonly servers: { server: Server; local: ListenAddress }[] = [];
   private readonly connections = new Map<number, Connection>();
   private readonly byRemote = new Map<string, number>();
+  /** Accepted connections open per source address (sip.limits.maxConnectionsPerSource). */
+  private readonly perAddress = new Map<string, number>();
   private nextId = 1;
 
   constructor(
@@ -58,6 +60,7 @@ export class TcpTransport {
     private readonly maxMessageBytes: number,
     private readonly idleTimeoutMs = 10 * 60_000,
     readonly flavour: StreamFlavour = plainTcp,
+    private readonly maxHeaders = 256,
   ) {}
 
   async listen(address: ListenAddress): Promise<ListenAddress> {
@@ -74,16 +77,19 @@ export class TcpTransport {
     const local: ListenAddress = { transport: this.flavour.transport, host: address.host, port };
     server.on("error", (err) => this.handlers.onError(err, local));
     server.on(this.flavour.acceptEvent, (socket: Socket) => {
-      if (
-        this.handlers.admitConnection?.(
-          normalizeAddress(socket.remoteAddress ?? ""),
-          this.flavour.transport,
-        ) === false
-      ) {
+      const address = normalizeAddress(socket.remoteAddress ?? "");
+      const open = this.perAddress.get(address) ?? 0;
+      if (this.handlers.admitConnection?.(address, this.flavour.transport, open) === false) {
         socket.destroy();
         return;
       }
+      this.perAddress.set(address, open + 1);
       this.adopt(socket, local, true);
+      socket.once("close", () => {
+        const n = (this.perAddress.get(address) ?? 1) - 1;
+        if (n <= 0) this.perAddress.delete(address);
+        else this.perAddress.set(address, n);
+      });
     });
     this.servers.push({ server, local });
     return local;
@@ -162,6 +168,7 @@ export class TcpTransport {
     const framer = new SipStreamFramer({
       maxHeaderBytes: this.maxMessageBytes,
       maxBodyBytes: this.maxMessageBytes,
+      maxHeaders: this.maxHeaders,
     });
     socket.setTimeout(this.idleTimeoutMs, () => socket.destroy());
     socket.on(this.flavour.connectEvent, () => {
@@ -188,6 +195,10 @@ export class TcpTransport {
       }
       for (const ev of framer.push(chunk)) {
         if (ev.kind === "message") {
+          if (this.handlers.admitMessage?.(source) === false) {
+            socket.destroy();
+            return;
+          }
           this.handlers.onMessage({ data: ev.data, source });
         } else if (ev.kind === "ping") {
           // RFC 5626 §3.5.1: a CRLFCRLF keep-alive is answered with CRLF.

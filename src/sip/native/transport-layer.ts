@@ -9,6 +9,12 @@ import type {
 } from "./transport-types.js";
 import { UdpTransport } from "./udp-transport.js";
 
+export interface StreamLimits {
+  /** A TCP/TLS connection with no traffic for this long is closed (sip.limits.idleConnectionSeconds). */
+  readonly idleTimeoutMs?: number;
+  readonly maxHeaders?: number;
+}
+
 /** UDP, TCP and TLS behind one `send` (RFC 3261 §18). */
 export class TransportLayer {
   readonly udp: UdpTransport;
@@ -20,14 +26,26 @@ export class TransportLayer {
   constructor(
     private readonly handlers: TransportHandlers,
     private readonly maxMessageBytes: number,
-    private readonly idleTimeoutMs = 10 * 60_000,
+    private readonly limits: StreamLimits = {},
   ) {
     this.udp = new UdpTransport(handlers);
-    this.tcp = new TcpTransport(handlers, maxMessageBytes, idleTimeoutMs);
+    this.tcp = new TcpTransport(
+      handlers,
+      maxMessageBytes,
+      limits.idleTimeoutMs,
+      undefined,
+      limits.maxHeaders,
+    );
   }
 
   enableTls(flavour: TlsFlavour): void {
-    this.tls ??= new TcpTransport(this.handlers, this.maxMessageBytes, this.idleTimeoutMs, flavour);
+    this.tls ??= new TcpTransport(
+      this.handlers,
+      this.maxMessageBytes,
+      this.limits.idleTimeoutMs,
+      flavour,
+      this.limits.maxHeaders,
+    );
   }
 
   /** Binds every address; returns them with the ports actually bound. */

@@ -44,6 +44,11 @@ export interface InboundMessage {
 
 export interface TransportHandlers {
   onMessage(message: InboundMessage): void;
+  /**
+   * Asked before each message is handed on: false drops it unread (flood ban) and closes the
+   * TCP/TLS connection it came on. Absent: every message is taken.
+   */
+  admitMessage?(source: MessageSource): boolean;
   /** A stream broke framing (oversized, no Content-Length): `head` is the header section when read. */
   onStreamError(source: MessageSource, head: Buffer | null, status: number, reason: string): void;
   onError(err: Error, local: ListenAddress): void;
@@ -51,5 +56,5 @@ export interface TransportHandlers {
    * A TCP/TLS connection is being accepted from `address`: false closes it at once (flood
    * ban, per-source connection limit). Absent: every connection is accepted.
    */
-  admitConnection?(address: string, transport: StreamTransport): boolean;
+  admitConnection?(address: string, transport: StreamTransport, openFromAddress: number): boolean;
 }

@@ -34,6 +34,7 @@ export class UdpTransport {
         local,
       };
       // Size limits are the parser's business (it answers 413 with what it could read).
+      if (this.handlers.admitMessage?.(source) === false) return;
       this.handlers.onMessage({ data, source });
     });
     this.sockets.push({ socket, local, v6: isIPv6(local.host) });
