@@ -7,6 +7,7 @@ import { CallEventBus } from "./calls/events.js";
 import { InProcessGatewayCapacity } from "./calls/gateway-call-counter.js";
 import type { DialgateConfig } from "./config/schema.js";
 import { DialgateMetrics } from "./metrics/dialgate-metrics.js";
+import { registerProtectionMetrics } from "./metrics/protection-metrics.js";
 import type { CallRouter } from "./routing/decision.js";
 import { configDialPlan, createRoutingRuntime, type RoutingRuntime } from "./routing/index.js";
 import { trustedSourcesOf } from "./sip/native/limits.js";
@@ -147,6 +148,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
   });
   edgeRef = edge;
   metrics.attachCallEvents(events);
+  registerProtectionMetrics(metrics.registry, () => edge.protectionStats);
   metrics.attachCdrLog(cdrLog);
   const capacity = routing?.capacity;
   metrics.attachSources({

@@ -117,5 +117,12 @@ describe("flood protection", () => {
     expect(scanner.received).toEqual([]);
     expect(router.requests.map((r) => r.source.address)).toEqual(["127.0.0.4"]);
     expect(proxy.dialgate.edge.protectionStats).toMatchObject({ bans: 1, bannedNow: 1 });
+    const metrics = await (
+      await fetch(`http://127.0.0.1:${proxy.dialgate.http.address.port}/metrics`)
+    ).text();
+    expect(metrics).toMatch(/^dialgate_flood_bans_total 1$/m);
+    expect(metrics).toMatch(/^dialgate_flood_scanner_requests_total 1$/m);
+    expect(metrics).toMatch(/^dialgate_flood_dropped_messages_total 1$/m);
+    expect(metrics).toMatch(/^dialgate_flood_banned_sources 1$/m);
   });
 });
