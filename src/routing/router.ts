@@ -35,6 +35,15 @@ export class DialgateCallRouter implements CallRouter {
       else log.debug({ steps: decision.steps.length, direction: decision.call?.direction }, "forwarding");
       return decision;
     } catch (err) {
+      // A shared store that cannot take a write (Redis down, src/store/redis) is an outage, not
+      // a bug: 503 with Retry-After, so the phone retries (RFC 3261 §21.5.4).
+      if ((err as { code?: unknown }).code === "store_unavailable") {
+        log.warn({ err: (err as Error).message }, "state store unavailable");
+        return respond(503, "Service Unavailable", [
+          ["Retry-After", "30"],
+          ["Warning", '399 dialgate "shared state store unavailable; try again"'],
+        ]);
+      }
       // A bug must not take the call down silently: answer 500 and say what happened.
       log.error({ err }, "routing failed");
       return respond(500, "Server Internal Error");

@@ -2,8 +2,6 @@
 // both (the switch announced through pub/sub: the periodic check is off), only the touched
 // users' effective plans are evicted, a REGISTER through one instance makes the phone reachable
 // through the other, and a file with routing objects next to a redis section is refused.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Dialgate } from "../../src/app.js";
 import { startDialgate } from "../../src/app.js";
@@ -12,7 +10,7 @@ import { createRedisClient, type RedisClient, waitForRedisReady } from "../../sr
 import { RedisKeys } from "../../src/store/redis/keys.js";
 import { RedisRoutingStore } from "../../src/store/redis/routing-store.js";
 import { freeSipPort, waitFor } from "../support/free-port.js";
-import { pushRouting, routingConfig, startInstance } from "../support/redis-dialgate.js";
+import { pushRouting, registerScenario, routingConfig, startInstance } from "../support/redis-dialgate.js";
 import { RedisServerProcess } from "../support/redis-server.js";
 import { killAllSipp, SippProcess } from "../support/sipp.js";
 
@@ -101,29 +99,7 @@ describe("routing objects from Redis", () => {
   it("makes a phone registered through one instance reachable through the other", async () => {
     const phonePort = await freeSipPort();
     const phone = await SippProcess.start({ scenario: "uas-answer.xml", port: phonePort });
-    const register = join(phone.dir, "register-alice.xml");
-    writeFileSync(
-      register,
-      `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="register alice">
-  <send retrans="500"><![CDATA[
-
-      REGISTER sip:contoso.com SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
-      From: <sip:alice@contoso.com>;tag=[pid]reg[call_number]
-      To: <sip:alice@contoso.com>
-      Call-ID: [call_id]
-      CSeq: 1 REGISTER
-      Contact: <sip:alice@127.0.0.1:${phonePort}>
-      Expires: 300
-      Max-Forwards: 70
-      Content-Length: 0
-
-  ]]></send>
-  <recv response="200"/>
-</scenario>`,
-    );
+    const register = registerScenario(phone.dir, "alice", phonePort);
     const reg = await SippProcess.start({ scenario: register, remote: { host: "127.0.0.1", port: a.port } });
     expect((await reg.wait()).exitCode).toBe(0);
     // Bob calls Alice's number through B: an internal call to her registered contact.

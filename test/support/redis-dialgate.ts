@@ -1,7 +1,7 @@
 // Dialgate instances on shared Redis, for tests: a routing file to push (one tenant, users
 // alice and bob on loopback, gateway sbc1 played by a SIPp UAS), an instance file with only
 // sip/http/redis, and helpers to push and start in-process instances.
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Dialgate, startDialgate } from "../../src/app.js";
@@ -93,4 +93,32 @@ export async function startInstance(redis: RedisSection): Promise<{ dialgate: Di
   const port = await freeSipPort();
   const dialgate = await startDialgate(instanceConfig(port, redis));
   return { dialgate, port };
+}
+
+/** A SIPp scenario file: one REGISTER of `user`@contoso.com with one contact, expecting `status`. */
+export function registerScenario(dir: string, user: string, contactPort: number, status = 200): string {
+  const file = join(dir, `register-${user}-${status}.xml`);
+  writeFileSync(
+    file,
+    `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="register ${user}">
+  <send retrans="500"><![CDATA[
+
+      REGISTER sip:contoso.com SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      From: <sip:${user}@contoso.com>;tag=[pid]reg[call_number]
+      To: <sip:${user}@contoso.com>
+      Call-ID: [call_id]
+      CSeq: 1 REGISTER
+      Contact: <sip:${user}@127.0.0.1:${contactPort}>
+      Expires: 300
+      Max-Forwards: 70
+      Content-Length: 0
+
+  ]]></send>
+  <recv response="${status}"/>
+</scenario>`,
+  );
+  return file;
 }

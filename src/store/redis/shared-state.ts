@@ -7,7 +7,7 @@ import type { ReadinessResult } from "../../api/readiness.js";
 import type { CdrLog } from "../../calls/cdr-log.js";
 import type { CallEventBus } from "../../calls/events.js";
 import type { DialgateConfig } from "../../config/schema.js";
-import type { CallRouter, OutboundRequester, RoutingDecision } from "../../routing/decision.js";
+import type { OutboundRequester } from "../../routing/decision.js";
 import type { RoutingRuntime } from "../../routing/runtime.js";
 import type { Clock, RandomSource } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
@@ -68,16 +68,6 @@ export function sharedStateConflict(config: DialgateConfig): string | null {
     "--redis <url>` and keep only sip, http, redis and cdr in this instance's file"
   );
 }
-
-const UNAVAILABLE: RoutingDecision = {
-  kind: "respond",
-  status: 503,
-  reason: "Service Unavailable",
-  headers: [
-    ["Retry-After", "30"],
-    ["Warning", '399 dialgate "shared state store (Redis) unavailable; try again"'],
-  ],
-};
 
 export async function openSharedState(config: DialgateConfig, deps: SharedStateDeps): Promise<SharedState> {
   const settings = config.redis;
@@ -164,19 +154,9 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
   });
   metrics.routingVersion.set(routing.version);
 
-  const router: CallRouter = {
-    route(request) {
-      const decision = routing.router.route(request);
-      if (!(decision instanceof Promise)) return decision;
-      // A registration write during an outage: a clear 503, not a 500.
-      return decision.catch((err: unknown) => {
-        if ((err as { code?: unknown }).code === "store_unavailable") return UNAVAILABLE;
-        throw err;
-      });
-    },
-  };
   const runtime: RoutingRuntime = {
-    router,
+    // A registration write during an outage throws `store_unavailable`: the router answers 503.
+    router: routing.router,
     get health() {
       return routing.runtime.health;
     },
