@@ -3,6 +3,7 @@
 // contract — {"error": {"code", "message", "details"}} — so no route can leak a stack trace.
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import type { Logger } from "../util/logger.js";
+import { registerOpenApi } from "./openapi.js";
 import type { Readiness } from "./readiness.js";
 
 /** A route group: registers its routes (and their schemas) on the server. */
@@ -33,18 +34,42 @@ export function apiError(code: string, message: string, details: readonly unknow
   return { error: { code, message, details } };
 }
 
+const ERROR_CODES: Readonly<Record<number, string>> = {
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  405: "method_not_allowed",
+  413: "too_large",
+  415: "unsupported_media_type",
+  429: "rate_limited",
+};
+
 export async function buildHttpApp(
   options: Omit<HttpServerOptions, "host" | "port">,
 ): Promise<FastifyInstance> {
   const log = options.logger.child({ component: "http" });
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024 });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024,
+    // Schemas are the validation: unknown fields are errors (not silently dropped), and every
+    // problem of a request is reported at once, each with its path.
+    ajv: { customOptions: { removeAdditional: false, allErrors: true } },
+  });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode ?? 500;
     if (err.validation) {
       const details = err.validation.map((v) => {
-        const path = `${err.validationContext ?? "body"}${v.instancePath.replaceAll("/", ".")}`;
-        return `${path}: ${v.message ?? "is invalid"}`;
+        const params = v.params as { missingProperty?: unknown; additionalProperty?: unknown };
+        const named = params.missingProperty ?? params.additionalProperty;
+        const path = `${err.validationContext ?? "body"}${v.instancePath.replaceAll("/", ".")}${
+          typeof named === "string" ? `.${named}` : ""
+        }`;
+        const message =
+          typeof params.additionalProperty === "string"
+            ? "is not a known field"
+            : (v.message ?? "is invalid");
+        return `${path}: ${message}`;
       });
       return reply.status(400).send(apiError("bad_request", "the request is invalid", details));
     }
@@ -52,19 +77,30 @@ export async function buildHttpApp(
       log.error({ err: err.message, url: request.url }, "request failed");
       return reply.status(500).send(apiError("internal", "internal error"));
     }
-    const code = status === 413 ? "too_large" : status === 415 ? "unsupported_media_type" : "bad_request";
-    return reply.status(status).send(apiError(code, err.message));
+    return reply.status(status).send(apiError(ERROR_CODES[status] ?? "bad_request", err.message));
   });
   app.setNotFoundHandler((_request, reply) =>
     reply.status(404).send(apiError("not_found", "no such resource")),
   );
 
+  await registerOpenApi(app);
+
   // Liveness: the process answers. Readiness: everything calls depend on is usable.
-  app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/readyz", async (_request, reply) => {
-    const { ready, checks } = await options.readiness.evaluate();
-    return reply.status(ready ? 200 : 503).send({ status: ready ? "ready" : "degraded", checks });
-  });
+  app.get(
+    "/healthz",
+    { schema: { tags: ["health"], summary: "Liveness: the process answers" } },
+    async () => ({
+      status: "ok",
+    }),
+  );
+  app.get(
+    "/readyz",
+    { schema: { tags: ["health"], summary: "Readiness: 200 when every check passes, else 503 naming it" } },
+    async (_request, reply) => {
+      const { ready, checks } = await options.readiness.evaluate();
+      return reply.status(ready ? 200 : 503).send({ status: ready ? "ready" : "degraded", checks });
+    },
+  );
 
   for (const plugin of options.plugins) await plugin(app);
   return app;

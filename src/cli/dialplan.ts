@@ -3,6 +3,7 @@
 // result was computed; exit 2 with a clear message for an unknown user, bad input or an invalid
 // configuration (the interface is used by acceptance checks: keep it stable).
 import { parseArgs } from "node:util";
+import { dialPlanTest, effectiveDialPlanReport } from "../dialplan/dialplan-report.js";
 import { createDialPlanEngine, type DialPlanEngine } from "../dialplan/index.js";
 import type { NormalizationResult } from "../dialplan/normalize.js";
 import { type CliCommand, type CliIo, ExitCode } from "./io.js";
@@ -59,7 +60,7 @@ export const dialplanTest: CliCommand = async (argv, io) => {
   }
   const engine = await loadEngine(configPath(values.config), command, io);
   if (engine === null) return ExitCode.cannotCompute;
-  const r = engine.normalizeForUser(values.user, values.number);
+  const r = dialPlanTest(engine, values.user, values.number);
   if (!r.ok) {
     io.err(`dialgate ${command}: ${r.error.message} [${r.error.code}]`);
     return ExitCode.cannotCompute;
@@ -75,33 +76,19 @@ export const dialplanEffective: CliCommand = async (argv, io) => {
   if (!requireOption(values.user, "user", command, io)) return ExitCode.cannotCompute;
   const engine = await loadEngine(configPath(values.config), command, io);
   if (engine === null) return ExitCode.cannotCompute;
-  const plan = engine.effectivePlan(values.user);
-  if (plan === undefined) {
+  const plan = effectiveDialPlanReport(engine, values.user);
+  if (plan === null) {
     io.err(
       `dialgate ${command}: unknown user '${values.user}'; users are identified by their SIP address [unknown_user]`,
     );
     return ExitCode.cannotCompute;
   }
-  const rules = plan.rules.map((r) => ({
-    ...r.info,
-    description: r.description ?? null,
-    engine: r.compiled.engine,
-  }));
+  const rules = plan.normalizationRules;
   if (values.json) {
-    io.out(
-      JSON.stringify({
-        effectiveTenantDialPlanName: plan.name,
-        tenantDialPlan: plan.tenantDialPlan,
-        serviceCountry: plan.serviceCountry,
-        serviceCountryPlan: plan.serviceCountryPlan,
-        countryCallingCode: plan.countryCallingCode,
-        externalAccessPrefix: plan.externalAccessPrefix,
-        normalizationRules: rules,
-      }),
-    );
+    io.out(JSON.stringify(plan));
     return ExitCode.ok;
   }
-  io.out(`Effective dial plan: ${plan.name}`);
+  io.out(`Effective dial plan: ${plan.effectiveTenantDialPlanName}`);
   io.out(`Tenant dial plan:    ${plan.tenantDialPlan ?? "(none)"}`);
   io.out(
     `Service country:     ${plan.serviceCountry} (${plan.serviceCountryPlan ?? "no plan"}, +${plan.countryCallingCode ?? "?"})`,

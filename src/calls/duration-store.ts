@@ -1,0 +1,27 @@
+// Call durations measured by carriers (carrier-api.md "Durations and reconciliation"): the port
+// the durations API writes to and reconciliation reads from. The embedded adapter is an
+// append-only file beside the CDR log (src/store/durations/); a Redis adapter can replace it.
+
+/** One call as a carrier measured it; idempotent per (carrier, correlationId). */
+export interface CarrierDuration {
+  readonly correlationId: string;
+  /** ISO 8601 as the carrier sent it, and its epoch ms. */
+  readonly startDateTime: string;
+  readonly startMs: number;
+  readonly durationSeconds: number;
+  readonly calleeNumber: string | null;
+  readonly callerNumber: string | null;
+  /** ISO 8601 UTC: when dialgate accepted it (the newest submission for an id wins). */
+  readonly receivedDateTime: string;
+}
+
+export interface DurationStore {
+  /**
+   * Keeps every item for the carrier, replacing earlier ones with the same correlationId.
+   * Resolves only once durable; on rejection nothing of the batch counts as kept.
+   */
+  put(carrierId: string, items: readonly CarrierDuration[]): Promise<void>;
+  /** The carrier's items with startMs in [fromMs, toMs). */
+  inRange(carrierId: string, fromMs: number, toMs: number): Promise<readonly CarrierDuration[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,128 @@
+// What webhook delivery keeps across restarts: per carrier, the CDR log position up to which
+// every record was acknowledged (2xx) or dead-lettered, and the dead-letter list. Both are
+// ports so the Redis store can hold them for a cluster; the embedded adapters below are files
+// beside `cdr.file`.
+import { randomUUID } from "node:crypto";
+import { createReadStream } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
+import { mkdir, open, readFile, rename } from "node:fs/promises";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+
+export interface DeliveryPositionStore {
+  /** The position after the last record acknowledged or dead-lettered; null: none yet. */
+  load(carrierId: string): Promise<string | null>;
+  /** Durable before it resolves. */
+  save(carrierId: string, position: string): Promise<void>;
+}
+
+export interface DeadLetter {
+  readonly id: string;
+  readonly carrierId: string;
+  readonly url: string;
+  /** ISO 8601 UTC: when the last try failed. */
+  readonly failedDateTime: string;
+  readonly attempts: number;
+  /** The last failure, e.g. "HTTP 503" or "timeout after 10000 ms". */
+  readonly lastError: string;
+  /** The CDR ids of the batch (each can be fetched with GET /v1/carrier/cdrs/{id}). */
+  readonly recordIds: readonly string[];
+}
+
+export interface DeadLetterStore {
+  /** Keeps the batch (with its exact body, for an operator's replay); durable before it resolves. */
+  add(letter: Omit<DeadLetter, "id">, body: string): Promise<DeadLetter>;
+  list(carrierId: string): Promise<readonly DeadLetter[]>;
+  count(carrierId: string): number;
+  close(): Promise<void>;
+}
+
+/** One small JSON file per carrier, replaced atomically (write, fsync, rename). */
+export class FilePositionStore implements DeliveryPositionStore {
+  constructor(private readonly dir: string) {}
+
+  private file(carrierId: string): string {
+    return join(this.dir, `webhook-${encodeURIComponent(carrierId)}.position.json`);
+  }
+
+  async load(carrierId: string): Promise<string | null> {
+    try {
+      const v = JSON.parse(await readFile(this.file(carrierId), "utf8")) as { position?: unknown };
+      return typeof v.position === "string" ? v.position : null;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw new Error(`cannot read the webhook position of carrier ${carrierId}: ${(err as Error).message}`);
+    }
+  }
+
+  async save(carrierId: string, position: string): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const file = this.file(carrierId);
+    const tmp = `${file}.tmp`;
+    const fh = await open(tmp, "w");
+    try {
+      await fh.write(`${JSON.stringify({ position })}\n`);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+  }
+}
+
+/** `webhook-dead-letters.jsonl`: one line per dead-lettered batch, metadata kept in memory. */
+export class FileDeadLetterStore implements DeadLetterStore {
+  private readonly byCarrier = new Map<string, DeadLetter[]>();
+
+  private constructor(private readonly handle: FileHandle) {}
+
+  static async open(dir: string): Promise<FileDeadLetterStore> {
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, "webhook-dead-letters.jsonl");
+    const handle = await open(file, "a+");
+    const store = new FileDeadLetterStore(handle);
+    const lines = createInterface({
+      input: createReadStream(file, "utf8"),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
+    for await (const text of lines) {
+      try {
+        const v = JSON.parse(text) as DeadLetter & { body?: unknown };
+        if (typeof v.id === "string" && typeof v.carrierId === "string" && Array.isArray(v.recordIds)) {
+          const { body: _body, ...letter } = v;
+          store.remember(letter);
+        }
+      } catch {
+        // A torn last line: the batch it described was not acknowledged as dead-lettered, so its
+        // position was not saved either and it is tried again after the restart.
+      }
+    }
+    return store;
+  }
+
+  private remember(letter: DeadLetter): void {
+    const list = this.byCarrier.get(letter.carrierId) ?? [];
+    list.push(letter);
+    this.byCarrier.set(letter.carrierId, list);
+  }
+
+  async add(letter: Omit<DeadLetter, "id">, body: string): Promise<DeadLetter> {
+    const full: DeadLetter = { id: randomUUID(), ...letter };
+    await this.handle.write(`${JSON.stringify({ ...full, body })}\n`);
+    await this.handle.datasync();
+    this.remember(full);
+    return full;
+  }
+
+  async list(carrierId: string): Promise<readonly DeadLetter[]> {
+    return this.byCarrier.get(carrierId) ?? [];
+  }
+
+  count(carrierId: string): number {
+    return this.byCarrier.get(carrierId)?.length ?? 0;
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}

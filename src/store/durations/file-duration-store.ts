@@ -1,0 +1,185 @@
+// The embedded DurationStore: one append-only JSON-lines file (`durations.jsonl` beside
+// `cdr.file`), one line per accepted item, each batch written with one write and fdatasync'd
+// before the API answers, so an accepted batch survives a crash. On open the file is replayed
+// into memory (the newest line per carrier and correlationId wins, which is what makes a re-sent
+// item replace the earlier one). A torn last line — a crash mid-write, before the batch was
+// acknowledged — is cut off. Lines are never rewritten; compaction (dropping replaced lines) is
+// left to an operator's rotation, which the replay order makes safe.
+import { createReadStream } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
+import { mkdir, open, stat, truncate } from "node:fs/promises";
+import { dirname } from "node:path";
+import { createInterface } from "node:readline";
+import type { CarrierDuration, DurationStore } from "../../calls/duration-store.js";
+import type { Logger } from "../../util/logger.js";
+
+interface DurationLine extends CarrierDuration {
+  readonly carrierId: string;
+}
+
+function parseLine(text: string): DurationLine | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const d = v as Partial<DurationLine> | null;
+  if (
+    typeof d !== "object" ||
+    d === null ||
+    typeof d.carrierId !== "string" ||
+    typeof d.correlationId !== "string" ||
+    typeof d.startDateTime !== "string" ||
+    typeof d.startMs !== "number" ||
+    typeof d.durationSeconds !== "number"
+  )
+    return null;
+  return {
+    carrierId: d.carrierId,
+    correlationId: d.correlationId,
+    startDateTime: d.startDateTime,
+    startMs: d.startMs,
+    durationSeconds: d.durationSeconds,
+    calleeNumber: d.calleeNumber ?? null,
+    callerNumber: d.callerNumber ?? null,
+    receivedDateTime: d.receivedDateTime ?? "",
+  };
+}
+
+export class FileDurationStore implements DurationStore {
+  private readonly byCarrier = new Map<string, Map<string, CarrierDuration>>();
+  private writes: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly file: string,
+    private readonly handle: FileHandle,
+    /** Bytes of complete, acknowledged lines. */
+    private size: number,
+  ) {}
+
+  static async open(file: string, logger?: Logger): Promise<FileDurationStore> {
+    await mkdir(dirname(file), { recursive: true });
+    const end = await FileDurationStore.cutTornTail(file, logger);
+    const handle = await open(file, "a");
+    const store = new FileDurationStore(file, handle, end);
+    if (end > 0) await store.replay(logger);
+    return store;
+  }
+
+  /** Cuts bytes after the last newline (a write that never completed); returns the file size. */
+  private static async cutTornTail(file: string, logger?: Logger): Promise<number> {
+    let size: number;
+    try {
+      size = (await stat(file)).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return 0;
+      throw err;
+    }
+    if (size === 0) return 0;
+    const fh = await open(file, "r");
+    try {
+      const window = Math.min(size, 1 << 20);
+      let pos = size;
+      // Walk back in windows until a newline is found (or the start of the file).
+      while (pos > 0) {
+        const from = Math.max(0, pos - window);
+        const buf = Buffer.alloc(pos - from);
+        await fh.read(buf, 0, buf.length, from);
+        const nl = buf.lastIndexOf(0x0a);
+        if (nl !== -1) {
+          const keep = from + nl + 1;
+          if (keep < size) {
+            logger?.warn({ file, bytes: size - keep }, "cut a torn last line from the durations file");
+            await truncate(file, keep);
+          }
+          return keep;
+        }
+        pos = from;
+      }
+      logger?.warn({ file, bytes: size }, "cut a torn last line from the durations file");
+      await truncate(file, 0);
+      return 0;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  private async replay(logger?: Logger): Promise<void> {
+    const lines = createInterface({
+      input: createReadStream(this.file, "utf8"),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
+    let damaged = 0;
+    for await (const text of lines) {
+      if (text === "") continue;
+      const line = parseLine(text);
+      if (line === null) {
+        damaged++;
+        continue;
+      }
+      this.keep(line.carrierId, line);
+    }
+    if (damaged > 0)
+      logger?.warn({ file: this.file, damaged }, "skipped damaged lines in the durations file");
+  }
+
+  private keep(carrierId: string, d: CarrierDuration): void {
+    let map = this.byCarrier.get(carrierId);
+    if (map === undefined) {
+      map = new Map();
+      this.byCarrier.set(carrierId, map);
+    }
+    const {
+      correlationId,
+      startDateTime,
+      startMs,
+      durationSeconds,
+      calleeNumber,
+      callerNumber,
+      receivedDateTime,
+    } = d;
+    map.set(correlationId, {
+      correlationId,
+      startDateTime,
+      startMs,
+      durationSeconds,
+      calleeNumber,
+      callerNumber,
+      receivedDateTime,
+    });
+  }
+
+  put(carrierId: string, items: readonly CarrierDuration[]): Promise<void> {
+    if (items.length === 0) return Promise.resolve();
+    const text = Buffer.from(items.map((d) => `${JSON.stringify({ carrierId, ...d })}\n`).join(""), "utf8");
+    const write = this.writes.then(async () => {
+      try {
+        await this.handle.write(text);
+        await this.handle.datasync();
+      } catch (err) {
+        // All or nothing: a batch the API reports as failed must not reappear after a restart.
+        await this.handle.truncate(this.size).catch(() => undefined);
+        throw err;
+      }
+      this.size += text.length;
+      for (const d of items) this.keep(carrierId, d);
+    });
+    // A failed write must not wedge later ones; the caller sees its own failure.
+    this.writes = write.catch(() => undefined);
+    return write;
+  }
+
+  async inRange(carrierId: string, fromMs: number, toMs: number): Promise<readonly CarrierDuration[]> {
+    const out: CarrierDuration[] = [];
+    for (const d of this.byCarrier.get(carrierId)?.values() ?? []) {
+      if (d.startMs >= fromMs && d.startMs < toMs) out.push(d);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.writes;
+    await this.handle.close();
+  }
+}
