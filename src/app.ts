@@ -1,11 +1,14 @@
 // Wiring: configuration -> router -> SIP edge. The only place that knows how the parts fit;
 // nothing here runs on import.
+
+import { type CarrierServices, openCarrierServices } from "./api/carrier/services.js";
 import { type HttpPlugin, type HttpServer, startHttpServer } from "./api/http-server.js";
 import { Readiness } from "./api/readiness.js";
 import type { CdrLog } from "./calls/cdr-log.js";
 import { CallEventBus } from "./calls/events.js";
 import { InProcessGatewayCapacity } from "./calls/gateway-call-counter.js";
 import type { DialgateConfig } from "./config/schema.js";
+import type { WebhookPoster, WebhookSettings } from "./delivery/webhook/webhook-worker.js";
 import { DialgateMetrics } from "./metrics/dialgate-metrics.js";
 import { registerProtectionMetrics } from "./metrics/protection-metrics.js";
 import type { CallRouter } from "./routing/decision.js";
@@ -34,8 +37,11 @@ export interface DialgateDeps {
    * caller (dialgate does not close it); the journal dialgate opens is closed on stop/shutdown.
    */
   readonly cdrLog?: CdrLog;
-  /** Environment for `redis.passwordEnv` (default: none). */
+  /** Environment for `redis.passwordEnv` and `carriers[].cdrWebhook.secretEnv` (default: none). */
   readonly env?: NodeJS.ProcessEnv;
+  /** Webhook delivery tuning (batch bounds, retries, backoff) and its HTTP client (tests). */
+  readonly webhook?: Partial<WebhookSettings>;
+  readonly webhookPoster?: WebhookPoster;
 }
 
 export interface Dialgate {
@@ -53,6 +59,8 @@ export interface Dialgate {
   readonly metrics: DialgateMetrics;
   /** The Redis store when the file has a `redis` section (else the embedded default: null). */
   readonly sharedState: SharedState | null;
+  /** Carrier and admin APIs, durations, webhook delivery (issue #13). */
+  readonly carrierServices: CarrierServices;
   /**
    * Graceful shutdown: new INVITEs get 503 + Retry-After, calls in progress get up to
    * `drainTimeoutMs` to end, then every socket is closed. Resolves true when the drain was clean.
@@ -176,16 +184,38 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
   });
   const shared = sharedState;
   if (shared !== null) readiness.register("redis", () => shared.readiness());
+  // Carrier and admin APIs and webhook delivery; a webhook secret variable that is not set stops
+  // the start here, with the carrier and variable named.
+  let carrierServices: CarrierServices;
+  try {
+    carrierServices = await openCarrierServices({
+      config,
+      log: cdrLog,
+      clock,
+      random: deps.random ?? systemRandom,
+      logger,
+      env: deps.env ?? {},
+      metrics: metrics.registry,
+      ...(deps.webhook ? { webhook: deps.webhook } : {}),
+      ...(deps.webhookPoster ? { webhookPoster: deps.webhookPoster } : {}),
+    });
+  } catch (err) {
+    await edge.stop();
+    await closeCdrLog();
+    await sharedState?.close();
+    throw err;
+  }
   let http: HttpServer;
   try {
     http = await startHttpServer({
       host: config.http.host,
       port: config.http.port,
       readiness,
-      plugins: [...(deps.httpPlugins ?? []), metrics.httpPlugin],
+      plugins: [...carrierServices.plugins, ...(deps.httpPlugins ?? []), metrics.httpPlugin],
       logger,
     });
   } catch (err) {
+    await carrierServices.close();
     await edge.stop();
     await closeCdrLog();
     await sharedState?.close();
@@ -194,6 +224,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     );
   }
   routing?.start();
+  carrierServices.start();
   return {
     edge,
     events,
@@ -203,6 +234,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     cdrLog,
     metrics,
     sharedState,
+    carrierServices,
     get stats() {
       return edge.stats;
     },
@@ -211,6 +243,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       routing?.stop();
       await edge.stop();
       await http.close();
+      await carrierServices.close();
       // Last: the calls ended above may still be committing their CDRs.
       await closeCdrLog();
       await sharedState?.close();
@@ -221,6 +254,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       routing?.stop();
       await edge.stop();
       await http.close();
+      await carrierServices.close();
       await closeCdrLog();
       await sharedState?.close();
       metrics.close();

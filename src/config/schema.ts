@@ -154,6 +154,8 @@ export const httpSchema = z.strictObject({
   // dialgate: 0 lets the OS pick a free port (tests, several instances on one host).
   port: z.number().int().min(0).max(65535).default(8080),
   adminToken: nonEmpty.optional(),
+  // dialgate: requests each carrier API key may make per minute (beyond: 429 + Retry-After).
+  carrierRequestsPerMinute: z.number().int().min(1).max(1_000_000).default(600),
 });
 
 const redisUrl = z.string().regex(/^rediss?:\/\//, { message: "must be a redis:// or rediss:// URL" });

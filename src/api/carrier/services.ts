@@ -1,0 +1,100 @@
+// Everything issue #13 adds to a running dialgate, opened in one place for the wiring: the
+// durations store, webhook delivery state and workers, the cursor key, and the carrier and admin
+// HTTP plugins. Embedded state sits beside `cdr.file` (one directory to back up):
+//
+//   var/cdr.jsonl ...                 the CDR journal (src/store/cdr-journal)
+//   var/durations.jsonl               carrier durations (append-only)
+//   var/webhook-<carrier>.position.json   webhook delivery positions
+//   var/webhook-dead-letters.jsonl    dead-lettered webhook batches, with their bodies
+//   var/cursor.key                    HMAC key of the paging cursors (so they survive restarts)
+import { dirname, join } from "node:path";
+import type { Registry } from "prom-client";
+import type { CdrLogReader } from "../../calls/cdr-log.js";
+import type { DialgateConfig } from "../../config/schema.js";
+import { FileDeadLetterStore, FilePositionStore } from "../../delivery/webhook/delivery-state.js";
+import {
+  createWebhookDelivery,
+  resolveWebhookSecrets,
+  type WebhookDelivery,
+} from "../../delivery/webhook/webhook-delivery.js";
+import type { WebhookPoster, WebhookSettings } from "../../delivery/webhook/webhook-worker.js";
+import { FileDurationStore } from "../../store/durations/file-duration-store.js";
+import type { Clock, RandomSource } from "../../util/clock.js";
+import type { Logger } from "../../util/logger.js";
+import { type AdminConfigSource, adminApiPlugin, staticConfigSource } from "../admin/admin-api.js";
+import type { HttpPlugin } from "../http-server.js";
+import { carrierApiPlugin } from "./carrier-api.js";
+import { loadOrCreateCursorKey } from "./cursor.js";
+import { configNumberSource } from "./numbers.js";
+
+export interface CarrierServicesOptions {
+  readonly config: DialgateConfig;
+  readonly log: CdrLogReader;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly logger: Logger;
+  /** Where `cdrWebhook.secretEnv` variables are read. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly metrics?: Registry;
+  readonly webhook?: Partial<WebhookSettings>;
+  readonly webhookPoster?: WebhookPoster;
+  readonly adminSource?: AdminConfigSource;
+}
+
+export interface CarrierServices {
+  readonly plugins: readonly HttpPlugin[];
+  readonly webhooks: WebhookDelivery;
+  /** Starts webhook delivery (after the HTTP server is up). */
+  start(): void;
+  /** Stops delivery (in-flight batches are resent after a restart) and closes the stores. */
+  close(): Promise<void>;
+}
+
+export async function openCarrierServices(o: CarrierServicesOptions): Promise<CarrierServices> {
+  // Checked before any file is opened: a missing secret is a start-up error, nothing half-open.
+  resolveWebhookSecrets(o.config.carriers, o.env);
+  const dir = dirname(o.config.cdr.file);
+  const durations = await FileDurationStore.open(join(dir, "durations.jsonl"), o.logger);
+  const deadLetters = await FileDeadLetterStore.open(dir);
+  const cursorKey = await loadOrCreateCursorKey(join(dir, "cursor.key"));
+  const webhooks = createWebhookDelivery({
+    carriers: o.config.carriers,
+    env: o.env,
+    log: o.log,
+    positions: new FilePositionStore(dir),
+    deadLetters,
+    clock: o.clock,
+    random: o.random,
+    logger: o.logger,
+    ...(o.webhook ? { settings: o.webhook } : {}),
+    ...(o.webhookPoster ? { poster: o.webhookPoster } : {}),
+    ...(o.metrics ? { metrics: o.metrics } : {}),
+  });
+  const plugins: HttpPlugin[] = [
+    carrierApiPlugin({
+      carriers: o.config.carriers,
+      log: o.log,
+      durations,
+      numbers: configNumberSource(o.config, o.clock.now()),
+      deadLetters,
+      cursorKey,
+      clock: o.clock,
+      logger: o.logger,
+      rateLimit: { max: o.config.http.carrierRequestsPerMinute, timeWindowMs: 60_000 },
+    }),
+    adminApiPlugin({
+      adminToken: o.config.http.adminToken,
+      source: o.adminSource ?? staticConfigSource(o.config),
+    }),
+  ];
+  return {
+    plugins,
+    webhooks,
+    start: () => webhooks.start(),
+    close: async () => {
+      await webhooks.stop();
+      await durations.close();
+      await deadLetters.close();
+    },
+  };
+}
