@@ -205,6 +205,9 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     await sharedState?.close();
     throw err;
   }
+  const carrierProblem = carrierServices.problem;
+  if (carrierProblem !== null)
+    readiness.register("carrierState", () => ({ ok: false, detail: carrierProblem }));
   let http: HttpServer;
   try {
     http = await startHttpServer({

@@ -338,7 +338,11 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
             summary: "dialgate's CDRs against the carrier's durations, per call, with totals",
             security: [...CARRIER_SECURITY],
             querystring: reconciliationQuerySchema,
-            response: { 200: reconciliationResponseSchema, ...commonErrorResponses },
+            response: {
+              200: reconciliationResponseSchema,
+              503: { description: "The durations cannot be read now", ...errorSchema },
+              ...commonErrorResponses,
+            },
           },
         },
         async (request, reply) => {
@@ -358,7 +362,18 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
           // (reconcile() keeps one record per id: an amendment's re-presentation adds nothing.)
           const records: CallRecord[] = [];
           for await (const r of carrierRecords(o.log, carrierId, wide)) records.push(r);
-          const durations = await o.durations.inRange(carrierId, wide.from, wide.to);
+          let durations: readonly CarrierDuration[];
+          try {
+            durations = await o.durations.inRange(carrierId, wide.from, wide.to);
+          } catch (err) {
+            log.error({ err: (err as Error).message, carrierId }, "cannot read durations");
+            return reply
+              .status(503)
+              .header("retry-after", "30")
+              .send(
+                apiError("store_unavailable", "the carrier durations cannot be read now; try again later"),
+              );
+          }
           return reconcile({ records, durations, fromMs, toMs, toleranceSeconds: q.toleranceSeconds });
         },
       );

@@ -7,11 +7,17 @@
 //   var/webhook-<carrier>.position.json   webhook delivery positions
 //   var/webhook-dead-letters.jsonl    dead-lettered webhook batches, with their bodies
 //   var/cursor.key                    HMAC key of the paging cursors (so they survive restarts)
+import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import type { Registry } from "prom-client";
 import type { CdrLogReader } from "../../calls/cdr-log.js";
+import type { DurationStore } from "../../calls/duration-store.js";
 import type { DialgateConfig } from "../../config/schema.js";
-import { FileDeadLetterStore, FilePositionStore } from "../../delivery/webhook/delivery-state.js";
+import {
+  type DeadLetterStore,
+  FileDeadLetterStore,
+  FilePositionStore,
+} from "../../delivery/webhook/delivery-state.js";
 import {
   createWebhookDelivery,
   resolveWebhookSecrets,
@@ -44,6 +50,8 @@ export interface CarrierServicesOptions {
 export interface CarrierServices {
   readonly plugins: readonly HttpPlugin[];
   readonly webhooks: WebhookDelivery;
+  /** Why the state beside `cdr.file` could not be opened (for /readyz), or null. */
+  readonly problem: string | null;
   /** Starts webhook delivery (after the HTTP server is up). */
   start(): void;
   /** Stops delivery (in-flight batches are resent after a restart) and closes the stores. */
@@ -54,15 +62,44 @@ export async function openCarrierServices(o: CarrierServicesOptions): Promise<Ca
   // Checked before any file is opened: a missing secret is a start-up error, nothing half-open.
   resolveWebhookSecrets(o.config.carriers, o.env);
   const dir = dirname(o.config.cdr.file);
-  const durations = await FileDurationStore.open(join(dir, "durations.jsonl"), o.logger);
-  const deadLetters = await FileDeadLetterStore.open(dir);
-  const cursorKey = await loadOrCreateCursorKey(join(dir, "cursor.key"));
+  // Like the CDR journal, never fatal: calls keep routing when this directory is unusable, the
+  // carrier API answers 503 where it needs the files, and /readyz names the problem.
+  let problem: string | null = null;
+  const note = (what: string, err: unknown) => {
+    const message = `${what}: ${(err as Error).message}`;
+    problem = problem === null ? message : `${problem}; ${message}`;
+    o.logger.error({ err: message, dir }, "carrier API state is unavailable");
+  };
+  let durations: DurationStore;
+  try {
+    durations = await FileDurationStore.open(join(dir, "durations.jsonl"), o.logger);
+  } catch (err) {
+    note("durations", err);
+    durations = unavailableDurations(problem ?? "");
+  }
+  let deadLetters: DeadLetterStore | null = null;
+  try {
+    deadLetters = await FileDeadLetterStore.open(dir);
+  } catch (err) {
+    note("webhook dead letters", err);
+  }
+  let cursorKey: Buffer;
+  try {
+    cursorKey = await loadOrCreateCursorKey(join(dir, "cursor.key"));
+  } catch (err) {
+    // Cursors then last only as long as this process.
+    note("cursor key", err);
+    cursorKey = randomBytes(32);
+  }
+  const letters: DeadLetterStore = deadLetters ?? unavailableDeadLetters(problem ?? "");
   const webhooks = createWebhookDelivery({
-    carriers: o.config.carriers,
+    // Without a durable delivery position and dead-letter list, delivery would not be
+    // at-least-once: it waits until the directory is fixed (and dialgate restarted).
+    carriers: deadLetters === null ? [] : o.config.carriers,
     env: o.env,
     log: o.log,
     positions: new FilePositionStore(dir),
-    deadLetters,
+    deadLetters: letters,
     clock: o.clock,
     random: o.random,
     logger: o.logger,
@@ -76,7 +113,7 @@ export async function openCarrierServices(o: CarrierServicesOptions): Promise<Ca
       log: o.log,
       durations,
       numbers: configNumberSource(o.config, o.clock.now()),
-      deadLetters,
+      deadLetters: letters,
       cursorKey,
       clock: o.clock,
       logger: o.logger,
@@ -90,11 +127,26 @@ export async function openCarrierServices(o: CarrierServicesOptions): Promise<Ca
   return {
     plugins,
     webhooks,
+    problem,
     start: () => webhooks.start(),
     close: async () => {
       await webhooks.stop();
       await durations.close();
-      await deadLetters.close();
+      await deadLetters?.close();
     },
+  };
+}
+
+function unavailableDurations(problem: string): DurationStore {
+  const fail = () => Promise.reject(new Error(`the durations store is unavailable: ${problem}`));
+  return { put: fail, inRange: fail, close: () => Promise.resolve() };
+}
+
+function unavailableDeadLetters(problem: string): DeadLetterStore {
+  return {
+    add: () => Promise.reject(new Error(`the dead-letter list is unavailable: ${problem}`)),
+    list: async () => [],
+    count: () => 0,
+    close: () => Promise.resolve(),
   };
 }
