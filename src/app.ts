@@ -4,9 +4,11 @@
 import { type CarrierServices, openCarrierServices } from "./api/carrier/services.js";
 import { type HttpPlugin, type HttpServer, startHttpServer } from "./api/http-server.js";
 import { Readiness } from "./api/readiness.js";
+import { CallRecorder } from "./calls/call-recorder.js";
 import type { CdrLog } from "./calls/cdr-log.js";
 import { CallEventBus } from "./calls/events.js";
 import { InProcessGatewayCapacity } from "./calls/gateway-call-counter.js";
+import { VqRtcpxrCollector } from "./calls/quality-reports.js";
 import type { DialgateConfig } from "./config/schema.js";
 import type { WebhookPoster, WebhookSettings } from "./delivery/webhook/webhook-worker.js";
 import { DialgateMetrics } from "./metrics/dialgate-metrics.js";
@@ -15,7 +17,7 @@ import type { CallRouter } from "./routing/decision.js";
 import { configDialPlan, createRoutingRuntime, type RoutingRuntime } from "./routing/index.js";
 import { trustedSourcesOf } from "./sip/native/limits.js";
 import { NativeEdge, type NativeEdgeStats } from "./sip/native/native-edge.js";
-import type { TimerService } from "./sip/native/timer-service.js";
+import { SystemTimerService, type TimerService } from "./sip/native/timer-service.js";
 import type { ListenAddress } from "./sip/native/transport-types.js";
 import { openCdrJournal } from "./store/cdr-journal/index.js";
 import { openSharedState, type SharedState, sharedStateConflict } from "./store/redis/shared-state.js";
@@ -57,6 +59,8 @@ export interface Dialgate {
   readonly cdrLog: CdrLog;
   /** Prometheus metrics of this instance (served on /metrics). */
   readonly metrics: DialgateMetrics;
+  /** Writes one CDR per call from `events` into `cdrLog` (src/calls/call-recorder.ts). */
+  readonly recorder: CallRecorder;
   /** The Redis store when the file has a `redis` section (else the embedded default: null). */
   readonly sharedState: SharedState | null;
   /** Carrier and admin APIs, durations, webhook delivery (issue #13). */
@@ -69,6 +73,9 @@ export interface Dialgate {
   /** Immediate stop (tests). */
   stop(): Promise<void>;
 }
+
+/** How long shutdown waits for the recorder's last CDRs to become durable before logging them. */
+const RECORDER_FLUSH_TIMEOUT_MS = 10_000;
 
 export async function startDialgate(config: DialgateConfig, deps: DialgateDeps = {}): Promise<Dialgate> {
   if (config.sip.edge !== "native")
@@ -127,7 +134,26 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
   // With Redis, CDRs go to the shared stream; the journal becomes the spool for outages.
   const cdrLog: CdrLog =
     sharedState !== null && ownsCdrLog ? await sharedState.openCdrStream(localCdrLog) : localCdrLog;
+  // The recorder subscribes before the edge starts, so no call can end unrecorded. It has its
+  // own timers: the edge's timer service counts only transactions (leak checks, Timer C tests).
+  let edgeForRecorder: NativeEdge | undefined;
+  const recorder = new CallRecorder({
+    sink: cdrLog,
+    clock,
+    scheduler: new SystemTimerService(),
+    logger,
+    settings: {
+      maxCallDurationMs:
+        config.cdr.maxCallDurationSeconds === 0 ? null : config.cdr.maxCallDurationSeconds * 1000,
+      lateQualityWindowMs: config.cdr.lateQualityWindowSeconds * 1000,
+    },
+    onCallExpired: (callId) => edgeForRecorder?.forgetDialog(callId),
+  });
+  recorder.attach(events);
+  // Shutdown: the recorder closes what is still up (endedBy proxy) and flushes every record into
+  // the log before the log closes.
   const closeCdrLog = async () => {
+    await recorder.close(RECORDER_FLUSH_TIMEOUT_MS);
     if (cdrLog !== localCdrLog) await cdrLog.close();
     await closeLocalCdrLog();
   };
@@ -153,8 +179,10 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     // Gateways, trusted client networks and sip.flood.allow are never rate limited.
     trustedSources: trustedSourcesOf(config),
     ...(deps.timerService ? { timerService: deps.timerService } : {}),
+    qualityReports: new VqRtcpxrCollector(recorder, logger),
   });
   edgeRef = edge;
+  edgeForRecorder = edge;
   metrics.attachCallEvents(events);
   registerProtectionMetrics(metrics.registry, () => edge.protectionStats);
   metrics.attachCdrLog(cdrLog);
@@ -236,6 +264,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     readiness,
     cdrLog,
     metrics,
+    recorder,
     sharedState,
     carrierServices,
     get stats() {

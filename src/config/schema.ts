@@ -216,6 +216,12 @@ export const cdrSchema = z.strictObject({
   commitDelayMs: z.number().int().min(0).max(1000).default(0),
   // dialgate: the latency budget for a CDR to become durable; slower commits are logged.
   slowCommitMs: z.number().int().min(1).max(60_000).default(50),
+  // dialgate: an answered call still up after this long is closed by the proxy (a BYE that never
+  // came must not keep its CDR, capacity and drain open forever); 0: no limit.
+  maxCallDurationSeconds: z.number().int().min(0).max(604_800).default(14_400),
+  // dialgate: a quality report arriving this long after the call ended still joins its CDR
+  // (journalled as a quality amendment; README "Call records").
+  lateQualityWindowSeconds: z.number().int().min(0).max(3600).default(30),
 });
 
 // ---------------------------------------------------------------------------------------------

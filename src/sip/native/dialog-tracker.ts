@@ -21,6 +21,11 @@ export class DialogTracker {
     return d.callerTag !== null && d.callerTag === fromTag ? "caller" : "callee";
   }
 
+  /** Drops a dialog without a BYE; whether it was known. */
+  forget(callId: string): boolean {
+    return this.dialogs.delete(callId);
+  }
+
   get count(): number {
     return this.dialogs.size;
   }

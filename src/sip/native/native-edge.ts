@@ -8,6 +8,7 @@
 // route-preprocessing), drain (drain-gate) and gateway OPTIONS (options-prober).
 import { randomBytes } from "node:crypto";
 import { CallEventBus } from "../../calls/events.js";
+import type { QualityReportPort } from "../../calls/quality-reports.js";
 import type { SipSettings } from "../../config/schema.js";
 import type { CallRouter, OutboundRequester, RouteTarget, RoutingDecision } from "../../routing/decision.js";
 import { NetworkSet } from "../../routing/ip-networks.js";
@@ -26,7 +27,7 @@ import { BRANCH_PREFIX, loopHash } from "./loop-detection.js";
 import { sendOptions } from "./options-prober.js";
 import { type ForwardPlan, ProxyCall } from "./proxy-call.js";
 import type { ClientTx, ProxyContext } from "./proxy-context.js";
-import { rtpStatsOf } from "./quality-handover.js";
+import { publishToProxy, rtpStatsOf } from "./quality-handover.js";
 import { capabilityHeaders, refuseOutOfDialog, validateForProxying } from "./request-checks.js";
 import { addressedToProxy, annotateVia, nextHop, preprocessRoutes } from "./route-preprocessing.js";
 import { type InviteContext, ServerTransactions } from "./server-transactions.js";
@@ -50,6 +51,8 @@ export interface NativeEdgeOptions {
   readonly clock?: Clock;
   /** Timers for transactions and proxy contexts (tests inject a manual one). */
   readonly timerService?: TimerService;
+  /** Where PUBLISH addressed to the proxy goes (RFC 6035 quality reports); absent: 405. */
+  readonly qualityReports?: QualityReportPort;
   /** Counts of received SIP messages and parse errors (metrics). */
   readonly observer?: SipTrafficObserver;
   /** Sources exempt from flood and connection limits (default: sip.flood.allow only). */
@@ -87,10 +90,12 @@ export class NativeEdge implements OutboundRequester {
   private readonly ctx: ProxyContext;
   private branchCounter = 0;
   private activeCalls = 0;
+  private readonly qualityReports: QualityReportPort | undefined;
   private readonly protection: SourceProtection;
 
   constructor(options: NativeEdgeOptions) {
     this.settings = options.settings;
+    this.qualityReports = options.qualityReports;
     this.router = options.router;
     this.events = options.events ?? new CallEventBus();
     this.log = (options.logger ?? silentLogger()).child({ component: "sip" });
@@ -198,6 +203,15 @@ export class NativeEdge implements OutboundRequester {
     return this.drainGate.drain(timeoutMs);
   }
 
+  /**
+   * Forgets an answered dialog whose BYE never came (the recorder's maximum call duration), so
+   * that it no longer counts towards drain and the dialog count. A BYE that still comes later is
+   * loose-routed as before.
+   */
+  forgetDialog(callId: string): void {
+    if (this.dialogs.forget(callId)) this.drainGate.check();
+  }
+
   /** Terminates every transaction, closes the sockets. */
   async stop(): Promise<void> {
     this.drainGate.close();
@@ -282,6 +296,7 @@ export class NativeEdge implements OutboundRequester {
     }
 
     const toProxy = addressedToProxy(r, this.us);
+    if (this.refuse(tx, r, publishToProxy(r, source, toProxy, this.qualityReports))) return;
     if (this.refuse(tx, r, refuseOutOfDialog(r, toProxy))) return;
     if (r.method === "INVITE") {
       if (this.drainGate.draining) {
