@@ -1,7 +1,7 @@
 // `/metrics` after real calls: dialgate routes SIPp calls from a tenant user to a SIPp gateway
 // (and one call that has no route); a real HTTP GET on the bound port shows them counted.
 import { createSocket } from "node:dgram";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -124,5 +124,17 @@ describe("/metrics", () => {
       .filter((l) => l.startsWith("# TYPE "))
       .map((l) => l.split(" ")[2] ?? "");
     expect(names.filter((n) => !n.startsWith("dialgate_"))).toEqual([]);
+
+    // The Grafana dashboard (deploy/grafana/dialgate.json) only queries metrics that exist.
+    const dashboard = JSON.parse(
+      readFileSync(new URL("../../deploy/grafana/dialgate.json", import.meta.url), "utf8"),
+    ) as { panels: { title: string; targets?: { expr: string }[] }[] };
+    const queried = new Set<string>();
+    for (const panel of dashboard.panels)
+      for (const t of panel.targets ?? [])
+        for (const m of t.expr.matchAll(/dialgate_[a-z_]+/g))
+          queried.add(m[0].replace(/_(bucket|sum|count)$/, ""));
+    expect(queried.size).toBeGreaterThan(10);
+    expect([...queried].filter((n) => !names.includes(n))).toEqual([]);
   });
 });
