@@ -9,6 +9,12 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v baresip >/dev/null 2>&1 || need+=(baresip-core)
 # stunnel4: the TLS wrapper around SIPp (Debian builds SIPp without TLS) in the TLS tests.
 command -v stunnel4 >/dev/null 2>&1 || need+=(stunnel4)
+# The runtime libraries of drachtio-server v0.9.4 (../shared/drachtio/README.md), for the
+# drachtio edge's tests against the real server.
+for pkg in libboost-filesystem1.74.0 libboost-log1.74.0 libboost-thread1.74.0 libcurl4 \
+  libgoogle-perftools4 libssl3; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing system packages for the tests: ${need[*]}" >&2
 sudo=""

@@ -15,6 +15,7 @@ import { DialgateMetrics } from "./metrics/dialgate-metrics.js";
 import { registerProtectionMetrics } from "./metrics/protection-metrics.js";
 import type { CallRouter } from "./routing/decision.js";
 import { configDialPlan, createRoutingRuntime, type RoutingRuntime } from "./routing/index.js";
+import { DrachtioEdge } from "./sip/drachtio/drachtio-edge.js";
 import { trustedSourcesOf } from "./sip/native/limits.js";
 import { NativeEdge, type NativeEdgeStats } from "./sip/native/native-edge.js";
 import { SystemTimerService, type TimerService } from "./sip/native/timer-service.js";
@@ -47,7 +48,7 @@ export interface DialgateDeps {
 }
 
 export interface Dialgate {
-  readonly edge: NativeEdge;
+  readonly edge: NativeEdge | DrachtioEdge;
   readonly events: CallEventBus;
   /** The SIP listen addresses with the ports actually bound (port 0 in the config picks one). */
   readonly listenAddresses: readonly ListenAddress[];
@@ -78,8 +79,6 @@ export interface Dialgate {
 const RECORDER_FLUSH_TIMEOUT_MS = 10_000;
 
 export async function startDialgate(config: DialgateConfig, deps: DialgateDeps = {}): Promise<Dialgate> {
-  if (config.sip.edge !== "native")
-    throw new Error(`sip.edge "${config.sip.edge}" is not available in this build; use "native"`);
   const logger = deps.logger ?? silentLogger();
   const events =
     deps.events ??
@@ -110,7 +109,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
   const metrics = new DialgateMetrics();
   // The router needs the edge to send its OPTIONS pings, and the edge needs the router: the
   // requester closes over the edge, which exists before any ping is sent (routing.start below).
-  let edgeRef: NativeEdge | undefined;
+  let edgeRef: NativeEdge | DrachtioEdge | undefined;
   const requester = {
     sendOptions: (destination: Parameters<NativeEdge["sendOptions"]>[0], requestUri: string) =>
       edgeRef ? edgeRef.sendOptions(destination, requestUri) : Promise.resolve(null),
@@ -136,7 +135,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     sharedState !== null && ownsCdrLog ? await sharedState.openCdrStream(localCdrLog) : localCdrLog;
   // The recorder subscribes before the edge starts, so no call can end unrecorded. It has its
   // own timers: the edge's timer service counts only transactions (leak checks, Timer C tests).
-  let edgeForRecorder: NativeEdge | undefined;
+  let edgeForRecorder: NativeEdge | DrachtioEdge | undefined;
   const recorder = new CallRecorder({
     sink: cdrLog,
     clock,
@@ -169,18 +168,22 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
         overrides: { dialPlan: metrics.timeDialPlan(configDialPlan(config)) },
       }));
   const router: CallRouter = routing === null ? (deps.router as CallRouter) : routing.router;
-  const edge = new NativeEdge({
-    settings: config.sip,
-    router,
-    events,
-    logger,
-    clock,
-    observer: metrics.sipObserver,
-    // Gateways, trusted client networks and sip.flood.allow are never rate limited.
-    trustedSources: trustedSourcesOf(config),
-    ...(deps.timerService ? { timerService: deps.timerService } : {}),
-    qualityReports: new VqRtcpxrCollector(recorder, logger),
-  });
+  const qualityReports = new VqRtcpxrCollector(recorder, logger);
+  const edge: NativeEdge | DrachtioEdge =
+    config.sip.edge === "drachtio"
+      ? drachtioEdge(config, { router, events, logger, clock, qualityReports })
+      : new NativeEdge({
+          settings: config.sip,
+          router,
+          events,
+          logger,
+          clock,
+          observer: metrics.sipObserver,
+          // Gateways, trusted client networks and sip.flood.allow are never rate limited.
+          trustedSources: trustedSourcesOf(config),
+          ...(deps.timerService ? { timerService: deps.timerService } : {}),
+          qualityReports,
+        });
   edgeRef = edge;
   edgeForRecorder = edge;
   metrics.attachCallEvents(events);
@@ -205,7 +208,11 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     throw err;
   }
   const readiness = new Readiness();
-  readiness.register("sip", () => ({ ok: true, detail: `${listenAddresses.length} listeners up` }));
+  readiness.register("sip", () =>
+    edge instanceof DrachtioEdge
+      ? edge.readiness()
+      : { ok: true, detail: `${listenAddresses.length} listeners up` },
+  );
   readiness.register("cdrLog", () => {
     const h = cdrLog.health();
     return h.writable ? { ok: true } : { ok: false, detail: h.problem ?? "the CDR log is not writable" };
@@ -292,4 +299,14 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       metrics.close();
     },
   };
+}
+
+/** The drachtio edge (`sip.edge: drachtio`, config.md): dialgate as a drachtio-srf application. */
+function drachtioEdge(
+  config: DialgateConfig,
+  parts: Omit<ConstructorParameters<typeof DrachtioEdge>[0], "settings" | "drachtio">,
+): DrachtioEdge {
+  const drachtio = config.sip.drachtio;
+  if (drachtio === undefined) throw new Error("sip.edge is drachtio but sip.drachtio is missing");
+  return new DrachtioEdge({ ...parts, settings: config.sip, drachtio });
 }

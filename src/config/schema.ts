@@ -131,7 +131,24 @@ export const sipSchema = z.strictObject({
   edge: z.enum(["native", "drachtio"]).default("native"),
   listen: z.array(listenSchema).min(1, "at least one listen address is needed"),
   recordRouteHost: host,
-  drachtio: z.strictObject({ host, port, secret: nonEmpty }).optional(),
+  drachtio: z
+    .strictObject({
+      host,
+      port,
+      secret: nonEmpty,
+      // dialgate: TLS to drachtio-server's admin port (drachtio `<admin tls-port=...>`).
+      tls: z
+        .strictObject({
+          caFile: nonEmpty.optional(),
+          certFile: nonEmpty.optional(),
+          keyFile: nonEmpty.optional(),
+          rejectUnauthorized: z.boolean().default(true),
+        })
+        .optional(),
+      // dialgate: drachtio protocol ping interval; two missed pongs and the edge reconnects.
+      pingIntervalSeconds: z.number().int().min(1).max(300).default(15),
+    })
+    .optional(),
   // dialgate: RFC 3261 timers and the largest message accepted.
   timers: sipTimersSchema.prefault({}),
   maxMessageBytes: z.number().int().min(1500).max(1_048_576).default(32_768),

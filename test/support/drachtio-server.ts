@@ -1,0 +1,184 @@
+// A real drachtio-server for tests: generated configuration (loopback admin and SIP ports the
+// OS picked, CDR events on), started from DRACHTIO_BIN or PATH, stopped with SIGTERM.
+//
+// There is no fallback double: a machine without the binary fails here with a message that
+// says how to get one (../shared/drachtio/README.md, or build drachtio-server v0.9.4 from
+// github.com/drachtio/drachtio-server, or copy /usr/local/bin/drachtio out of the official
+// drachtio/drachtio-server image), and the test fails rather than skipping.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { delimiter, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { freeSipPort, freeTcpPort, waitFor } from "./free-port.js";
+
+const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Where the drachtio binary is: DRACHTIO_BIN (relative to the repo or absolute), PATH, then ../shared. */
+export function findDrachtioBinary(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.DRACHTIO_BIN;
+  if (fromEnv !== undefined && fromEnv !== "") {
+    const p = resolve(repoRoot, fromEnv);
+    if (!existsSync(p)) throw new Error(`DRACHTIO_BIN=${fromEnv} does not exist`);
+    return p;
+  }
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (dir !== "" && existsSync(join(dir, "drachtio"))) return join(dir, "drachtio");
+  }
+  // The shared copy beside the checkout (../shared), or beside the directory of worktrees.
+  for (const up of ["..", "../.."]) {
+    const shared = resolve(repoRoot, up, "shared/drachtio/drachtio");
+    if (existsSync(shared)) return shared;
+  }
+  throw new Error(
+    "no drachtio-server binary: set DRACHTIO_BIN or put `drachtio` on PATH (build drachtio-server " +
+      "v0.9.4 from source, or copy /usr/local/bin/drachtio out of the drachtio/drachtio-server image; " +
+      "see README, 'Deploying with drachtio-server and Redis')",
+  );
+}
+
+export interface DrachtioServerOptions {
+  /** Extra SIP transports: udp and tcp are always on. */
+  readonly sipHost?: string;
+}
+
+export class DrachtioServer {
+  private stderr = "";
+  private exited = false;
+  private readonly exit: Promise<void>;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly adminPort: number,
+    readonly sipPort: number,
+    readonly secret: string,
+    readonly dir: string,
+    readonly host: string,
+  ) {
+    child.stderr?.on("data", (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString("utf8")).slice(-8000);
+    });
+    child.stdout?.on("data", () => {});
+    this.exit = new Promise((r) =>
+      child.on("exit", () => {
+        this.exited = true;
+        r();
+      }),
+    );
+  }
+
+  static async start(options: DrachtioServerOptions = {}): Promise<DrachtioServer> {
+    const bin = findDrachtioBinary();
+    const host = options.sipHost ?? "127.0.0.1";
+    const dir = mkdtempSync(join(tmpdir(), "dialgate-drachtio-"));
+    const adminPort = await freeTcpPort(host);
+    const sipPort = await freeSipPort(host);
+    const secret = randomBytes(8).toString("hex");
+    const conf = join(dir, "drachtio.conf.xml");
+    writeFileSync(
+      conf,
+      drachtioConfig({ host, adminPort, sipPort, secret, logFile: join(dir, "drachtio.log") }),
+    );
+    const child = spawn(bin, ["-f", conf], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    const server = new DrachtioServer(child, adminPort, sipPort, secret, dir, host);
+    child.once("error", (err) => {
+      server.stderr += `\nspawn failed: ${err.message}`;
+    });
+    try {
+      await waitFor(
+        async () => {
+          if (server.exited) throw new Error(`drachtio exited at start:\n${server.diagnostics()}`);
+          return tcpOpen(host, adminPort);
+        },
+        20_000,
+        `drachtio admin port ${host}:${adminPort}`,
+      );
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
+    return server;
+  }
+
+  /** The drachtio-srf connection settings (config `sip.drachtio`). */
+  get connection(): { host: string; port: number; secret: string } {
+    return { host: this.host, port: this.adminPort, secret: this.secret };
+  }
+
+  /** Its log file and stderr, for a failed test's message. */
+  diagnostics(): string {
+    const log = join(this.dir, "drachtio.log");
+    const text = existsSync(log) ? readFileSync(log, "utf8").slice(-6000) : "(no log)";
+    return `${text}\n--- stderr ---\n${this.stderr}`;
+  }
+
+  get running(): boolean {
+    return !this.exited;
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within 10 s. */
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 10_000);
+    await this.exit;
+    clearTimeout(timer);
+  }
+
+  /** Stops the process abruptly (connection-loss tests). */
+  async kill(): Promise<void> {
+    if (this.exited) return;
+    this.child.kill("SIGKILL");
+    await this.exit;
+  }
+}
+
+/** The generated configuration: loopback only, CDR events on (the edge's call records need them). */
+export function drachtioConfig(o: {
+  host: string;
+  adminPort: number;
+  sipPort: number;
+  secret: string;
+  logFile: string;
+}): string {
+  return `<drachtio>
+  <admin port="${o.adminPort}" secret="${o.secret}">${o.host}</admin>
+  <sip>
+    <contacts>
+      <contact>sip:${o.host}:${o.sipPort};transport=udp,tcp</contact>
+    </contacts>
+  </sip>
+  <cdrs>true</cdrs>
+  <logging>
+    <file>
+      <name>${o.logFile}</name>
+      <archive>${join(o.logFile, "..", "archive")}</archive>
+      <size>50</size>
+      <maxFiles>2</maxFiles>
+      <auto-flush>true</auto-flush>
+    </file>
+    <sofia-loglevel>3</sofia-loglevel>
+    <loglevel>info</loglevel>
+  </logging>
+</drachtio>
+`;
+}
+
+function tcpOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const s = connect({ host, port });
+    s.once("connect", () => {
+      s.destroy();
+      resolvePromise(true);
+    });
+    s.once("error", () => resolvePromise(false));
+  });
+}
+
+/** `drachtio --version`, for diagnostics and the bench report. */
+export function drachtioVersion(): string {
+  const r = spawnSync(findDrachtioBinary(), ["--version"], { encoding: "utf8" });
+  return (r.stdout || r.stderr).trim();
+}
