@@ -5,6 +5,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import type { Logger } from "../util/logger.js";
 import { registerOpenApi } from "./openapi.js";
 import type { Readiness } from "./readiness.js";
+import { requestValidatorCompiler } from "./validation.js";
 
 /** A route group: registers its routes (and their schemas) on the server. */
 export type HttpPlugin = (app: FastifyInstance) => Promise<void> | void;
@@ -51,10 +52,11 @@ export async function buildHttpApp(
   const app = Fastify({
     logger: false,
     bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024,
-    // Schemas are the validation: unknown fields are errors (not silently dropped), and every
-    // problem of a request is reported at once, each with its path.
-    ajv: { customOptions: { removeAdditional: false, allErrors: true } },
   });
+  // Schemas are the validation (src/api/validation.ts): unknown fields are errors (not silently
+  // dropped), body types are not coerced, and every problem is reported at once with its path.
+  // (Schemas shared with app.addSchema are not seen by this compiler: inline them.)
+  app.setValidatorCompiler(requestValidatorCompiler());
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode ?? 500;

@@ -279,7 +279,7 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
                 ),
               );
           }
-          const validate = request.compileValidationSchema(durationItemSchema);
+          const validate = request.compileValidationSchema(durationItemSchema, "body");
           const now = new Date(o.clock.now()).toISOString();
           const good = new Map<string, CarrierDuration>();
           const rejected: { index: number; problems: string[] }[] = [];
