@@ -9,6 +9,7 @@ import type { CdrLog } from "./calls/cdr-log.js";
 import { CallEventBus } from "./calls/events.js";
 import { InProcessGatewayCapacity } from "./calls/gateway-call-counter.js";
 import { VqRtcpxrCollector } from "./calls/quality-reports.js";
+import { type ReloadOutcome, restartOnlyChanges } from "./config/reload.js";
 import type { DialgateConfig } from "./config/schema.js";
 import type { WebhookPoster, WebhookSettings } from "./delivery/webhook/webhook-worker.js";
 import { DialgateMetrics } from "./metrics/dialgate-metrics.js";
@@ -19,6 +20,7 @@ import { DrachtioEdge } from "./sip/drachtio/drachtio-edge.js";
 import { trustedSourcesOf } from "./sip/native/limits.js";
 import { NativeEdge, type NativeEdgeStats } from "./sip/native/native-edge.js";
 import { SystemTimerService, type TimerService } from "./sip/native/timer-service.js";
+import { readTlsCredentials, type TlsCredentials } from "./sip/native/tls-transport.js";
 import type { ListenAddress } from "./sip/native/transport-types.js";
 import { openCdrJournal } from "./store/cdr-journal/index.js";
 import { openSharedState, type SharedState, sharedStateConflict } from "./store/redis/shared-state.js";
@@ -71,6 +73,12 @@ export interface Dialgate {
    * `drainTimeoutMs` to end, then every socket is closed. Resolves true when the drain was clean.
    */
   shutdown(drainTimeoutMs: number): Promise<boolean>;
+  /**
+   * Applies a validated configuration (SIGHUP, `dialgate reload`): the router, dial plans,
+   * gateways, flood/limit settings and TLS credentials are swapped at once; calls in progress
+   * keep what they were routed with. Refused (nothing changed) when a TLS file cannot be used.
+   */
+  reload(config: DialgateConfig): Promise<ReloadOutcome>;
   /** Immediate stop (tests). */
   stop(): Promise<void>;
 }
@@ -167,7 +175,16 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
         requester,
         overrides: { dialPlan: metrics.timeDialPlan(configDialPlan(config)) },
       }));
-  const router: CallRouter = routing === null ? (deps.router as CallRouter) : routing.router;
+  // Live reload swaps `current` (config/reload.ts); the edge always asks through this indirection,
+  // so a swap is one assignment: requests routed before it keep their decision.
+  let current: RoutingRuntime | null = routing;
+  let runningConfig = config;
+  const router: CallRouter =
+    routing === null ? (deps.router as CallRouter) : { route: (request) => current!.router.route(request) };
+  const stopRouting = () => {
+    routing?.stop();
+    if (current !== routing) current?.stop();
+  };
   const qualityReports = new VqRtcpxrCollector(recorder, logger);
   const edge: NativeEdge | DrachtioEdge =
     config.sip.edge === "drachtio"
@@ -193,7 +210,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
   metrics.attachSources({
     edgeStats: () => edge.stats,
     gateways: config.gateways,
-    gatewayHealthy: routing === null ? null : (g) => routing.health.isHealthy(g),
+    gatewayHealthy: routing === null ? null : (g) => current!.health.isHealthy(g),
     // With Redis the shared state exports the cluster-wide count under the same name.
     gatewayCallsInProgress:
       capacity instanceof InProcessGatewayCapacity ? (fqdn) => capacity.callsInProgress(fqdn) : null,
@@ -277,9 +294,55 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     get stats() {
       return edge.stats;
     },
+    async reload(next: DialgateConfig): Promise<ReloadOutcome> {
+      // Everything that can fail is prepared before anything is swapped.
+      let creds: TlsCredentials | null = null;
+      if (next.sip.tls !== undefined) {
+        try {
+          creds = await readTlsCredentials(next.sip.tls);
+        } catch (err) {
+          return { ok: false, problems: [{ path: "sip.tls", message: (err as Error).message }] };
+        }
+      }
+      let nextRouting: RoutingRuntime | null = null;
+      // With Redis the routing objects come from the shared state, which reloads them itself.
+      if (current !== null && sharedState === null) {
+        try {
+          nextRouting = createRoutingRuntime(next, {
+            clock,
+            random: deps.random ?? systemRandom,
+            logger,
+            events,
+            requester,
+            // Registrations and the calls counted per gateway carry over.
+            registrations: current.registrations,
+            capacity: current.capacity,
+            overrides: { dialPlan: metrics.timeDialPlan(configDialPlan(next)) },
+          });
+        } catch (err) {
+          return { ok: false, problems: [{ path: "(configuration)", message: (err as Error).message }] };
+        }
+      }
+      if (nextRouting !== null && current !== null) {
+        const previous = current;
+        current = nextRouting;
+        if (previous !== routing) previous.stop();
+        else previous.health.stop();
+        if (previous.capacity instanceof InProcessGatewayCapacity) previous.capacity.setLimits(next.gateways);
+        nextRouting.start();
+      }
+      // The drachtio edge has no sockets of its own: flood and TLS settings are drachtio-server's.
+      if (edge instanceof NativeEdge) {
+        edge.updateProtection(next.sip, trustedSourcesOf(next));
+        if (next.sip.tls !== undefined && creds !== null) await edge.reloadTls(next.sip.tls, creds);
+      }
+      const restartNeeded = restartOnlyChanges(runningConfig, next);
+      runningConfig = next;
+      return { ok: true, restartNeeded };
+    },
     async shutdown(drainTimeoutMs: number) {
       const clean = await edge.drain(drainTimeoutMs);
-      routing?.stop();
+      stopRouting();
       await edge.stop();
       await http.close();
       await carrierServices.close();
@@ -290,7 +353,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       return clean;
     },
     stop: async () => {
-      routing?.stop();
+      stopRouting();
       await edge.stop();
       await http.close();
       await carrierServices.close();

@@ -27,6 +27,14 @@ export class InProcessGatewayCapacity implements GatewayCapacity {
     }
   }
 
+  /** Reload: the limits of the new gateway list; calls in progress keep being counted. */
+  setLimits(gateways: readonly PstnGateway[]): void {
+    this.limits.clear();
+    for (const g of gateways) {
+      if (g.maxConcurrentSessions !== undefined) this.limits.set(g.fqdn, g.maxConcurrentSessions);
+    }
+  }
+
   attach(bus: CallEventBus): () => void {
     return bus.subscribe((e) => this.onEvent(e));
   }

@@ -5,6 +5,7 @@ import { configCheck } from "./config-check.js";
 import { configPush } from "./config-push.js";
 import { dialplanEffective, dialplanTest } from "./dialplan.js";
 import { type CliCommand, ExitCode, processIo } from "./io.js";
+import { reload } from "./reload.js";
 import { routeTest } from "./route.js";
 import { serve } from "./serve.js";
 
@@ -16,10 +17,13 @@ const commands: Record<string, CliCommand> = {
   "route test": routeTest,
   "cdr tail": cdrTail,
   serve,
+  reload,
 };
 
 const usage = `usage: dialgate <command> [options]
-  serve               [--config <file>]     start the proxy
+  serve               [--config <file>] [--pid-file <file>]   start the proxy
+  reload              --pid-file <file> [--config <file>]
+                                            re-read the running proxy's configuration (SIGHUP)
   config check        --config <file>       validate a configuration file
   config push         --config <file> --redis <url> [--cluster] [--dry-run]
                                             load the file's routing objects into Redis

@@ -3,9 +3,11 @@
 // UAC →TLS→ dialgate →TLS→ gateway, failover past a gateway whose certificate does not match its
 // FQDN (nothing sent in clear), and mutual TLS refusing a client without a certificate.
 
-import { readFileSync } from "node:fs";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { type TLSSocket, connect as tlsConnect } from "node:tls";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { dialgateConfigSchema } from "../../src/config/schema.js";
 import type { RouteTarget } from "../../src/routing/decision.js";
 import { freeSipPort, waitFor } from "../support/free-port.js";
 import { killAllSipp, SippProcess } from "../support/sipp.js";
@@ -187,6 +189,65 @@ function recordRoutes(m: { header(name: string): string[] }): string[] {
     .header("record-route")
     .flatMap((v) => v.split(","))
     .map((v) => v.trim());
+}
+
+describe("TLS credentials reload", () => {
+  it("serves a new certificate to new connections after a reload; connections up stay up", async () => {
+    // Our own copies of the files, so that the reload can change what they hold.
+    const certFile = join(pki.dir, "live.pem");
+    const keyFile = join(pki.dir, "live.key");
+    copyFileSync(dialgateCert.certFile, certFile);
+    copyFileSync(dialgateCert.keyFile, keyFile);
+    const tls = { certFile, keyFile, caFile: pki.caFile };
+    const router = new TestRouter();
+    proxy = await startTestProxy({ router, timers: fastTimers, tls });
+    const before = await openTls(proxy.tlsPort, {});
+    const serialBefore = before.socket.getPeerCertificate().serialNumber;
+
+    const renewed = pki.issue("renewed", ["dialgate.test"], { loopbackIp: true });
+    copyFileSync(renewed.certFile, certFile);
+    copyFileSync(renewed.keyFile, keyFile);
+    const config = (overrides: Record<string, unknown>) =>
+      dialgateConfigSchema.parse({
+        sip: {
+          listen: [{ transport: "tls", host: "127.0.0.1", port: proxy!.tlsPort }],
+          recordRouteHost: "127.0.0.1",
+          tls: { ...tls, ...overrides },
+        },
+      });
+    expect(await proxy.dialgate.reload(config({}))).toMatchObject({ ok: true });
+
+    const after = await openTls(proxy.tlsPort, {});
+    expect(after.socket.getPeerCertificate().serialNumber).not.toBe(serialBefore);
+    // The connection made before the reload still carries SIP.
+    before.socket.write(optionsOverTls("held1", proxy.tlsPort));
+    await waitFor(() => before.received.includes("SIP/2.0 200"), 10_000, "a 200 on the old connection");
+
+    // A key file that is not PEM: refused, the certificate in use stays.
+    writeFileSync(join(pki.dir, "broken.key"), "not a key");
+    const refused = await proxy.dialgate.reload(config({ keyFile: join(pki.dir, "broken.key") }));
+    expect(refused).toMatchObject({ ok: false, problems: [{ path: "sip.tls" }] });
+    const still = await openTls(proxy.tlsPort, {});
+    expect(still.socket.getPeerCertificate().serialNumber).toBe(
+      after.socket.getPeerCertificate().serialNumber,
+    );
+    for (const c of [before, after, still]) c.socket.destroy();
+  });
+});
+
+function optionsOverTls(id: string, port: number): string {
+  return [
+    `OPTIONS sip:127.0.0.1:${port} SIP/2.0`,
+    `Via: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bK${id};rport`,
+    "Max-Forwards: 70",
+    `From: <sip:probe@127.0.0.1>;tag=${id}`,
+    `To: <sip:127.0.0.1:${port}>`,
+    `Call-ID: ${id}@test`,
+    "CSeq: 1 OPTIONS",
+    "Content-Length: 0",
+    "",
+    "",
+  ].join("\r\n");
 }
 
 async function openTls(

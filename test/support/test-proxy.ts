@@ -97,6 +97,11 @@ export interface BinaryProxy {
   output(): string;
   /** Sends SIGTERM and resolves with the exit code. */
   terminate(): Promise<number | null>;
+  /** The configuration file the proxy was started with, and its temporary directory. */
+  readonly configFile: string;
+  readonly dir: string;
+  /** Rewrites the configuration file (`@PORT@` replaced as at start), e.g. before a reload. */
+  rewriteConfig(configYaml: string): void;
 }
 
 const MAIN = fileURLToPath(new URL("../../dist/src/cli/main.js", import.meta.url));
@@ -106,13 +111,18 @@ const MAIN = fileURLToPath(new URL("../../dist/src/cli/main.js", import.meta.url
  * does) with `configYaml`, in which `@PORT@` is replaced by a free port. Resolves once the
  * proxy logged that it is listening.
  */
-export async function startBinaryProxy(configYaml: string): Promise<BinaryProxy> {
+export async function startBinaryProxy(
+  configYaml: string,
+  options: { readonly args?: readonly string[] } = {},
+): Promise<BinaryProxy> {
   const port = await freeSipPort();
   const dir = mkdtempSync(join(tmpdir(), "dialgate-serve-"));
   const file = join(dir, "dialgate.yaml");
   writeFileSync(file, configYaml.replaceAll("@PORT@", String(port)));
   // cwd: the temp dir, so the default relative cdr.file (var/cdr.jsonl) lands there.
-  const child = spawn(process.execPath, [MAIN, "serve", "--config", file], {
+  // "@DIR@" in an argument is the temporary directory (a pid file there, say).
+  const args = (options.args ?? []).map((a) => a.replaceAll("@DIR@", dir));
+  const child = spawn(process.execPath, [MAIN, "serve", "--config", file, ...args], {
     cwd: dir,
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -131,6 +141,9 @@ export async function startBinaryProxy(configYaml: string): Promise<BinaryProxy>
     port,
     process: child,
     output: () => stderr,
+    configFile: file,
+    dir,
+    rewriteConfig: (yaml) => writeFileSync(file, yaml.replaceAll("@PORT@", String(port))),
     terminate: async () => {
       if (child.exitCode === null) child.kill("SIGTERM");
       return exited;

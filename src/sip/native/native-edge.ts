@@ -35,7 +35,7 @@ import type { ServerTx } from "./server-tx.js";
 import type { SipTrafficObserver } from "./sip-traffic-observer.js";
 import { StatelessForwarder } from "./stateless-forwarder.js";
 import { SystemTimerService, type TimerService } from "./timer-service.js";
-import { readTlsCredentials, TlsFlavour, type TlsSettings } from "./tls-transport.js";
+import { readTlsCredentials, type TlsCredentials, TlsFlavour, type TlsSettings } from "./tls-transport.js";
 import { clientTransactionKey, serverTransactionKey } from "./transaction-key.js";
 import { TransactionLayer } from "./transaction-layer.js";
 import { TransactionTimers } from "./transaction-timers.js";
@@ -178,9 +178,9 @@ export class NativeEdge implements OutboundRequester {
    * Re-reads the certificate, key and trust anchors (SIGHUP): new handshakes use them,
    * connections already up keep theirs. Throws (and keeps the old ones) when a file is bad.
    */
-  async reloadTls(settings: TlsSettings): Promise<void> {
-    const creds = await readTlsCredentials(settings);
-    this.tlsFlavour?.update(settings, creds);
+  async reloadTls(settings: TlsSettings, creds?: TlsCredentials): Promise<void> {
+    const fresh = creds ?? (await readTlsCredentials(settings));
+    this.tlsFlavour?.update(settings, fresh);
     this.log.info({ certFile: settings.certFile }, "TLS credentials reloaded");
   }
 
