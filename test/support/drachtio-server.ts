@@ -81,6 +81,15 @@ export class DrachtioServer {
       conf,
       drachtioConfig({ host, adminPort, sipPort, secret, logFile: join(dir, "drachtio.log") }),
     );
+    return DrachtioServer.spawn(bin, conf, { adminPort, sipPort, secret, dir, host });
+  }
+
+  private static async spawn(
+    bin: string,
+    conf: string,
+    o: { adminPort: number; sipPort: number; secret: string; dir: string; host: string },
+  ): Promise<DrachtioServer> {
+    const { adminPort, sipPort, secret, dir, host } = o;
     const child = spawn(bin, ["-f", conf], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
     const server = new DrachtioServer(child, adminPort, sipPort, secret, dir, host);
     child.once("error", (err) => {
@@ -121,10 +130,32 @@ export class DrachtioServer {
   /** SIGTERM, then SIGKILL if it has not exited within 10 s. */
   async stop(): Promise<void> {
     if (this.exited) return;
+    this.child.kill("SIGCONT");
     this.child.kill("SIGTERM");
     const timer = setTimeout(() => this.child.kill("SIGKILL"), 10_000);
     await this.exit;
     clearTimeout(timer);
+  }
+
+  /** Stops it (SIGKILL) and starts a new process with the same configuration and ports. */
+  async restart(): Promise<DrachtioServer> {
+    await this.kill();
+    return DrachtioServer.spawn(findDrachtioBinary(), join(this.dir, "drachtio.conf.xml"), {
+      adminPort: this.adminPort,
+      sipPort: this.sipPort,
+      secret: this.secret,
+      dir: this.dir,
+      host: this.host,
+    });
+  }
+
+  /** Freezes (SIGSTOP) / thaws (SIGCONT) the process: its sockets stay open and silent. */
+  pause(): void {
+    this.child.kill("SIGSTOP");
+  }
+
+  resume(): void {
+    this.child.kill("SIGCONT");
   }
 
   /** Stops the process abruptly (connection-loss tests). */

@@ -76,6 +76,8 @@ export class B2buaCall {
 
   constructor(
     private readonly deps: B2buaDeps,
+    /** The caller's Call-ID (the key of the call's events and CDR records). */
+    readonly callId: string,
     private readonly req: SrfRequest,
     private readonly res: SrfResponse,
     /** The request as dialgate parsed it, Max-Forwards already decremented. */
@@ -92,6 +94,17 @@ export class B2buaCall {
   /** The call is answered and its two dialogs are up. */
   get inDialog(): boolean {
     return this.dialogs !== null;
+  }
+
+  /** drachtio-server reported the call over (cdr:stop) and no BYE reached us (cdr-reconciler.ts). */
+  closeStale(by: "caller" | "callee"): void {
+    if (this.dialogs === null) return;
+    const { uas, uac } = this.dialogs;
+    this.dialogs = null;
+    this.deps.emit({ type: "ended", by });
+    uas.destroy();
+    uac.destroy();
+    this.finish();
   }
 
   /** Ends an answered call from our side (shutdown). */

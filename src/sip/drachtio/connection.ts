@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import type { Logger } from "../../util/logger.js";
-import type { AgentSocket, Srf, SrfConnectOptions } from "./srf-types.js";
+import type { Agent, AgentSocket, Srf, SrfConnectOptions } from "./srf-types.js";
 
 export interface DrachtioConnectionSettings {
   readonly host: string;
@@ -55,6 +55,8 @@ export class DrachtioConnection {
     private readonly srf: Srf,
     private readonly settings: DrachtioConnectionSettings,
     private readonly log: Logger,
+    /** Called with each new drachtio-srf agent (one per connect): CDR handlers go there. */
+    private readonly onAgent: (agent: Agent) => void = () => {},
   ) {
     this.tls = tlsOptions(settings);
     srf.on("connect", (err, hostport, version) => {
@@ -132,6 +134,8 @@ export class DrachtioConnection {
       ...(this.tls ? { tls: this.tls } : {}),
     };
     this.srf.connect(opts);
+    const agent = this.srf._app.client;
+    if (agent !== undefined) this.onAgent(agent);
   }
 
   private onClose(): void {

@@ -28,6 +28,8 @@ import { publishToProxy } from "../native/quality-handover.js";
 import { capabilityHeaders, refuseOutOfDialog, validateForProxying } from "../native/request-checks.js";
 import type { ListenAddress } from "../native/transport-types.js";
 import { B2buaCall } from "./b2bua-call.js";
+import { type DrachtioCallStore, InMemoryDrachtioCallStore } from "./call-store.js";
+import { CdrReconciler } from "./cdr-reconciler.js";
 import { type ConnectionState, DrachtioConnection, type DrachtioConnectionSettings } from "./connection.js";
 import { responseHeaders } from "./headers.js";
 import { parseInbound } from "./request-view.js";
@@ -50,6 +52,10 @@ export interface DrachtioEdgeOptions {
   readonly clock?: Clock;
   /** Where PUBLISH addressed to the proxy goes (RFC 6035 quality reports); absent: 405. */
   readonly qualityReports?: QualityReportPort;
+  /** Where drachtio-server's CDR events are kept by Call-ID (default: this process only). */
+  readonly callStore?: DrachtioCallStore;
+  /** How often the CDR sweep runs (cdr-reconciler.ts). */
+  readonly cdrSweepIntervalMs?: number;
   /** How long `start()` waits for the first connection (it keeps retrying afterwards). */
   readonly connectTimeoutMs?: number;
 }
@@ -76,6 +82,9 @@ export class DrachtioEdge implements OutboundRequester {
   /** Calls in progress by the caller's Call-ID (drain, shutdown, the recorder's expiry). */
   private readonly calls = new Map<string, B2buaCall>();
   private draining = false;
+  readonly cdr: CdrReconciler;
+  readonly callStore: DrachtioCallStore;
+  private sweepTimer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
   private readonly us: LocalIdentity;
 
@@ -86,7 +95,16 @@ export class DrachtioEdge implements OutboundRequester {
     this.log = (options.logger ?? silentLogger()).child({ component: "sip", edge: "drachtio" });
     this.clock = options.clock ?? systemClock;
     this.srf = createSrf();
-    this.connection = new DrachtioConnection(this.srf, options.drachtio, this.log);
+    this.callStore = options.callStore ?? new InMemoryDrachtioCallStore();
+    this.cdr = new CdrReconciler({
+      store: this.callStore,
+      clock: this.clock,
+      log: this.log,
+      ownCalls: () => this.calls.values(),
+    });
+    this.connection = new DrachtioConnection(this.srf, options.drachtio, this.log, (agent) =>
+      this.cdr.attach(agent),
+    );
     // config.md: with edge drachtio, `listen` names drachtio-server's SIP addresses; they and
     // recordRouteHost are how a request "to the proxy" is recognised.
     this.us = new LocalIdentity(this.settings.recordRouteHost);
@@ -110,6 +128,10 @@ export class DrachtioEdge implements OutboundRequester {
     this.srf.subscribe(handle);
     this.srf.message(handle);
     await this.connection.start(this.options.connectTimeoutMs ?? 10_000);
+    this.sweepTimer = setInterval(() => {
+      this.cdr.sweep().catch((err: unknown) => this.log.warn({ err: String(err) }, "CDR sweep failed"));
+    }, this.options.cdrSweepIntervalMs ?? 5_000);
+    this.sweepTimer.unref?.();
     return this.settings.listen.map((l) => ({ ...l }));
   }
 
@@ -175,6 +197,7 @@ export class DrachtioEdge implements OutboundRequester {
 
   async stop(): Promise<void> {
     this.draining = true;
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
     for (const c of [...this.calls.values()]) c.hangUp();
     this.connection.close();
   }
@@ -306,6 +329,7 @@ export class DrachtioEdge implements OutboundRequester {
           this.checkIdle();
         },
       },
+      callId,
       req,
       res,
       r,

@@ -1,0 +1,251 @@
+// The drachtio edge against a real drachtio-server: the same CDRs as the native edge for the
+// same calls (both dialgates run side by side, the call recorder and journal real), the
+// connection's reconnect and dead-connection detection, and drachtio's CDR-event quirks.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Dialgate, startDialgate } from "../../src/app.js";
+import type { CallRecord } from "../../src/calls/call-record.js";
+import type { DialgateConfig } from "../../src/config/schema.js";
+import { InMemoryDrachtioCallStore } from "../../src/sip/drachtio/call-store.js";
+import { CdrReconciler, timeOfDayToEpoch } from "../../src/sip/drachtio/cdr-reconciler.js";
+import type { DrachtioEdge } from "../../src/sip/drachtio/drachtio-edge.js";
+import { silentLogger } from "../../src/util/logger.js";
+import { ALICE, type CdrPorts, cdrConfig, cdrPorts, HOST } from "../support/cdr-e2e.js";
+import { waitForCdr } from "../support/cdr-records.js";
+import { type UacScenario, uacScenario } from "../support/cdr-scenarios.js";
+import { DrachtioServer } from "../support/drachtio-server.js";
+import { waitFor } from "../support/free-port.js";
+import { killAllSipp, SippProcess as Sipp } from "../support/sipp.js";
+
+let server: DrachtioServer;
+let ports: CdrPorts;
+let native: Dialgate;
+let drachtio: Dialgate;
+/** A clock the CDR sweep reads: real time plus what a test adds. */
+let offsetMs = 0;
+
+function drachtioConfig(base: DialgateConfig, s: DrachtioServer): DialgateConfig {
+  return {
+    ...base,
+    sip: {
+      ...base.sip,
+      edge: "drachtio",
+      listen: [
+        { transport: "udp", host: HOST, port: s.sipPort },
+        { transport: "tcp", host: HOST, port: s.sipPort },
+      ],
+      drachtio: { ...s.connection, pingIntervalSeconds: 1 },
+    },
+  };
+}
+
+beforeAll(async () => {
+  server = await DrachtioServer.start();
+  ports = await cdrPorts();
+  native = await startDialgate(cdrConfig(ports), { random: () => 0.999 });
+  drachtio = await startDialgate(drachtioConfig(cdrConfig(ports), server), {
+    random: () => 0.999,
+    clock: { now: () => Date.now() + offsetMs, monotonic: () => performance.now() },
+  });
+});
+
+afterAll(async () => {
+  await killAllSipp();
+  await native?.stop();
+  await drachtio?.stop();
+  await server?.stop();
+});
+
+/** One call through a dialgate (its SIP port); resolves with its CDR. */
+async function callThrough(
+  edgePort: number,
+  dialgate: Dialgate,
+  number: string,
+  gateways: { scenario: string; port: number; sets?: Record<string, string> }[],
+  scenario: Partial<UacScenario> = {},
+): Promise<CallRecord> {
+  const gws = await Promise.all(gateways.map((g) => Sipp.start(g)));
+  const uac = await Sipp.start({
+    scenario: uacScenario({ mode: "caller-hangs-up", from: ALICE, ...scenario }),
+    remote: { host: HOST, port: edgePort },
+    service: number,
+    pauseMs: 300,
+  });
+  const result = await uac.wait();
+  for (const g of gws) await g.kill();
+  const invite = result.messages.find((m) => m.direction === "sent" && m.method === "INVITE");
+  const callId = invite?.header("Call-ID")[0];
+  if (callId === undefined) throw new Error(`SIPp sent no INVITE: ${result.stderr}`);
+  return waitForCdr(dialgate.cdrLog, callId);
+}
+
+/** The CDR without what differs between any two calls (ids, clock times, duration). */
+function comparable(r: CallRecord): Record<string, unknown> {
+  const {
+    id: _id,
+    correlationId: _c,
+    inviteDateTime: _i,
+    startDateTime: _s,
+    failureDateTime,
+    endDateTime,
+    duration: _d,
+    attempts,
+    ...rest
+  } = r;
+  return {
+    ...rest,
+    failed: failureDateTime !== null,
+    ended: endDateTime !== null,
+    attempts: attempts.map(({ startDateTime: _t, ...a }) => a),
+  };
+}
+
+describe("the same CDRs on the native and the drachtio edge", () => {
+  const cases: {
+    name: string;
+    number: string;
+    gateways: (p: CdrPorts) => { scenario: string; port: number; sets?: Record<string, string> }[];
+    scenario?: Partial<UacScenario>;
+  }[] = [
+    {
+      name: "answered outbound call",
+      number: "5550123",
+      gateways: (p) => [{ scenario: "uas-answer.xml", port: p.gw1 }],
+    },
+    {
+      name: "failover on 503 to the next gateway",
+      number: "+12065550123",
+      gateways: (p) => [
+        { scenario: "uas-reject.xml", port: p.gw1, sets: { status: "503" } },
+        { scenario: "uas-answer.xml", port: p.gw2 },
+      ],
+    },
+    {
+      name: "busy without failover",
+      number: "+12065550124",
+      gateways: (p) => [{ scenario: "uas-reject.xml", port: p.gw1, sets: { status: "486" } }],
+      scenario: { mode: "rejected" },
+    },
+    {
+      name: "transport failure, then the next gateway",
+      number: "+13035550100",
+      gateways: (p) => [{ scenario: "uas-answer.xml", port: p.gw2 }],
+    },
+    { name: "no route", number: "+442071234567", gateways: () => [], scenario: { mode: "rejected" } },
+    {
+      name: "hung up by the callee",
+      number: "5550125",
+      gateways: (p) => [{ scenario: "uas-answer-then-hang-up.xml", port: p.gw1 }],
+      scenario: { mode: "callee-hangs-up" },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const viaNative = await callThrough(ports.edge, native, c.number, c.gateways(ports), c.scenario);
+      const viaDrachtio = await callThrough(
+        server.sipPort,
+        drachtio,
+        c.number,
+        c.gateways(ports),
+        c.scenario,
+      );
+      expect(comparable(viaDrachtio)).toEqual(comparable(viaNative));
+    });
+  }
+});
+
+describe("drachtio-server CDR events", () => {
+  it("are kept by Call-ID with wall-clock times, and the sweep drops an attempt that never got a stop", async () => {
+    const edge = drachtio.edge as DrachtioEdge;
+    const before = Date.now();
+    const record = await callThrough(server.sipPort, drachtio, "5550126", [
+      { scenario: "uas-answer.xml", port: ports.gw1 },
+    ]);
+    await waitFor(async () => {
+      await edge.cdr.settled();
+      return (await edge.callStore.get(record.correlationId))?.stopAt != null;
+    });
+    const r = await edge.callStore.get(record.correlationId);
+    // Time-of-day stamps put on today's date: between the test's start and now (+ clock skew).
+    for (const t of [r?.attemptAt, r?.startAt, r?.stopAt]) {
+      expect(t).toBeGreaterThanOrEqual(before - 5_000);
+      expect(t).toBeLessThanOrEqual(Date.now() + 5_000);
+    }
+    expect(r?.stopReason).toBe("normal-release:network");
+    // A quick CANCEL leaves an attempt without a stop: after retainMs the sweep drops it.
+    await edge.callStore.update("quick-cancel@test", { attemptAt: Date.now() }, Date.now());
+    offsetMs = 11 * 60_000;
+    await edge.cdr.sweep();
+    offsetMs = 0;
+    expect(await edge.callStore.get("quick-cancel@test")).toBeUndefined();
+    expect(edge.cdr.stats.droppedWithoutStop).toBeGreaterThanOrEqual(1);
+  });
+
+  it("close a bridged call whose BYE never reached this instance", async () => {
+    const store = new InMemoryDrachtioCallStore();
+    const now = Date.now();
+    const closed: string[] = [];
+    const reconciler = new CdrReconciler({
+      store,
+      clock: { now: () => now, monotonic: () => 0 },
+      log: silentLogger(),
+      ownCalls: () => [
+        { callId: "a@test", inDialog: true, closeStale: (by) => closed.push(`a:${by}`) },
+        { callId: "b@test", inDialog: true, closeStale: (by) => closed.push(`b:${by}`) },
+      ],
+    });
+    // The stop of a@test reached another instance (round-robin) and was written to the store.
+    await store.update(
+      "a@test",
+      { startAt: now - 60_000, stopAt: now - 10_000, stopReason: "normal-release:network" },
+      now,
+    );
+    await store.update("b@test", { startAt: now - 60_000 }, now);
+    await reconciler.sweep();
+    expect(closed).toEqual(["a:caller"]);
+  });
+
+  it("put a time of day on the nearest day, across midnight", () => {
+    const justAfterMidnight = Date.parse("2026-12-03T00:00:00.100Z");
+    expect(timeOfDayToEpoch("23:59:59.900000", justAfterMidnight)).toBe(
+      Date.parse("2026-12-02T23:59:59.900Z"),
+    );
+    expect(timeOfDayToEpoch("00:00:00.050", Date.parse("2026-12-02T23:59:59.990Z"))).toBe(
+      Date.parse("2026-12-03T00:00:00.050Z"),
+    );
+    expect(timeOfDayToEpoch("18:03:08.274406", Date.parse("2026-12-02T18:03:09Z"))).toBe(
+      Date.parse("2026-12-02T18:03:08.274Z"),
+    );
+    expect(timeOfDayToEpoch("25:00:00", Date.now())).toBeNull();
+    expect(timeOfDayToEpoch("", Date.now())).toBeNull();
+  });
+});
+
+describe("the connection to drachtio-server", () => {
+  it("reconnects after drachtio-server restarts, and calls route again", async () => {
+    const edge = drachtio.edge as DrachtioEdge;
+    const connects = edge.connection.connects;
+    server = await server.restart();
+    await waitFor(() => edge.connection.connects > connects && edge.connection.state === "connected", 30_000);
+    const r = await callThrough(server.sipPort, drachtio, "5550127", [
+      { scenario: "uas-answer.xml", port: ports.gw1 },
+    ]);
+    expect(r.finalSipCode).toBe(200);
+  });
+
+  it("notices a silently dead connection by its missed pings, reports not ready, and reconnects", async () => {
+    const edge = drachtio.edge as DrachtioEdge;
+    const connects = edge.connection.connects;
+    server.pause();
+    try {
+      // The TCP connection stays open; only the missing pongs tell (ping interval 1 s here).
+      await waitFor(() => edge.connection.state !== "connected", 30_000, "the edge to notice");
+      const ready = await fetch(`http://${drachtio.http.address.host}:${drachtio.http.address.port}/readyz`);
+      expect(ready.status).toBe(503);
+    } finally {
+      server.resume();
+    }
+    await waitFor(() => edge.connection.connects > connects && edge.connection.state === "connected", 30_000);
+    const ready = await fetch(`http://${drachtio.http.address.host}:${drachtio.http.address.port}/readyz`);
+    expect(ready.status).toBe(200);
+  });
+});
