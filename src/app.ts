@@ -200,6 +200,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
           trustedSources: trustedSourcesOf(config),
           ...(deps.timerService ? { timerService: deps.timerService } : {}),
           qualityReports,
+          callRecords: recorder,
         });
   edgeRef = edge;
   edgeForRecorder = edge;

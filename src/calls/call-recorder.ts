@@ -87,9 +87,22 @@ export interface CallRecorderStats {
 interface FinishedCall {
   readonly cdrId: string;
   readonly endedAt: number;
+  /** Resolves once the CDR is durable. */
+  readonly durable: Promise<void>;
 }
 
-export class CallRecorder {
+/**
+ * What an edge asks before it acknowledges the end of a call (the 200 to a BYE): the CDR of that
+ * call is durable, or `maxWaitMs` passed (a failing log must not stop calls from ending).
+ */
+export interface CallRecordDurability {
+  recorded(callId: string): Promise<void> | null;
+}
+
+/** How long the 200 to a BYE may wait for the call's CDR to be durable (the journal needs ~ms). */
+export const BYE_WAIT_FOR_CDR_MS = 2_000;
+
+export class CallRecorder implements CallRecordDurability {
   private readonly calls = new Map<string, CallState>();
   /** Insertion order = end order: the sweep pops expired ones from the front. */
   private readonly finished = new Map<string, FinishedCall>();
@@ -360,9 +373,30 @@ export class CallRecorder {
     const record = buildRecord(call, end, this.newId());
     this.counts.recordsBuilt++;
     this.finished.delete(call.callId);
-    this.finished.set(call.callId, { cdrId: record.id, endedAt: end.at });
-    this.writer.write({ kind: "cdr", record });
+    const durable = this.writer.write({ kind: "cdr", record });
+    this.finished.set(call.callId, { cdrId: record.id, endedAt: end.at, durable });
     return record;
+  }
+
+  /**
+   * For the edge: resolves when the CDR of a call that just ended is durable (at most
+   * BYE_WAIT_FOR_CDR_MS); null when no such record is pending. Holding the 200 to the BYE until
+   * then means that once the party who hung up has its answer, the record survives a crash
+   * (carrier-api.md "Durable delivery": a crash after the call ended must not lose it).
+   */
+  recorded(callId: string): Promise<void> | null {
+    const done = this.finished.get(callId);
+    if (done === undefined) return null;
+    return new Promise<void>((resolve) => {
+      const timer = this.options.scheduler.set(BYE_WAIT_FOR_CDR_MS, () => {
+        this.log.warn({ callId, cdrId: done.cdrId }, "BYE answered before its CDR was durable");
+        resolve();
+      });
+      void done.durable.then(() => {
+        this.options.scheduler.clear(timer);
+        resolve();
+      });
+    });
   }
 
   /**

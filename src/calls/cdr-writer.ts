@@ -44,6 +44,7 @@ export class CdrWriter {
   private written = 0;
   private failures = 0;
   private idleWaiters: (() => void)[] = [];
+  private readonly durableWaiters = new Map<CdrLogEntry, () => void>();
 
   constructor(
     private readonly sink: CdrSink,
@@ -63,10 +64,15 @@ export class CdrWriter {
     };
   }
 
-  /** Queues an entry; it is appended at once unless the log is failing (then after it recovers). */
-  write(entry: CdrLogEntry): void {
+  /**
+   * Queues an entry; it is appended at once unless the log is failing (then after it recovers).
+   * Resolves once the entry is durable (never rejects: a failing log is retried, not reported).
+   */
+  write(entry: CdrLogEntry): Promise<void> {
+    const durable = new Promise<void>((resolve) => this.durableWaiters.set(entry, resolve));
     if (this.failing) this.queue.push(entry);
     else this.send(entry);
+    return durable;
   }
 
   /**
@@ -93,6 +99,7 @@ export class CdrWriter {
     this.scheduler.clear(this.retryTimer);
     this.retryTimer = null;
     const left = [...this.sending, ...this.queue.splice(0)];
+    this.durableWaiters.clear();
     for (const entry of left) {
       this.logger.error(
         { cdrEntry: entry },
@@ -118,6 +125,8 @@ export class CdrWriter {
   private succeeded(entry: CdrLogEntry, position: string): void {
     this.sending.delete(entry);
     this.written++;
+    this.durableWaiters.get(entry)?.();
+    this.durableWaiters.delete(entry);
     if (entry === this.probe) {
       // The probe went through: the log is back; send what waited.
       this.probe = null;

@@ -446,6 +446,31 @@ describe("call recorder: never loses a CDR", () => {
     expect(await recorder.close(100)).toBe(true);
   });
 
+  it("tells the edge when a call's CDR is durable, and stops waiting after 2 s on a failing log", async () => {
+    const { emit, sink, settle, recorder, timers } = setup();
+    expect(recorder.recorded("call-1")).toBeNull();
+    emit(0, { type: "received", method: "INVITE", call: OUT });
+    emit(1, { type: "attempt-sent", step: 0, target: GW1 });
+    emit(500, { type: "answered", step: 0, target: GW1, status: 200 });
+    emit(1000, { type: "ended", by: "caller" });
+    await recorder.recorded("call-1");
+    expect(sink.records).toHaveLength(1);
+
+    sink.failNext = 1_000;
+    emit(0, { type: "received", method: "INVITE", call: OUT, callId: "call-2" });
+    emit(1, { type: "rejected", status: 404, reason: "No Route Found", callId: "call-2" });
+    let released = false;
+    void recorder.recorded("call-2")?.then(() => {
+      released = true;
+    });
+    await settle();
+    expect(released).toBe(false);
+    timers.advance(2_000);
+    await settle();
+    expect(released).toBe(true);
+    expect(sink.records).toHaveLength(1);
+  });
+
   it("close gives up after its deadline but keeps nothing silently: the flush reports false", async () => {
     const { emit, sink, recorder } = setup();
     sink.failNext = 1_000;

@@ -7,6 +7,7 @@
 // response forwarding (stateless-forwarder), §16.3/§16.4 checks (request-checks,
 // route-preprocessing), drain (drain-gate) and gateway OPTIONS (options-prober).
 import { randomBytes } from "node:crypto";
+import type { CallRecordDurability } from "../../calls/call-recorder.js";
 import { CallEventBus } from "../../calls/events.js";
 import type { QualityReportPort } from "../../calls/quality-reports.js";
 import type { SipSettings } from "../../config/schema.js";
@@ -53,6 +54,8 @@ export interface NativeEdgeOptions {
   readonly timerService?: TimerService;
   /** Where PUBLISH addressed to the proxy goes (RFC 6035 quality reports); absent: 405. */
   readonly qualityReports?: QualityReportPort;
+  /** The call recorder: a BYE's 200 is forwarded once the call's CDR is durable. */
+  readonly callRecords?: CallRecordDurability;
   /** Counts of received SIP messages and parse errors (metrics). */
   readonly observer?: SipTrafficObserver;
   /** Sources exempt from flood and connection limits (default: sip.flood.allow only). */
@@ -91,11 +94,13 @@ export class NativeEdge implements OutboundRequester {
   private branchCounter = 0;
   private activeCalls = 0;
   private readonly qualityReports: QualityReportPort | undefined;
+  private readonly callRecords: CallRecordDurability | undefined;
   private readonly protection: SourceProtection;
 
   constructor(options: NativeEdgeOptions) {
     this.settings = options.settings;
     this.qualityReports = options.qualityReports;
+    this.callRecords = options.callRecords;
     this.router = options.router;
     this.events = options.events ?? new CallEventBus();
     this.log = (options.logger ?? silentLogger()).child({ component: "sip" });
@@ -484,6 +489,7 @@ export class NativeEdge implements OutboundRequester {
         this.activeCalls--;
         this.drainGate.check();
       },
+      callRecorded: (callId) => this.callRecords?.recorded(callId) ?? null,
       dialogConfirmed: (request, _response) => {
         this.dialogs.confirmed(request.callId ?? "", request.from?.tag ?? null, this.clock.now());
       },

@@ -255,8 +255,16 @@ export class ProxyCall implements BranchUser {
     copy.popVia();
     this.restoreCallerView(copy);
     const bytes = copy.serialize();
-    const sent = this.server.respond(response.status, bytes);
-    if (!sent) this.ctx.forwardResponseStatelessly(copy);
+    const deliver = () => {
+      if (!this.server.respond(response.status, bytes)) this.ctx.forwardResponseStatelessly(copy);
+    };
+    // The call's end is acknowledged only once its CDR is durable (bounded wait).
+    const recorded =
+      first && this.plan.kind === "in-dialog" && this.request.method === "BYE"
+        ? (this.ctx.callRecorded?.(this.callId) ?? null)
+        : null;
+    if (recorded === null) deliver();
+    else void recorded.then(deliver);
     if (first) {
       this.finalSent = true;
       if (this.request.method === "INVITE" && this.plan.kind === "routed")

@@ -37,6 +37,11 @@ export interface ProxyContext {
   forwardResponseStatelessly(response: SipResponse): void;
   /** The call ended: drop it from the edge's tables. */
   callFinished(): void;
+  /**
+   * Resolves when the CDR of the call this BYE ended is durable (null: nothing to wait for);
+   * the BYE's 2xx is forwarded only then (src/calls/call-recorder.ts `recorded`).
+   */
+  callRecorded?(callId: string): Promise<void> | null;
   /** A 2xx to an INVITE went upstream: track the dialog. */
   dialogConfirmed(request: SipRequest, response: SipResponse): void;
 }
