@@ -14,6 +14,7 @@ import type { DialgateConfig } from "./config/schema.js";
 import type { WebhookPoster, WebhookSettings } from "./delivery/webhook/webhook-worker.js";
 import { DialgateMetrics } from "./metrics/dialgate-metrics.js";
 import { registerProtectionMetrics } from "./metrics/protection-metrics.js";
+import { registerRecorderMetrics } from "./metrics/recorder-metrics.js";
 import type { CallRouter } from "./routing/decision.js";
 import { configDialPlan, createRoutingRuntime, type RoutingRuntime } from "./routing/index.js";
 import { DrachtioEdge } from "./sip/drachtio/drachtio-edge.js";
@@ -206,6 +207,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
   edgeForRecorder = edge;
   metrics.attachCallEvents(events);
   registerProtectionMetrics(metrics.registry, () => edge.protectionStats);
+  registerRecorderMetrics(metrics.registry, () => recorder.stats);
   metrics.attachCdrLog(cdrLog);
   const capacity = routing?.capacity;
   metrics.attachSources({

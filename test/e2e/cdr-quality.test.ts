@@ -155,4 +155,15 @@ describe("quality reports on the CDR", () => {
     const callId = result.messages.find((m) => m.method === "INVITE")?.header("Call-ID")[0] ?? "";
     expect(await waitForCdr(dialgate.cdrLog, callId)).toMatchObject({ successfulCall: true });
   });
+
+  it("counts the quality reports on /metrics (joined, and for no known call)", async () => {
+    expect((await publish(sessionReport("never-seen@test"))).status).toBe(200);
+    const text = await (await fetch(`http://${HOST}:${dialgate.http.address.port}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\d+)`, "m").exec(text)?.[1] ?? "NaN");
+    // Two vq-rtcpxr reports and one X-RTP-Stat joined a call; one report matched nothing.
+    expect(value("dialgate_quality_reports_total")).toBe(3);
+    expect(value("dialgate_quality_reports_unmatched_total")).toBe(1);
+    expect(value("dialgate_recorder_unexpected_events_total")).toBe(0);
+    expect(value("dialgate_recorder_pending_writes")).toBe(0);
+  });
 });
