@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dialplanEffective, dialplanTest } from "../../src/cli/dialplan.js";
 import type { CliCommand } from "../../src/cli/io.js";
 import { routeTest } from "../../src/cli/route.js";
-import { ADMIN_TOKEN, baseConfig, FABRIKAM_KEY, type Harness, startHarness } from "./support/carrier-harness.js";
+import {
+  ADMIN_TOKEN,
+  baseConfig,
+  FABRIKAM_KEY,
+  type Harness,
+  startHarness,
+} from "./support/carrier-harness.js";
 
 let h: Harness;
 let configFile: string;
@@ -20,10 +26,16 @@ afterAll(async () => {
   await h.close();
 });
 
-async function cli(command: CliCommand, args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+async function cli(
+  command: CliCommand,
+  args: string[],
+): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await command(["--config", configFile, ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await command(["--config", configFile, ...args], {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  });
   return { code, out, err };
 }
 
@@ -34,7 +46,9 @@ describe("admin authentication", () => {
   it("answers 401 without the token, with a wrong one and with a carrier key", async () => {
     for (const token of [null, "nope", FABRIKAM_KEY]) {
       expect((await admin("/v1/admin/tenants", undefined, token)).status).toBe(401);
-      expect((await admin("/v1/admin/route/test", { user: "alice@contoso.com", number: "5550100" }, token)).status).toBe(401);
+      expect(
+        (await admin("/v1/admin/route/test", { user: "alice@contoso.com", number: "5550100" }, token)).status,
+      ).toBe(401);
     }
   });
 
@@ -68,13 +82,23 @@ describe("the tests answer exactly what the CLI prints with --json", () => {
       ["+12065550123", 7],
       ["+4930123456", 3],
     ] as const) {
-      const printed = await cli(routeTest, ["--user", "alice@contoso.com", "--number", number, "--seed", String(seed), "--json"]);
+      const printed = await cli(routeTest, [
+        "--user",
+        "alice@contoso.com",
+        "--number",
+        number,
+        "--seed",
+        String(seed),
+        "--json",
+      ]);
       expect(printed.code).toBe(0);
       const r = await admin("/v1/admin/route/test", { user: "alice@contoso.com", number, seed });
       expect(r.status).toBe(200);
       expect(r.text).toBe(printed.out[0]);
     }
-    const report = (await admin("/v1/admin/route/test", { user: "alice@contoso.com", number: "5550123", seed: 1 })).json() as {
+    const report = (
+      await admin("/v1/admin/route/test", { user: "alice@contoso.com", number: "5550123", seed: 1 })
+    ).json() as {
       attempts: { gateway: string; requestUri: string }[];
     };
     expect(report.attempts[0]?.gateway).toBe("sbc1.contoso.com");
@@ -94,8 +118,12 @@ describe("the tests answer exactly what the CLI prints with --json", () => {
     const r = await admin("/v1/admin/route/test", { user: "mallory@contoso.com", number: "5550100" });
     expect(r.status).toBe(404);
     expect((r.json() as { error: { code: string } }).error.code).toBe("unknown_user");
-    expect((await admin("/v1/admin/dialplan/test", { user: "mallory@contoso.com", number: "1" })).status).toBe(404);
-    expect((await h.call("/v1/admin/users/mallory@contoso.com/effective-dial-plan", ADMIN_TOKEN)).status).toBe(404);
+    expect(
+      (await admin("/v1/admin/dialplan/test", { user: "mallory@contoso.com", number: "1" })).status,
+    ).toBe(404);
+    expect(
+      (await h.call("/v1/admin/users/mallory@contoso.com/effective-dial-plan", ADMIN_TOKEN)).status,
+    ).toBe(404);
     const bad = await admin("/v1/admin/route/test", { user: "alice@contoso.com", number: "555<script>" });
     expect(bad.status).toBe(400);
     const shapes: [unknown, string][] = [
@@ -116,7 +144,9 @@ describe("the tests answer exactly what the CLI prints with --json", () => {
 
 describe("read access", () => {
   it("lists tenants, users (without digest hashes), routing objects, gateways, translation rules, carriers", async () => {
-    const tenants = (await h.call("/v1/admin/tenants", ADMIN_TOKEN)).json() as { tenants: { id: string; userCount: number }[] };
+    const tenants = (await h.call("/v1/admin/tenants", ADMIN_TOKEN)).json() as {
+      tenants: { id: string; userCount: number }[];
+    };
     expect(tenants.tenants).toEqual([expect.objectContaining({ id: "contoso", userCount: 2 })]);
     const tenant = (await h.call("/v1/admin/tenants/contoso", ADMIN_TOKEN)).json() as Record<string, unknown>;
     expect(tenant.domains).toEqual(["contoso.com"]);
@@ -128,7 +158,10 @@ describe("read access", () => {
       ["alice@contoso.com", true],
       ["bob@contoso.com", false],
     ]);
-    const alice = (await h.call("/v1/admin/users/Alice@Contoso.com", ADMIN_TOKEN)).json() as Record<string, unknown>;
+    const alice = (await h.call("/v1/admin/users/Alice@Contoso.com", ADMIN_TOKEN)).json() as Record<
+      string,
+      unknown
+    >;
     expect(alice).toMatchObject({ id: "alice@contoso.com", tenantId: "contoso", lineUri: "+14255550100" });
     expect(alice).not.toHaveProperty("sipPasswordHa1");
     const routing = (await h.call("/v1/admin/tenants/contoso/routing", ADMIN_TOKEN)).json() as {
@@ -137,9 +170,13 @@ describe("read access", () => {
     };
     expect(routing.voiceRoutes.map((v) => v.identity)).toEqual(["Redmond1"]);
     expect(routing.pstnUsages).toEqual(["US and Canada"]);
-    const gateways = (await h.call("/v1/admin/gateways", ADMIN_TOKEN)).json() as { gateways: { fqdn: string }[] };
+    const gateways = (await h.call("/v1/admin/gateways", ADMIN_TOKEN)).json() as {
+      gateways: { fqdn: string }[];
+    };
     expect(gateways.gateways.map((g) => g.fqdn)).toEqual(["sbc1.contoso.com", "sbc9.northwind.example"]);
-    const g = (await h.call("/v1/admin/gateways/SBC1.contoso.com", ADMIN_TOKEN)).json() as { carrier: string };
+    const g = (await h.call("/v1/admin/gateways/SBC1.contoso.com", ADMIN_TOKEN)).json() as {
+      carrier: string;
+    };
     expect(g.carrier).toBe("fabrikam");
     expect((await h.call("/v1/admin/translation-rules", ADMIN_TOKEN)).status).toBe(200);
     const carriers = await h.call("/v1/admin/carriers", ADMIN_TOKEN);

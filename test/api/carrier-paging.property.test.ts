@@ -11,7 +11,12 @@ import { cdr, FABRIKAM_KEY, NORTHWIND_KEY, startHarness } from "./support/carrie
 const CARRIERS = { fabrikam: FABRIKAM_KEY, northwind: NORTHWIND_KEY } as const;
 type CarrierId = keyof typeof CARRIERS;
 
-const visibility = fc.constantFrom<readonly CarrierId[]>(["fabrikam"], ["northwind"], ["fabrikam", "northwind"], []);
+const visibility = fc.constantFrom<readonly CarrierId[]>(
+  ["fabrikam"],
+  ["northwind"],
+  ["fabrikam", "northwind"],
+  [],
+);
 const step = fc.record({
   appends: fc.array(fc.record({ to: visibility, minute: fc.integer({ min: 0, max: 59 }) }), { maxLength: 6 }),
   reader: fc.constantFrom<CarrierId>("fabrikam", "northwind"),
@@ -42,7 +47,8 @@ describe("paging while records are appended", () => {
           const filter = window === null ? "" : `&from=${at(window.from)}&to=${at(window.to)}`;
           const page = async (carrier: CarrierId, limit: number): Promise<boolean> => {
             const c = cursors[carrier];
-            const q = c === null ? `limit=${limit}${filter}` : `limit=${limit}&cursor=${encodeURIComponent(c)}`;
+            const q =
+              c === null ? `limit=${limit}${filter}` : `limit=${limit}&cursor=${encodeURIComponent(c)}`;
             const r = await h.call(`/v1/carrier/cdrs?${q}`, CARRIERS[carrier]);
             expect(r.status, r.text).toBe(200);
             const body = r.json() as { records: CallRecord[]; nextCursor: string | null };
