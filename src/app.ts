@@ -339,6 +339,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
         edge.updateProtection(next.sip, trustedSourcesOf(next));
         if (next.sip.tls !== undefined && creds !== null) await edge.reloadTls(next.sip.tls, creds);
       }
+      carrierServices.reload(next);
       const restartNeeded = restartOnlyChanges(runningConfig, next);
       runningConfig = next;
       return { ok: true, restartNeeded };

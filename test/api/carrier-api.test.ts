@@ -1,14 +1,17 @@
 // The carrier API over real HTTP against a real dialgate and its CDR journal: authentication,
 // isolation between two carriers on every route, numbers, CDR paging with cursors, one CDR, the
 // CSV export, late quality data, rate limiting, bad input, and the OpenAPI document.
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CursorCodec } from "../../src/api/carrier/cursor.js";
 import type { CallRecord } from "../../src/calls/call-record.js";
+import { dialgateConfigSchema } from "../../src/config/schema.js";
 import { amendmentEntry, quality } from "../store/support/cdr-fixtures.js";
 import {
   ADMIN_TOKEN,
+  baseConfig,
   cdr,
   FABRIKAM_KEY,
   FABRIKAM_KEY_2,
@@ -392,6 +395,40 @@ describe("rate limiting", () => {
       expect((await limited.call("/v1/carrier/numbers", NORTHWIND_KEY)).status).toBe(200);
     } finally {
       await limited.close();
+    }
+  });
+});
+
+describe("live reload", () => {
+  it("applies new carrier keys and numbers (and what the admin API shows) at once", async () => {
+    const r = await startHarness();
+    try {
+      const raw = baseConfig(r.dir, r.config.sip.listen[0]?.port ?? 5060);
+      const carriers = (raw.carriers as Record<string, unknown>[]).map((c) =>
+        c.id === "northwind"
+          ? {
+              ...c,
+              apiKeySha256: [createHash("sha256").update("northwind-rotated").digest("hex")],
+              numbers: [{ number: "+12065550143", tenant: "contoso" }],
+            }
+          : c,
+      );
+      const outcome = await r.dialgate.reload(dialgateConfigSchema.parse({ ...raw, carriers }));
+      expect(outcome.ok).toBe(true);
+      expect((await r.call("/v1/carrier/numbers", NORTHWIND_KEY)).status).toBe(401);
+      const numbers = (await r.call("/v1/carrier/numbers", "northwind-rotated")).json() as {
+        numbers: { number: string }[];
+      };
+      expect(numbers.numbers.map((n) => n.number)).toEqual(["+12065550143"]);
+      expect((await r.call("/v1/carrier/numbers", FABRIKAM_KEY)).status).toBe(200);
+      const admin = (await r.call("/v1/admin/carriers", ADMIN_TOKEN)).json() as {
+        carriers: { id: string; numbers: unknown[] }[];
+      };
+      expect(admin.carriers.find((c) => c.id === "northwind")?.numbers).toEqual([
+        { number: "+12065550143", tenant: "contoso" },
+      ]);
+    } finally {
+      await r.close();
     }
   });
 });

@@ -28,10 +28,11 @@ export function carrierKeyring(carriers: readonly CarrierConfig[]): TokenHashes<
 }
 
 /** An onRequest hook: sets the principal, or answers 401. */
-export function authenticateCarrier(ring: TokenHashes<string>) {
+/** `ring` is asked per request, so a configuration reload can change the keys. */
+export function authenticateCarrier(ring: () => TokenHashes<string>) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const token = bearerToken(request.headers.authorization);
-    const match = token === null ? null : ring.resolve(token);
+    const match = token === null ? null : ring().resolve(token);
     if (match === null) {
       return reply
         .status(401)

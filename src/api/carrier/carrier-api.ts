@@ -14,6 +14,7 @@ import type { CarrierConfig } from "../../config/schema.js";
 import type { DeadLetterStore } from "../../delivery/webhook/delivery-state.js";
 import type { Clock } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
+import type { TokenHashes } from "../bearer.js";
 import { apiError, type HttpPlugin } from "../http-server.js";
 import { CARRIER_SECURITY } from "../openapi.js";
 import { authenticateCarrier, carrierKeyring, carrierOf } from "./auth.js";
@@ -44,7 +45,8 @@ export interface CarrierRateLimit {
 }
 
 export interface CarrierApiOptions {
-  readonly carriers: readonly CarrierConfig[];
+  /** The carriers of the running configuration (asked per request: live reload changes keys). */
+  readonly carriers: () => readonly CarrierConfig[];
   readonly log: CdrLogReader;
   readonly durations: DurationStore;
   readonly numbers: CarrierNumberSource;
@@ -92,7 +94,13 @@ function problemsOf(
 }
 
 export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
-  const ring = carrierKeyring(o.carriers);
+  let keyring: { carriers: readonly CarrierConfig[]; ring: TokenHashes<string> } | null = null;
+  const ring = () => {
+    const carriers = o.carriers();
+    if (keyring === null || keyring.carriers !== carriers)
+      keyring = { carriers, ring: carrierKeyring(carriers) };
+    return keyring.ring;
+  };
   const cursors = new CursorCodec(o.cursorKey);
   const log = o.logger.child({ component: "carrier-api" });
 

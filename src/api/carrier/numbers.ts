@@ -19,8 +19,8 @@ export interface CarrierNumberSource {
 }
 
 /**
- * From the configuration: assignments change only when the configuration does, so every number's
- * `updatedDateTime` is when this configuration was loaded (`loadedAt`, epoch ms).
+ * From one configuration: assignments change only when the configuration does, so every number's
+ * `updatedDateTime` is when this configuration was loaded or reloaded (`loadedAt`, epoch ms).
  */
 export function configNumberSource(config: DialgateConfig, loadedAt: number): CarrierNumberSource {
   const directory = createDirectory(config);
@@ -47,4 +47,17 @@ export function configNumberSource(config: DialgateConfig, loadedAt: number): Ca
     byCarrier.set(carrier.id, list);
   }
   return { numbersOf: async (carrierId) => byCarrier.get(carrierId) ?? [] };
+}
+
+/** Follows live reloads: rebuilt (and re-stamped) when `current()` returns another configuration. */
+export function reloadingNumberSource(current: () => DialgateConfig, now: () => number): CarrierNumberSource {
+  let built: { config: DialgateConfig; source: CarrierNumberSource } | null = null;
+  return {
+    numbersOf(carrierId) {
+      const config = current();
+      if (built === null || built.config !== config)
+        built = { config, source: configNumberSource(config, now()) };
+      return built.source.numbersOf(carrierId);
+    },
+  };
 }

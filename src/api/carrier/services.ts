@@ -27,11 +27,11 @@ import type { WebhookPoster, WebhookSettings } from "../../delivery/webhook/webh
 import { FileDurationStore } from "../../store/durations/file-duration-store.js";
 import type { Clock, RandomSource } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
-import { type AdminConfigSource, adminApiPlugin, staticConfigSource } from "../admin/admin-api.js";
+import { type AdminConfigSource, adminApiPlugin } from "../admin/admin-api.js";
 import type { HttpPlugin } from "../http-server.js";
 import { carrierApiPlugin } from "./carrier-api.js";
 import { loadOrCreateCursorKey } from "./cursor.js";
-import { configNumberSource } from "./numbers.js";
+import { reloadingNumberSource } from "./numbers.js";
 
 export interface CarrierServicesOptions {
   readonly config: DialgateConfig;
@@ -52,6 +52,11 @@ export interface CarrierServices {
   readonly webhooks: WebhookDelivery;
   /** Why the state beside `cdr.file` could not be opened (for /readyz), or null. */
   readonly problem: string | null;
+  /**
+   * Follows a live reload: carrier keys and numbers, and what the admin API shows, change at
+   * once; webhook URLs and secrets (and the admin token: `http`) on the next start.
+   */
+  reload(next: DialgateConfig): void;
   /** Starts webhook delivery (after the HTTP server is up). */
   start(): void;
   /** Stops delivery (in-flight batches are resent after a restart) and closes the stores. */
@@ -61,6 +66,7 @@ export interface CarrierServices {
 export async function openCarrierServices(o: CarrierServicesOptions): Promise<CarrierServices> {
   // Checked before any file is opened: a missing secret is a start-up error, nothing half-open.
   resolveWebhookSecrets(o.config.carriers, o.env);
+  let current = o.config;
   const dir = dirname(o.config.cdr.file);
   // Like the CDR journal, never fatal: calls keep routing when this directory is unusable, the
   // carrier API answers 503 where it needs the files, and /readyz names the problem.
@@ -109,10 +115,13 @@ export async function openCarrierServices(o: CarrierServicesOptions): Promise<Ca
   });
   const plugins: HttpPlugin[] = [
     carrierApiPlugin({
-      carriers: o.config.carriers,
+      carriers: () => current.carriers,
       log: o.log,
       durations,
-      numbers: configNumberSource(o.config, o.clock.now()),
+      numbers: reloadingNumberSource(
+        () => current,
+        () => o.clock.now(),
+      ),
       deadLetters: letters,
       cursorKey,
       clock: o.clock,
@@ -121,13 +130,16 @@ export async function openCarrierServices(o: CarrierServicesOptions): Promise<Ca
     }),
     adminApiPlugin({
       adminToken: o.config.http.adminToken,
-      source: o.adminSource ?? staticConfigSource(o.config),
+      source: o.adminSource ?? { current: () => current },
     }),
   ];
   return {
     plugins,
     webhooks,
     problem,
+    reload: (next) => {
+      current = next;
+    },
     start: () => webhooks.start(),
     close: async () => {
       await webhooks.stop();
