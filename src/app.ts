@@ -16,6 +16,9 @@ import { DialgateMetrics } from "./metrics/dialgate-metrics.js";
 import { registerProtectionMetrics } from "./metrics/protection-metrics.js";
 import { registerRecorderMetrics } from "./metrics/recorder-metrics.js";
 import type { CallRouter } from "./routing/decision.js";
+import { parseDnsServer, UdpDnsClient } from "./routing/dns/dns-client.js";
+import { expandDnsTargets } from "./routing/dns/expand-steps.js";
+import { DnsGatewayTargets } from "./routing/dns/gateway-targets.js";
 import { configDialPlan, createRoutingRuntime, type RoutingRuntime } from "./routing/index.js";
 import { DrachtioEdge } from "./sip/drachtio/drachtio-edge.js";
 import { trustedSourcesOf } from "./sip/native/limits.js";
@@ -165,6 +168,8 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     if (cdrLog !== localCdrLog) await cdrLog.close();
     await closeLocalCdrLog();
   };
+  // Gateways without `address` are found by DNS (RFC 3263; src/routing/dns/), in the background.
+  let dnsTargets = deps.router ? null : gatewayDns(config, deps.random ?? systemRandom, logger);
   const routing: RoutingRuntime | null = deps.router
     ? null
     : (sharedState?.runtime ??
@@ -174,17 +179,31 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
         logger,
         events,
         requester,
-        overrides: { dialPlan: metrics.timeDialPlan(configDialPlan(config)) },
+        overrides: {
+          dialPlan: metrics.timeDialPlan(configDialPlan(config)),
+          ...(dnsTargets ? { gatewayAddresses: dnsTargets } : {}),
+        },
       }));
   // Live reload swaps `current` (config/reload.ts); the edge always asks through this indirection,
   // so a swap is one assignment: requests routed before it keep their decision.
   let current: RoutingRuntime | null = routing;
   let runningConfig = config;
+  const lookup = (fqdn: string) => dnsTargets?.targetsOf(fqdn);
   const router: CallRouter =
-    routing === null ? (deps.router as CallRouter) : { route: (request) => current!.router.route(request) };
+    routing === null
+      ? (deps.router as CallRouter)
+      : {
+          route: (request) => {
+            const d = current!.router.route(request);
+            return d instanceof Promise
+              ? d.then((x) => expandDnsTargets(x, lookup))
+              : expandDnsTargets(d, lookup);
+          },
+        };
   const stopRouting = () => {
     routing?.stop();
     if (current !== routing) current?.stop();
+    dnsTargets?.stop();
   };
   const qualityReports = new VqRtcpxrCollector(recorder, logger);
   const edge: NativeEdge | DrachtioEdge =
@@ -282,6 +301,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     );
   }
   routing?.start();
+  void dnsTargets?.start();
   carrierServices.start();
   return {
     edge,
@@ -308,6 +328,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
         }
       }
       let nextRouting: RoutingRuntime | null = null;
+      const nextDns = current === null ? null : gatewayDns(next, deps.random ?? systemRandom, logger);
       // With Redis the routing objects come from the shared state, which reloads them itself.
       if (current !== null && sharedState === null) {
         try {
@@ -320,7 +341,10 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
             // Registrations and the calls counted per gateway carry over.
             registrations: current.registrations,
             capacity: current.capacity,
-            overrides: { dialPlan: metrics.timeDialPlan(configDialPlan(next)) },
+            overrides: {
+              dialPlan: metrics.timeDialPlan(configDialPlan(next)),
+              ...(nextDns ? { gatewayAddresses: nextDns } : {}),
+            },
           });
         } catch (err) {
           return { ok: false, problems: [{ path: "(configuration)", message: (err as Error).message }] };
@@ -333,6 +357,12 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
         else previous.health.stop();
         if (previous.capacity instanceof InProcessGatewayCapacity) previous.capacity.setLimits(next.gateways);
         nextRouting.start();
+      }
+      if (current !== null) {
+        if (nextDns !== null && dnsTargets !== null) nextDns.adopt(dnsTargets);
+        dnsTargets?.stop();
+        dnsTargets = nextDns;
+        void nextDns?.start();
       }
       // The drachtio edge has no sockets of its own: flood and TLS settings are drachtio-server's.
       if (edge instanceof NativeEdge) {
@@ -376,4 +406,12 @@ function drachtioEdge(
   const drachtio = config.sip.drachtio;
   if (drachtio === undefined) throw new Error("sip.edge is drachtio but sip.drachtio is missing");
   return new DrachtioEdge({ ...parts, settings: config.sip, drachtio });
+}
+
+/** The DNS book for the gateways that have no `address`, or null when every gateway has one. */
+function gatewayDns(config: DialgateConfig, random: RandomSource, logger: Logger): DnsGatewayTargets | null {
+  const needed = DnsGatewayTargets.needed(config.gateways);
+  if (needed.length === 0) return null;
+  const client = new UdpDnsClient(config.sip.dnsServers?.map(parseDnsServer));
+  return new DnsGatewayTargets(needed, client, random, logger.child({ component: "gateway-dns" }));
 }
