@@ -205,7 +205,9 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     if (current !== routing) current?.stop();
     dnsTargets?.stop();
   };
-  const qualityReports = new VqRtcpxrCollector(recorder, logger);
+  // Quality reports are taken from the sources trusted with calls (swapped on reload).
+  let reportSources = trustedSourcesOf(config);
+  const qualityReports = new VqRtcpxrCollector(recorder, logger, (address) => reportSources(address));
   const edge: NativeEdge | DrachtioEdge =
     config.sip.edge === "drachtio"
       ? drachtioEdge(config, { router, events, logger, clock, qualityReports })
@@ -369,6 +371,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
         edge.updateProtection(next.sip, trustedSourcesOf(next));
         if (next.sip.tls !== undefined && creds !== null) await edge.reloadTls(next.sip.tls, creds);
       }
+      reportSources = trustedSourcesOf(next);
       carrierServices.reload(next);
       const restartNeeded = restartOnlyChanges(runningConfig, next);
       runningConfig = next;

@@ -1,6 +1,8 @@
 // The quality report port between a SIP edge and the call recorder: the edge hands over a
 // PUBLISH addressed to the proxy as it arrived (event, content type, body) and sends the answer
 // it gets back; it never interprets vq-rtcpxr itself. RFC 6035 / RFC 3903 answers:
+//   * a source that is not a gateway, a tenant's trusted client network or `sip.flood.allow` →
+//     403 (a report changes a carrier-visible record: strangers must not write into CDRs);
 //   * Event other than vq-rtcpxr → 489 Bad Event (RFC 3903 §6 step 2, with Allow-Events);
 //   * a body that is not application/vq-rtcpxr → 415 Unsupported Media Type (with Accept);
 //   * a body that is not a report → 400, with a Warning (RFC 3261 §20.43) that says why;
@@ -42,11 +44,13 @@ export function reportDirection(report: VqReport): QualityDirection {
 
 export class VqRtcpxrCollector implements QualityReportPort {
   private readonly log: Logger;
-  private counts = { accepted: 0, badEvent: 0, badType: 0, malformed: 0 };
+  private counts = { accepted: 0, forbidden: 0, badEvent: 0, badType: 0, malformed: 0 };
 
   constructor(
     private readonly recorder: Pick<CallRecorder, "addQuality">,
     logger: Logger,
+    /** Who may report (default: anyone — tests of the parser and answers). */
+    private readonly isAllowedSource: (address: string) => boolean = () => true,
   ) {
     this.log = logger.child({ component: "quality-reports" });
   }
@@ -65,6 +69,11 @@ export class VqRtcpxrCollector implements QualityReportPort {
   }
 
   private answer(report: PublishedReport): PublishAnswer {
+    if (!this.isAllowedSource(report.source.address)) {
+      this.counts.forbidden++;
+      this.log.info({ from: report.source.address }, "quality report from an untrusted source refused");
+      return { status: 403, reason: "Forbidden" };
+    }
     const event = (report.event ?? "").split(";")[0]!.trim().toLowerCase();
     if (event !== VQ_EVENT) {
       this.counts.badEvent++;

@@ -95,6 +95,13 @@ describe("vq-rtcpxr PUBLISH answers", () => {
     expect(added.at(-1)?.[1]).toBe("callee");
   });
 
+  it("403 for a source that is not trusted with calls", () => {
+    const strict = new VqRtcpxrCollector({ addQuality: () => true }, silentLogger(), (a) => a === "10.0.0.1");
+    const base = { event: "vq-rtcpxr", contentType: "application/vq-rtcpxr", body: SESSION_REPORT };
+    expect(strict.publish({ ...base, source: { address: "192.0.2.7", port: 5060 } }).status).toBe(403);
+    expect(strict.publish({ ...base, source: { address: "10.0.0.1", port: 5060 } }).status).toBe(200);
+  });
+
   it("489 for another event package, 415 for another content type, 400 for a malformed body", () => {
     expect(publish({ event: "presence" })).toMatchObject({
       status: 489,
