@@ -391,10 +391,12 @@ export class NativeEdge implements OutboundRequester {
       },
       toProxy,
     );
+    // The CDR's inviteDateTime is when the INVITE reached us, not when the router answered.
+    const receivedAt = this.clock.now();
     const onDecision = (decision: RoutingDecision) => {
       if (context.cancelled || tx.finalSent) return;
       if (decision.kind === "respond") {
-        this.answerForRouter(r, tx, decision, toProxy);
+        this.answerForRouter(r, tx, decision, toProxy, receivedAt);
         return;
       }
       r.decrementMaxForwards();
@@ -403,6 +405,7 @@ export class NativeEdge implements OutboundRequester {
         steps: decision.steps,
         headerEdits: decision.headerEdits,
         call: decision.call,
+        receivedAt,
       });
     };
     const onError = (err: unknown) => {
@@ -427,6 +430,7 @@ export class NativeEdge implements OutboundRequester {
     tx: ServerTx,
     decision: Extract<RoutingDecision, { kind: "respond" }>,
     toProxy: boolean,
+    receivedAt: number,
   ): void {
     const headers = [...(decision.headers ?? [])];
     if (r.method === "OPTIONS" && toProxy && decision.status < 300) {
@@ -437,7 +441,7 @@ export class NativeEdge implements OutboundRequester {
     if (r.method !== "INVITE") return;
     const callId = r.callId ?? "";
     const call = decision.call ?? null;
-    this.events.emit({ type: "received", method: r.method, call, callId, at: this.clock.now() });
+    this.events.emit({ type: "received", method: r.method, call, callId, at: receivedAt });
     if (decision.status >= 300)
       this.events.emit({
         type: "rejected",

@@ -16,6 +16,8 @@ export type ForwardPlan =
       readonly steps: readonly AttemptStep[];
       readonly headerEdits: HeaderEdits | undefined;
       readonly call: CallContext | null;
+      /** When the request reached the edge (the `received` event's time). */
+      readonly receivedAt?: number;
     }
   | {
       /** An in-dialog request: one next hop from the Route set or the Request-URI (§16.12). */
@@ -72,7 +74,14 @@ export class ProxyCall implements BranchUser {
       });
       return;
     }
-    if (this.reportEvents) this.emit({ type: "received", method: this.request.method, call: this.plan.call });
+    if (this.reportEvents)
+      this.ctx.emit({
+        type: "received",
+        method: this.request.method,
+        call: this.plan.call,
+        callId: this.callId,
+        at: this.plan.receivedAt ?? this.ctx.now(),
+      });
     this.startStep(0);
   }
 
