@@ -272,6 +272,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       logger,
       env: deps.env ?? {},
       metrics: metrics.registry,
+      ...(shared !== null ? { routingConfig: () => shared.routing.config } : {}),
       ...(deps.webhook ? { webhook: deps.webhook } : {}),
       ...(deps.webhookPoster ? { webhookPoster: deps.webhookPoster } : {}),
     });

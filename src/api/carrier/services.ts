@@ -45,6 +45,11 @@ export interface CarrierServicesOptions {
   readonly webhook?: Partial<WebhookSettings>;
   readonly webhookPoster?: WebhookPoster;
   readonly adminSource?: AdminConfigSource;
+  /**
+   * Where carriers, tenants and routing objects come from when not the file: with Redis, the
+   * shared routing version (`config push`), read per request.
+   */
+  readonly routingConfig?: () => DialgateConfig;
 }
 
 export interface CarrierServices {
@@ -65,8 +70,11 @@ export interface CarrierServices {
 
 export async function openCarrierServices(o: CarrierServicesOptions): Promise<CarrierServices> {
   // Checked before any file is opened: a missing secret is a start-up error, nothing half-open.
-  resolveWebhookSecrets(o.config.carriers, o.env);
-  let current = o.config;
+  // (Webhooks are set up from the carriers known at start; a change needs a restart.)
+  const startCarriers = (o.routingConfig?.() ?? o.config).carriers;
+  resolveWebhookSecrets(startCarriers, o.env);
+  let fileConfig = o.config;
+  const currentOf = o.routingConfig ?? (() => fileConfig);
   const dir = dirname(o.config.cdr.file);
   // Like the CDR journal, never fatal: calls keep routing when this directory is unusable, the
   // carrier API answers 503 where it needs the files, and /readyz names the problem.
@@ -101,7 +109,7 @@ export async function openCarrierServices(o: CarrierServicesOptions): Promise<Ca
   const webhooks = createWebhookDelivery({
     // Without a durable delivery position and dead-letter list, delivery would not be
     // at-least-once: it waits until the directory is fixed (and dialgate restarted).
-    carriers: deadLetters === null ? [] : o.config.carriers,
+    carriers: deadLetters === null ? [] : startCarriers,
     env: o.env,
     log: o.log,
     positions: new FilePositionStore(dir),
@@ -115,11 +123,11 @@ export async function openCarrierServices(o: CarrierServicesOptions): Promise<Ca
   });
   const plugins: HttpPlugin[] = [
     carrierApiPlugin({
-      carriers: () => current.carriers,
+      carriers: () => currentOf().carriers,
       log: o.log,
       durations,
       numbers: reloadingNumberSource(
-        () => current,
+        () => currentOf(),
         () => o.clock.now(),
       ),
       deadLetters: letters,
@@ -130,7 +138,7 @@ export async function openCarrierServices(o: CarrierServicesOptions): Promise<Ca
     }),
     adminApiPlugin({
       adminToken: o.config.http.adminToken,
-      source: o.adminSource ?? { current: () => current },
+      source: o.adminSource ?? { current: currentOf },
     }),
   ];
   return {
@@ -138,7 +146,7 @@ export async function openCarrierServices(o: CarrierServicesOptions): Promise<Ca
     webhooks,
     problem,
     reload: (next) => {
-      current = next;
+      fileConfig = next;
     },
     start: () => webhooks.start(),
     close: async () => {

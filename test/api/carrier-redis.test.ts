@@ -1,0 +1,88 @@
+// With Redis, carriers, tenants and routing objects come from the pushed routing version: the
+// carrier API authenticates against the carriers in Redis and the admin API shows what Redis
+// holds, following a new push without a restart.
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Dialgate } from "../../src/app.js";
+import { startDialgate } from "../../src/app.js";
+import type { DialgateConfig } from "../../src/config/schema.js";
+import { redisSchema } from "../../src/config/schema.js";
+import { createRedisClient, type RedisClient, waitForRedisReady } from "../../src/store/redis/connection.js";
+import { RedisKeys } from "../../src/store/redis/keys.js";
+import { RedisRoutingStore } from "../../src/store/redis/routing-store.js";
+import { writeRouting } from "../../src/store/redis/routing-writer.js";
+import { routingDocumentOf } from "../../src/store/routing-document.js";
+import { freeSipPort, waitFor } from "../support/free-port.js";
+import { instanceConfig, routingConfig } from "../support/redis-dialgate.js";
+import { RedisServerProcess } from "../support/redis-server.js";
+
+const KEY = "redis-carrier-key";
+const sha = (s: string) => createHash("sha256").update(s).digest("hex");
+
+let redis: RedisServerProcess;
+let client: RedisClient;
+let store: RedisRoutingStore;
+let dialgate: Dialgate;
+
+async function push(numbers: string[]): Promise<void> {
+  const base = routingConfig({ gatewayPort: 5090 });
+  const config: DialgateConfig = {
+    ...base,
+    carriers: [
+      {
+        id: "fabrikam",
+        name: "Fabrikam",
+        apiKeySha256: [sha(KEY)],
+        numbers: numbers.map((number) => ({ number, tenant: "contoso" })),
+      },
+    ],
+  };
+  const document = routingDocumentOf(config);
+  const r = await writeRouting(store, () => ({ ok: true, document }));
+  if (!r.ok) throw new Error(JSON.stringify(r));
+}
+
+beforeAll(async () => {
+  redis = await RedisServerProcess.start();
+  client = createRedisClient({ settings: redisSchema.parse({ url: redis.url }) });
+  await waitForRedisReady(client, 10_000, "test redis");
+  store = new RedisRoutingStore(client, new RedisKeys("dialgate"));
+  await push(["+14255550100"]);
+  const config = instanceConfig(await freeSipPort(), { url: redis.url });
+  dialgate = await startDialgate({ ...config, http: { ...config.http, adminToken: "redis-admin" } });
+});
+
+afterAll(async () => {
+  await dialgate?.stop();
+  client?.disconnect();
+  await redis?.cleanup();
+});
+
+const get = (path: string, token: string) =>
+  fetch(`http://127.0.0.1:${dialgate.http.address.port}${path}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+
+describe("carrier and admin APIs on Redis", () => {
+  it("serve the carriers and tenants of the pushed routing version, and follow the next push", async () => {
+    const first = (await (await get("/v1/carrier/numbers", KEY)).json()) as {
+      numbers: { number: string; assignedTo: string }[];
+    };
+    expect(first.numbers).toEqual([
+      expect.objectContaining({ number: "+14255550100", assignedTo: "alice@contoso.com" }),
+    ]);
+    const tenants = (await (await get("/v1/admin/tenants", "redis-admin")).json()) as {
+      tenants: { id: string }[];
+    };
+    expect(tenants.tenants.map((t) => t.id)).toEqual(["contoso"]);
+    await push(["+14255550100", "+14255550101"]);
+    await waitFor(
+      async () =>
+        ((await (await get("/v1/carrier/numbers", KEY)).json()) as { numbers: unknown[] }).numbers.length ===
+        2,
+      20_000,
+      "the pushed numbers",
+    );
+    expect((await get("/v1/carrier/numbers", "wrong")).status).toBe(401);
+  });
+});
