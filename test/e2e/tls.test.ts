@@ -9,7 +9,8 @@ import { type TLSSocket, connect as tlsConnect } from "node:tls";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { dialgateConfigSchema } from "../../src/config/schema.js";
 import type { RouteTarget } from "../../src/routing/decision.js";
-import { freeSipPort, waitFor } from "../support/free-port.js";
+import { freeSipPort, freeTcpPort, waitFor } from "../support/free-port.js";
+import { RawSipClient, rawRequest } from "../support/raw-sip-client.js";
 import { killAllSipp, SippProcess } from "../support/sipp.js";
 import { startStunnel, stopAllStunnel } from "../support/stunnel.js";
 import { createTestPki, type IssuedCertificate, type TestPki } from "../support/test-pki.js";
@@ -190,6 +191,43 @@ function recordRoutes(m: { header(name: string): string[] }): string[] {
     .flatMap((v) => v.split(","))
     .map((v) => v.trim());
 }
+
+describe("TLS connection reuse (RFC 5923)", () => {
+  it("sends requests for a mutually authenticated peer's aliased sent-by on its own connection", async () => {
+    const aliasPort = await freeTcpPort(); // nothing listens there: only the alias can deliver
+    const router = new TestRouter((req) =>
+      req.method === "INVITE"
+        ? forward(serialSteps([tlsGatewayTarget("sbc1.tls.test", aliasPort)]))
+        : { kind: "respond", status: 200, reason: "OK" },
+    );
+    proxy = await startTestProxy({
+      router,
+      timers: fastTimers,
+      tls: { ...dialgateCert, caFile: pki.caFile, requireClientCertificate: true },
+    });
+    const gateway = await openTls(proxy.tlsPort, {
+      cert: readFileSync(gatewayCert.certFile),
+      key: readFileSync(gatewayCert.keyFile),
+    });
+    gateway.socket.write(
+      optionsOverTls("alias1", proxy.tlsPort).replace(
+        "Via: SIP/2.0/TLS 127.0.0.1:5061;",
+        `Via: SIP/2.0/TLS sbc1.tls.test:${aliasPort};alias;`,
+      ),
+    );
+    await waitFor(() => gateway.received.includes("SIP/2.0 200"), 10_000, "the OPTIONS answered");
+
+    const caller = await RawSipClient.open("udp", proxy);
+    caller.send(rawRequest("INVITE", `sip:+14255550100@127.0.0.1:${proxy.port}`, "udp"));
+    await waitFor(
+      () => gateway.received.includes("INVITE sip:+14255550100@sbc1.tls.test"),
+      10_000,
+      "the INVITE on the aliased connection",
+    );
+    caller.close();
+    gateway.socket.destroy();
+  });
+});
 
 describe("TLS credentials reload", () => {
   it("serves a new certificate to new connections after a reload; connections up stay up", async () => {

@@ -15,7 +15,7 @@ import type { CallRouter, OutboundRequester, RouteTarget, RoutingDecision } from
 import { NetworkSet } from "../../routing/ip-networks.js";
 import { type Clock, systemClock } from "../../util/clock.js";
 import { type Logger, silentLogger } from "../../util/logger.js";
-import type { SipRequest, SipResponse } from "../index.js";
+import type { SipRequest, SipResponse, ViaHop } from "../index.js";
 import { handleCancel } from "./cancel-handling.js";
 import { DialogTracker } from "./dialog-tracker.js";
 import { DrainGate } from "./drain-gate.js";
@@ -169,6 +169,19 @@ export class NativeEdge implements OutboundRequester {
     this.transport.enableTls(this.tlsFlavour);
   }
 
+  /**
+   * RFC 5923 §5: a TLS peer that asks for connection reuse (`;alias` in its Via) gets requests
+   * to its sent-by on this connection, but only when its verified certificate names the sent-by
+   * host (mutual TLS); otherwise anyone could capture traffic meant for another host.
+   */
+  private aliasConnection(via: ViaHop, source: MessageSource): void {
+    const host = via.host.toLowerCase();
+    if (source.connectionId === null || !source.peerNames?.includes(host)) return;
+    const port = via.port ?? 5061;
+    this.transport.aliasTls(source.connectionId, host, port);
+    this.transport.aliasTls(source.connectionId, source.address, port);
+  }
+
   /** Flood and limit counters (bans, drops, refused connections) for metrics. */
   get protectionStats(): ProtectionStats {
     return this.protection.stats;
@@ -246,6 +259,7 @@ export class NativeEdge implements OutboundRequester {
   onRequest(r: SipRequest, source: MessageSource): void {
     if (this.protection.refuseRequest(r, source)) return;
     const via = r.topVia!;
+    if (source.peerNames !== undefined && via.params.has("alias")) this.aliasConnection(via, source);
     const replyTo = responseDestination(via, source);
     annotateVia(r, via, source);
     const keyFields = {

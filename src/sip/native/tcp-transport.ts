@@ -38,6 +38,8 @@ interface Connection {
   connected: boolean;
   /** Writes waiting for the connection to be established, with their error callbacks. */
   readonly queue: { data: Uint8Array; onError: (err: Error) => void }[];
+  /** RFC 5923 aliases: other host|port keys requests to that peer reuse this connection under. */
+  readonly aliases: string[];
 }
 
 const remoteKey = (host: string, port: number) => `${host.toLowerCase()}|${port}`;
@@ -105,6 +107,19 @@ export class TcpTransport {
     return this.connections.size;
   }
 
+  /**
+   * RFC 5923 connection reuse: requests to `host:port` (the peer's advertised sent-by) go on this
+   * accepted connection instead of a new one. The caller decides when that is safe.
+   */
+  alias(connectionId: number, host: string, port: number): void {
+    const conn = this.connections.get(connectionId);
+    if (conn === undefined) return;
+    const key = remoteKey(host, port);
+    if (this.byRemote.get(key) === connectionId) return;
+    this.byRemote.set(key, connectionId);
+    conn.aliases.push(key);
+  }
+
   /** Whether a connection is still open (a response can go back on it). */
   hasConnection(id: number): boolean {
     return this.connections.has(id);
@@ -162,6 +177,7 @@ export class TcpTransport {
       local,
       connected: accepted,
       queue: [],
+      aliases: [],
     };
     this.connections.set(id, conn);
     this.byRemote.set(conn.remoteKey, id);
@@ -214,7 +230,8 @@ export class TcpTransport {
     const forget = (err?: Error) => {
       if (this.connections.get(id) !== conn) return;
       this.connections.delete(id);
-      if (this.byRemote.get(conn.remoteKey) === id) this.byRemote.delete(conn.remoteKey);
+      for (const k of [conn.remoteKey, ...conn.aliases])
+        if (this.byRemote.get(k) === id) this.byRemote.delete(k);
       const failure = err ?? new Error("connection closed");
       for (const q of conn.queue.splice(0)) q.onError(failure);
     };

@@ -99,6 +99,11 @@ export class TransportLayer {
     else this.stream(source.transport)?.send(dest, data, onError, source.connectionId);
   }
 
+  /** RFC 5923: reuse an accepted TLS connection for requests to the peer's sent-by. */
+  aliasTls(connectionId: number, host: string, port: number): void {
+    this.tls?.alias(connectionId, host, port);
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.udp.close(), this.tcp.close(), this.tls?.close()]);
   }
