@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from "node:dgram";
-import { isIPv6 } from "node:net";
+import { lookup } from "node:dns";
+import { isIP, isIPv6 } from "node:net";
 import type { Destination, ListenAddress, TransportHandlers } from "./transport-types.js";
 
 /** One UDP socket per listen address (RFC 3261 §18: connectionless, one datagram = one message). */
@@ -15,6 +16,9 @@ export class UdpTransport {
       // Large kernel buffers absorb bursts under load instead of dropping datagrams.
       recvBufferSize: 4 * 1024 * 1024,
       sendBufferSize: 4 * 1024 * 1024,
+      // Only IP literals reach the socket (`send` resolves names first), so the socket's own
+      // lookup answers at once instead of going through dns.lookup and a tick per datagram.
+      lookup: literalLookup,
     });
     await new Promise<void>((resolve, reject) => {
       socket.once("error", reject);
@@ -57,8 +61,17 @@ export class UdpTransport {
       onError(new Error(`no UDP socket for ${dest.host}`));
       return;
     }
-    entry.socket.send(data, dest.port, dest.host, (err) => {
+    // No completion callback: with one, Node defers every datagram's success to a nextTick and
+    // keeps a closure per send. A sendto error on an unconnected UDP socket is a local condition
+    // (no buffer space, no route) that behaves like a lost datagram: the transaction's
+    // retransmission and timeout timers (RFC 3261 §17) cover it.
+    if (isIP(dest.host) !== 0) {
+      entry.socket.send(data, dest.port, dest.host);
+      return;
+    }
+    lookup(dest.host, { family: entry.v6 ? 6 : 4 }, (err, address) => {
       if (err) onError(err);
+      else entry.socket.send(data, dest.port, address);
     });
   }
 
@@ -68,6 +81,14 @@ export class UdpTransport {
     );
     this.sockets.length = 0;
   }
+}
+
+function literalLookup(
+  address: string,
+  family: unknown,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  callback(null, address, family === 6 ? 6 : 4);
 }
 
 /** Hot path: an IPv6 literal is the only kind of host with a colon (no regex per datagram). */
