@@ -21,6 +21,7 @@ import { expandDnsTargets } from "./routing/dns/expand-steps.js";
 import { DnsGatewayTargets } from "./routing/dns/gateway-targets.js";
 import { configDialPlan, createRoutingRuntime, type RoutingRuntime } from "./routing/index.js";
 import { DrachtioEdge } from "./sip/drachtio/drachtio-edge.js";
+import type { LoadProbe } from "./sip/native/admission-control.js";
 import { trustedSourcesOf } from "./sip/native/limits.js";
 import { NativeEdge, type NativeEdgeStats } from "./sip/native/native-edge.js";
 import { SystemTimerService, type TimerService } from "./sip/native/timer-service.js";
@@ -39,6 +40,8 @@ export interface DialgateDeps {
   readonly events?: CallEventBus;
   readonly clock?: Clock;
   readonly timerService?: TimerService;
+  /** The load signal of admission control (tests inject one; default: event-loop utilisation). */
+  readonly loadProbe?: LoadProbe;
   /** Route groups added to the HTTP server (metrics, carrier API, admin API). */
   readonly httpPlugins?: readonly HttpPlugin[];
   /**
@@ -221,6 +224,8 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
           // Gateways, trusted client networks and sip.flood.allow are never rate limited.
           trustedSources: trustedSourcesOf(config),
           ...(deps.timerService ? { timerService: deps.timerService } : {}),
+          ...(deps.loadProbe ? { loadProbe: deps.loadProbe } : {}),
+          ...(deps.random ? { random: deps.random } : {}),
           qualityReports,
           callRecords: recorder,
         });

@@ -127,6 +127,12 @@ const dnsServer = z.string().refine(
   { message: "must be an IP address, optionally with :port (IPv6 as [addr]:port)" },
 );
 
+export const overloadSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  targetUtilization: z.number().min(0.5).max(1).default(0.9),
+  retryAfterSeconds: z.number().int().min(1).max(3600).default(2),
+});
+
 export const sipSchema = z.strictObject({
   edge: z.enum(["native", "drachtio"]).default("native"),
   listen: z.array(listenSchema).min(1, "at least one listen address is needed"),
@@ -164,6 +170,10 @@ export const sipSchema = z.strictObject({
   flood: floodSchema.prefault({}),
   limits: sipLimitsSchema.prefault({}),
   dnsServers: z.array(dnsServer).optional(),
+  // dialgate: admission control: while the event loop is busier than targetUtilization, a
+  // growing share of new INVITEs is answered 503 + Retry-After instead of queueing
+  // (src/sip/native/admission-control.ts).
+  overload: overloadSchema.prefault({}),
 });
 
 export const httpSchema = z.strictObject({

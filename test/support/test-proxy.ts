@@ -9,6 +9,7 @@ import { type Dialgate, startDialgate } from "../../src/app.js";
 import type { CallEvent } from "../../src/calls/events.js";
 import { dialgateConfigSchema } from "../../src/config/schema.js";
 import type { CallRouter } from "../../src/routing/decision.js";
+import type { LoadProbe } from "../../src/sip/native/admission-control.js";
 import type { TimerService } from "../../src/sip/native/timer-service.js";
 import { freeSipPort, freeTcpPort, waitFor } from "./free-port.js";
 
@@ -25,6 +26,12 @@ export interface TestProxyOptions {
   readonly tls?: Readonly<Record<string, unknown>>;
   /** More `sip` settings (flood, limits, dnsServers...), merged over the defaults above. */
   readonly sip?: Readonly<Record<string, unknown>>;
+  /**
+   * Admission control's load signal. Without one, admission control is off in tests: a test
+   * process on a busy machine must not shed its own calls.
+   */
+  readonly loadProbe?: LoadProbe;
+  readonly random?: () => number;
 }
 
 export interface TestProxy {
@@ -59,6 +66,7 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
       timers: { t1Ms: 500, t2Ms: 4000, t4Ms: 5000, ...options.timers },
       ...(options.maxMessageBytes ? { maxMessageBytes: options.maxMessageBytes } : {}),
       drainTimeoutSeconds: 0,
+      overload: { enabled: options.loadProbe !== undefined },
       ...options.sip,
     },
     http: { port: 0 },
@@ -68,6 +76,8 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
   const dialgate = await startDialgate(config, {
     router: options.router,
     ...(options.timerService ? { timerService: options.timerService } : {}),
+    ...(options.loadProbe ? { loadProbe: options.loadProbe } : {}),
+    ...(options.random ? { random: options.random } : {}),
   });
   const events: CallEvent[] = [];
   dialgate.events.subscribe((e) => events.push(e));

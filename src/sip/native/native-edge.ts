@@ -15,7 +15,8 @@ import type { CallRouter, OutboundRequester, RouteTarget, RoutingDecision } from
 import { NetworkSet } from "../../routing/ip-networks.js";
 import { type Clock, systemClock } from "../../util/clock.js";
 import { type Logger, silentLogger } from "../../util/logger.js";
-import type { SipRequest, SipResponse, ViaHop } from "../index.js";
+import { createResponse, type SipRequest, type SipResponse, type ViaHop } from "../index.js";
+import { AdmissionControl, type LoadProbe } from "./admission-control.js";
 import { handleCancel } from "./cancel-handling.js";
 import { DialogTracker } from "./dialog-tracker.js";
 import { DrainGate } from "./drain-gate.js";
@@ -60,6 +61,10 @@ export interface NativeEdgeOptions {
   readonly observer?: SipTrafficObserver;
   /** Sources exempt from flood and connection limits (default: sip.flood.allow only). */
   readonly trustedSources?: TrustedSources;
+  /** The load signal admission control reads (default: the event loop's utilisation). */
+  readonly loadProbe?: LoadProbe;
+  /** Which of the calls admission control refuses, when it refuses a share of them. */
+  readonly random?: () => number;
 }
 
 /** Counts that must return to zero once traffic stops (leak tests, metrics, drain). */
@@ -89,6 +94,7 @@ export class NativeEdge implements OutboundRequester {
   private readonly us: LocalIdentity;
   private readonly stateless: StatelessForwarder;
   private readonly drainGate: DrainGate;
+  private readonly admission: AdmissionControl;
   private readonly branchSalt = randomBytes(4).toString("hex");
   private readonly ctx: ProxyContext;
   private branchCounter = 0;
@@ -139,6 +145,7 @@ export class NativeEdge implements OutboundRequester {
       log: this.log,
       onTerminated: () => this.drainGate.check(),
     });
+    this.admission = new AdmissionControl(this.settings.overload, options.loadProbe, options.random);
     this.ctx = this.makeContext();
   }
 
@@ -147,6 +154,7 @@ export class NativeEdge implements OutboundRequester {
     await this.setUpTls();
     const bound = await this.transport.listen(this.settings.listen);
     this.us.learn(bound);
+    this.admission.start();
     return bound;
   }
 
@@ -202,6 +210,11 @@ export class NativeEdge implements OutboundRequester {
     this.log.info({ certFile: settings.certFile }, "TLS credentials reloaded");
   }
 
+  /** Admission control: the share of new calls refused now, and how many were (metrics). */
+  get overload(): AdmissionControl["state"] {
+    return this.admission.state;
+  }
+
   get stats(): NativeEdgeStats {
     return {
       serverTransactions: this.layer.serverCount,
@@ -233,6 +246,7 @@ export class NativeEdge implements OutboundRequester {
   /** Terminates every transaction, closes the sockets. */
   async stop(): Promise<void> {
     this.drainGate.close();
+    this.admission.stop();
     this.layer.terminateAll();
     this.servers.clear();
     this.dialogs.clear();
@@ -300,6 +314,17 @@ export class NativeEdge implements OutboundRequester {
     if (r.method === "CANCEL") {
       const deps = { servers: this.servers, emit: this.ctx.emit, now: this.ctx.now };
       handleCancel(deps, r, source, replyTo, key, serverTransactionKey(keyFields, "INVITE"));
+      return;
+    }
+
+    // Overload: a new call is refused before any state is made for it (admission-control.ts).
+    if (r.method === "INVITE" && r.to?.tag == null && !this.admission.admit()) {
+      const headers: [string, string][] = [["Retry-After", this.admission.retryAfter]];
+      this.stateless.reply(
+        via,
+        source,
+        createResponse(r, 503, "Service Unavailable", { headers }).serialize(),
+      );
       return;
     }
 

@@ -1,0 +1,93 @@
+// Admission control for new calls (overload, RFC 7339's ideas applied locally). A Node process
+// reading UDP never "lags" the way a thread pool queues: libuv reads a bounded batch of
+// datagrams per loop turn, so at saturation the backlog grows in the kernel's socket buffer,
+// datagrams are dropped, every peer retransmits and goodput collapses. What shows saturation
+// is the event loop's utilisation (the share of wall time not spent waiting in epoll). Every
+// `periodMs` the controller compares it with the target and moves a rejection fraction up or
+// down, like the loss-based algorithm of RFC 7339 §5.10 but applied by the overloaded server
+// itself: that share of new out-of-dialog INVITEs is answered at once, statelessly, with
+// 503 + Retry-After (RFC 3261 §21.5.4), which costs a fraction of a call. Everything else
+// (in-dialog requests, responses, CANCEL, retransmissions of admitted INVITEs) is always
+// served, so admitted calls complete.
+import { performance } from "node:perf_hooks";
+
+/** The load signal: the event loop's busy fraction (0–1) since the previous call. */
+export interface LoadProbe {
+  sample(): number;
+}
+
+/** Node's event-loop utilisation (perf_hooks), as a delta between samples. */
+export class EventLoopProbe implements LoadProbe {
+  private last = performance.eventLoopUtilization();
+
+  sample(): number {
+    const now = performance.eventLoopUtilization();
+    const delta = performance.eventLoopUtilization(now, this.last);
+    this.last = now;
+    return delta.utilization;
+  }
+}
+
+export interface AdmissionSettings {
+  readonly enabled: boolean;
+  /** Utilisation above which rejection grows. */
+  readonly targetUtilization: number;
+  readonly retryAfterSeconds: number;
+}
+
+/** How much the rejection fraction moves per period, and its ceiling (some calls always get through). */
+const STEP = 0.05;
+const MAX_REJECT = 0.95;
+/** Below target minus this, rejection falls back (hysteresis against flapping). */
+const BAND = 0.1;
+
+export class AdmissionControl {
+  private rejectFraction = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private rejectedCount = 0;
+
+  constructor(
+    private readonly settings: AdmissionSettings,
+    private readonly probe: LoadProbe = new EventLoopProbe(),
+    private readonly random: () => number = Math.random,
+    private readonly periodMs = 100,
+  ) {}
+
+  start(): void {
+    if (!this.settings.enabled || this.timer !== null) return;
+    this.probe.sample();
+    this.timer = setInterval(() => this.update(), this.periodMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** One control step (the interval calls it; exposed for tests). */
+  update(): void {
+    const u = this.probe.sample();
+    if (u > this.settings.targetUtilization)
+      this.rejectFraction = Math.min(MAX_REJECT, this.rejectFraction + STEP);
+    else if (u < this.settings.targetUtilization - BAND)
+      this.rejectFraction = Math.max(0, this.rejectFraction - STEP);
+  }
+
+  /** Whether a new call may start now. */
+  admit(): boolean {
+    if (this.rejectFraction === 0) return true;
+    const ok = this.random() >= this.rejectFraction;
+    if (!ok) this.rejectedCount++;
+    return ok;
+  }
+
+  get retryAfter(): string {
+    return String(this.settings.retryAfterSeconds);
+  }
+
+  /** The share of new calls currently refused, and how many were (metrics, logs). */
+  get state(): { readonly rejectFraction: number; readonly rejected: number } {
+    return { rejectFraction: this.rejectFraction, rejected: this.rejectedCount };
+  }
+}

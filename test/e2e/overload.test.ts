@@ -1,0 +1,85 @@
+// Admission control (src/sip/native/admission-control.ts): while the load signal says the
+// proxy is saturated, new INVITEs are answered at once with 503 + Retry-After, calls already
+// admitted complete, and once the load falls calls are admitted again. The load signal is
+// injected, so the test does not depend on how busy the machine is.
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import type { LoadProbe } from "../../src/sip/native/admission-control.js";
+import { NativeEdge } from "../../src/sip/native/native-edge.js";
+import { waitFor } from "../support/free-port.js";
+import { RawSipClient, rawRequest } from "../support/raw-sip-client.js";
+import { killAllSipp, SippProcess } from "../support/sipp.js";
+import { startTestProxy, type TestProxy } from "../support/test-proxy.js";
+import { forward, loopbackTarget, serialSteps, TestRouter } from "../support/test-router.js";
+
+let proxy: TestProxy | null = null;
+afterEach(async () => {
+  await killAllSipp();
+  await proxy?.stop();
+  proxy = null;
+});
+afterAll(killAllSipp);
+
+describe("admission control", () => {
+  it("sheds new INVITEs with 503 + Retry-After under overload while admitted calls complete", async () => {
+    const load = { utilization: 0 };
+    const probe: LoadProbe = { sample: () => load.utilization };
+    const uas = await SippProcess.start({ scenario: "uas-answer.xml", calls: 4, timeoutSeconds: 60 });
+    const router = new TestRouter(() => forward(serialSteps([loopbackTarget(uas.port)])));
+    // random 0.5: a call is refused exactly while more than half of the calls are being shed.
+    proxy = await startTestProxy({
+      router,
+      transports: ["udp"],
+      timers: { t1Ms: 100, t4Ms: 500 },
+      loadProbe: probe,
+      random: () => 0.5,
+    });
+    const edge = proxy.dialgate.edge;
+    if (!(edge instanceof NativeEdge)) throw new Error("the test proxy runs the native edge");
+
+    // Three calls are admitted and held for a while.
+    const held = await SippProcess.start({
+      scenario: "uac-call.xml",
+      remote: proxy,
+      calls: 3,
+      rate: 10,
+      pauseMs: 3000,
+      timeoutSeconds: 60,
+    });
+    await waitFor(
+      () => proxy!.events.filter((e) => e.type === "answered").length === 3,
+      20_000,
+      "3 answered",
+    );
+
+    // Saturated: the shed share climbs past one half.
+    load.utilization = 1;
+    await waitFor(() => edge.overload.rejectFraction > 0.5, 20_000, "shedding to start");
+    const caller = await RawSipClient.open("udp", proxy);
+    try {
+      caller.send(rawRequest("INVITE", `sip:+15550100@127.0.0.1:${proxy.port}`, "udp"));
+      const refused = await caller.response();
+      expect(refused.status).toBe(503);
+      expect(refused.header("Retry-After")).toBe("2");
+      // No 100 Trying, no state: the refusal is immediate and stateless.
+      expect(caller.received.map((r) => r.status)).toEqual([503]);
+      expect(edge.overload.rejected).toBe(1);
+    } finally {
+      caller.close();
+    }
+    expect(router.requests.length).toBe(3);
+
+    // The held calls end normally: BYE and its 200 are never shed.
+    const heldResult = await held.wait();
+    expect(heldResult.stats?.successfulCalls, heldResult.errors).toBe(3);
+    expect(heldResult.stats?.failedCalls).toBe(0);
+
+    // Load falls: new calls are admitted again.
+    load.utilization = 0;
+    await waitFor(() => edge.overload.rejectFraction === 0, 20_000, "shedding to stop");
+    const after = await SippProcess.start({ scenario: "uac-call.xml", remote: proxy, calls: 1 });
+    const afterResult = await after.wait();
+    expect(afterResult.exitCode, afterResult.errors).toBe(0);
+    expect((await uas.wait()).stats?.successfulCalls).toBe(4);
+    await proxy.settled();
+  });
+});
