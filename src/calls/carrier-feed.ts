@@ -23,8 +23,9 @@ export interface FeedPage {
   readonly exhausted: boolean;
 }
 
-/** Entries fetched per log read. */
+/** Entries fetched per log read (at least; a page of 1000 reads 1001 at once). */
 const READ_BATCH = 500;
+const MAX_READ = 2000;
 /** Entries a page may scan without finding its records before it answers with what it has. */
 const SCAN_BUDGET = 50_000;
 
@@ -79,7 +80,9 @@ export async function readCarrierPage(
   let position = after;
   let scanned = 0;
   for (;;) {
-    const batch = await log.readAfter(position, READ_BATCH, filter);
+    // Enough for the rest of the page and the one record of look-ahead (when all are visible).
+    const want = Math.max(READ_BATCH, Math.min(MAX_READ, limit - records.length + 1));
+    const batch = await log.readAfter(position, want, filter);
     if (batch.length === 0) return { records, position, exhausted: true };
     for (const committed of batch) {
       const record = await projectEntry(log, committed, carrierId, range);
