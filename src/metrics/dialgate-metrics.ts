@@ -88,6 +88,12 @@ export class DialgateMetrics {
         registers,
         collect: () => this.calls.collectInProgress(),
       }),
+      unidentifiedRefused: new Counter({
+        name: "dialgate_invites_refused_unidentified_total",
+        help: "INVITEs refused before the caller was identified (no tenant user or trunk; digest challenges excluded), by status class",
+        labelNames: ["status_class"],
+        registers,
+      }),
     });
     this.dialPlanSeconds = new Histogram({
       name: "dialgate_dialplan_evaluation_seconds",

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Dialgate, startDialgate } from "../../src/app.js";
 import { parseConfigText } from "../../src/config/load.js";
+import { uacScenario } from "../support/cdr-scenarios.js";
 import { freeSipPort, waitFor } from "../support/free-port.js";
 import { killAllSipp, SippProcess } from "../support/sipp.js";
 
@@ -78,14 +79,20 @@ describe("/metrics", () => {
       limit: 1,
     });
     expect((await answered.wait()).stats?.successfulCalls).toBe(3);
-    // No voice route for this number: the router refuses it (the call still counts).
+    // Alice dials a number no voice route of hers matches: the router refuses the call (a call
+    // with a CDR). A stranger is refused before being identified: counted apart, not a call.
     const refused = await SippProcess.start({
-      scenario: "uac-reject.xml",
+      scenario: uacScenario({ mode: "rejected", from: "<sip:alice@contoso.com>" }),
       remote,
-      keys: { ...keys, maxfwd: "70" },
       service: "+4420123456",
     });
     await refused.wait();
+    const stranger = await SippProcess.start({
+      scenario: uacScenario({ mode: "rejected", from: "<sip:mallory@evil.example>" }),
+      remote,
+      service: "+14255550123",
+    });
+    await stranger.wait();
     // A datagram that is not SIP.
     const junk = createSocket("udp4");
     junk.send(Buffer.from("THIS IS NOT SIP\r\n\r\n"), remote.port, remote.host);
@@ -96,13 +103,20 @@ describe("/metrics", () => {
       "the junk datagram to be counted",
     );
     junk.close();
+    // The call recorder journals one CDR per call (3 answered, 1 refused).
+    await waitFor(
+      async () => (value((await scrape()).text, "dialgate_cdr_entries_written_total") ?? 0) >= 4,
+      20_000,
+      "the CDRs to be committed",
+    );
     const { status, type, text } = await scrape();
     expect(status).toBe(200);
     expect(type).toMatch(/^text\/plain/);
 
-    expect(value(text, 'dialgate_calls_started_total{direction="dr_out"}')).toBe(3);
     expect(value(text, 'dialgate_calls_total{direction="dr_out",outcome="answered"}')).toBe(3);
-    expect(text).toMatch(/dialgate_calls_total\{direction="[a-z_]+",outcome="(rejected|failed)"\} 1/);
+    expect(value(text, 'dialgate_calls_total{direction="dr_out",outcome="rejected"}')).toBe(1);
+    expect(value(text, 'dialgate_calls_started_total{direction="dr_out"}')).toBe(4);
+    expect(value(text, 'dialgate_invites_refused_unidentified_total{status_class="4xx"}')).toBe(1);
     expect(value(text, 'dialgate_call_duration_seconds_count{direction="dr_out"}')).toBe(3);
     expect(value(text, 'dialgate_gateway_attempts_total{gateway="sbc1.contoso.com"}')).toBe(3);
     expect(value(text, 'dialgate_gateway_up{gateway="sbc1.contoso.com"}')).toBe(1);
@@ -116,6 +130,11 @@ describe("/metrics", () => {
     );
     expect(value(text, "dialgate_dialplan_evaluation_seconds_count")).toBeGreaterThanOrEqual(3);
     expect(value(text, "dialgate_cdr_log_writable")).toBe(1);
+    expect(value(text, "dialgate_cdr_entries_written_total")).toBe(4);
+    expect(value(text, "dialgate_cdr_journal_fsyncs_total")).toBeGreaterThanOrEqual(1);
+    expect(value(text, "dialgate_cdr_commit_latency_seconds_count")).toBe(
+      value(text, "dialgate_cdr_commits_total"),
+    );
     expect(text).toMatch(/^dialgate_process_cpu_seconds_total /m);
     expect(text).toMatch(/^dialgate_sip_parse_errors_total\{code="[^"]+"\} [1-9]/m);
     // Every metric is dialgate's.
