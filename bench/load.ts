@@ -9,7 +9,8 @@
 // and peak RSS. Every run is bounded in calls and time and stops by itself.
 //
 // Options (environment): BENCH_RIGS=direct,kamailio,dialgate  BENCH_SECONDS=8 (per step)
-//   BENCH_MAX_RATE=6000  BENCH_KAMAILIO_CHILDREN=1
+//   BENCH_MAX_RATE=6000  BENCH_KAMAILIO_CHILDREN=1  BENCH_START_RATE=250 (lower it on a busy
+//   machine, where even 250 cps fails)
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -26,6 +27,7 @@ const UAC = "uac-user-call.xml";
 const UAS = "uas-answer.xml";
 const stepSeconds = Number(process.env.BENCH_SECONDS ?? 8);
 const maxRate = Number(process.env.BENCH_MAX_RATE ?? 6000);
+const startRate = Number(process.env.BENCH_START_RATE ?? 250);
 const rigs = (process.env.BENCH_RIGS ?? "direct,kamailio,dialgate").split(",") as Rig[];
 const kamailioChildren = Number(process.env.BENCH_KAMAILIO_CHILDREN ?? 1);
 // "< 0.1% failed calls" (quality-bar.md); retransmissions count as stable while they stay
@@ -287,8 +289,8 @@ async function searchMaxRate(rig: Rig): Promise<{ best: StepResult | null; steps
   let low = 0;
   let high = maxRate;
   let best: StepResult | null = null;
-  // Doubling from 250 cps, then bisection to within 10%; at most ~9 steps per rig.
-  let rate = 250;
+  // Doubling from 250 cps (BENCH_START_RATE), then bisection to within 10%; at most ~9 steps per rig.
+  let rate = startRate;
   while (rate <= maxRate) {
     const s = await runStep(rig, rate, false);
     steps.push(s);
