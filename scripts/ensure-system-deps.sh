@@ -15,6 +15,8 @@ for pkg in libboost-filesystem1.74.0 libboost-log1.74.0 libboost-thread1.74.0 li
   libgoogle-perftools4 libssl3; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
+# openssl: the drachtio edge's TLS test makes a throw-away certificate.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing system packages for the tests: ${need[*]}" >&2
 sudo=""

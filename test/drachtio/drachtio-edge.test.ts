@@ -7,7 +7,7 @@ import type { CallRecord } from "../../src/calls/call-record.js";
 import type { DialgateConfig } from "../../src/config/schema.js";
 import { InMemoryDrachtioCallStore } from "../../src/sip/drachtio/call-store.js";
 import { CdrReconciler, timeOfDayToEpoch } from "../../src/sip/drachtio/cdr-reconciler.js";
-import type { DrachtioEdge } from "../../src/sip/drachtio/drachtio-edge.js";
+import { DrachtioEdge } from "../../src/sip/drachtio/drachtio-edge.js";
 import { silentLogger } from "../../src/util/logger.js";
 import { ALICE, type CdrPorts, cdrConfig, cdrPorts, HOST } from "../support/cdr-e2e.js";
 import { waitForCdr } from "../support/cdr-records.js";
@@ -230,6 +230,66 @@ describe("the connection to drachtio-server", () => {
       { scenario: "uas-answer.xml", port: ports.gw1 },
     ]);
     expect(r.finalSipCode).toBe(200);
+  });
+
+  it("connects over TLS, and reconnects over TLS after drachtio-server restarts", async () => {
+    let tlsServer = await DrachtioServer.start({ tls: true });
+    const tls = tlsServer.tls;
+    if (tls === null) throw new Error("no TLS port");
+    const edge = new DrachtioEdge({
+      settings: drachtioConfig(cdrConfig(ports), tlsServer).sip,
+      drachtio: {
+        ...tlsServer.connection,
+        port: tls.port,
+        tls: { caFile: tls.caFile },
+        pingIntervalSeconds: 1,
+      },
+      router: { route: () => ({ kind: "respond", status: 403, reason: "Forbidden" }) },
+    });
+    try {
+      await edge.start();
+      expect(edge.connection.state).toBe("connected");
+      // drachtio-srf's own reconnect would come back over plain TCP (to the TLS port: refused).
+      tlsServer = await tlsServer.restart();
+      await waitFor(() => edge.connection.connects === 2 && edge.connection.state === "connected", 30_000);
+      // A request still reaches the app over the new TLS connection.
+      const s = await Sipp.start({
+        scenario: uacScenario({ mode: "rejected", from: ALICE }),
+        remote: { host: HOST, port: tlsServer.sipPort },
+        service: "5550128",
+      });
+      const r = await s.wait();
+      expect(r.messages.filter((m) => m.direction === "received").map((m) => m.status)).toContain(403);
+    } finally {
+      await edge.stop();
+      await tlsServer.stop();
+    }
+  });
+
+  it("refuses a TLS drachtio-server whose certificate it does not trust", async () => {
+    const tlsServer = await DrachtioServer.start({ tls: true });
+    const edge = new DrachtioEdge({
+      settings: drachtioConfig(cdrConfig(ports), tlsServer).sip,
+      // No caFile: the self-signed certificate is not in the system store.
+      drachtio: { ...tlsServer.connection, port: tlsServer.tls?.port ?? 0, tls: {}, pingIntervalSeconds: 1 },
+      router: { route: () => ({ kind: "respond", status: 403, reason: "Forbidden" }) },
+      connectTimeoutMs: 3_000,
+    });
+    try {
+      await expect(edge.start()).rejects.toThrow(/no connection to drachtio-server/);
+    } finally {
+      await edge.stop();
+      await tlsServer.stop();
+    }
+  });
+
+  it("sends the health monitor's OPTIONS through drachtio-server: the gateway's status, null when nobody answers", async () => {
+    const edge = drachtio.edge as DrachtioEdge;
+    // The native dialgate answers OPTIONS from a known gateway address (127.0.0.1) with 200.
+    const peer = { host: HOST, port: ports.edge, transport: "udp" as const };
+    expect(await edge.sendOptions(peer, `sip:${HOST}:${ports.edge}`)).toBe(200);
+    const dead = { host: HOST, port: ports.dead, transport: "tcp" as const };
+    expect(await edge.sendOptions(dead, `sip:${HOST}:${ports.dead};transport=tcp`)).toBeNull();
   });
 
   it("notices a silently dead connection by its missed pings, reports not ready, and reconnects", async () => {

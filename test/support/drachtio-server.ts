@@ -40,12 +40,26 @@ export function findDrachtioBinary(env: NodeJS.ProcessEnv = process.env): string
 }
 
 export interface DrachtioServerOptions {
-  /** Extra SIP transports: udp and tcp are always on. */
   readonly sipHost?: string;
+  /**
+   * Also listen for apps over TLS (`<admin tls-port>`): a self-signed certificate for
+   * 127.0.0.1 is made with openssl, and the RFC 7919 ffdhe2048 group serves as the DH
+   * parameters drachtio-server requires for TLS admin connections (generating fresh ones takes
+   * tens of seconds).
+   */
+  readonly tls?: boolean;
+}
+
+export interface DrachtioTlsFiles {
+  readonly port: number;
+  /** The certificate, which is also the CA to trust. */
+  readonly caFile: string;
 }
 
 export class DrachtioServer {
   private stderr = "";
+  /** The TLS admin port and the CA to trust, when started with `tls`. */
+  tls: DrachtioTlsFiles | null = null;
   private exited = false;
   private readonly exit: Promise<void>;
 
@@ -77,11 +91,14 @@ export class DrachtioServer {
     const sipPort = await freeSipPort(host);
     const secret = randomBytes(8).toString("hex");
     const conf = join(dir, "drachtio.conf.xml");
+    const tls = options.tls ? { port: await freeTcpPort(host), ...makeTlsFiles(dir) } : null;
     writeFileSync(
       conf,
-      drachtioConfig({ host, adminPort, sipPort, secret, logFile: join(dir, "drachtio.log") }),
+      drachtioConfig({ host, adminPort, sipPort, secret, logFile: join(dir, "drachtio.log"), tls }),
     );
-    return DrachtioServer.spawn(bin, conf, { adminPort, sipPort, secret, dir, host });
+    const server = await DrachtioServer.spawn(bin, conf, { adminPort, sipPort, secret, dir, host });
+    server.tls = tls === null ? null : { port: tls.port, caFile: tls.certFile };
+    return server;
   }
 
   private static async spawn(
@@ -140,13 +157,15 @@ export class DrachtioServer {
   /** Stops it (SIGKILL) and starts a new process with the same configuration and ports. */
   async restart(): Promise<DrachtioServer> {
     await this.kill();
-    return DrachtioServer.spawn(findDrachtioBinary(), join(this.dir, "drachtio.conf.xml"), {
+    const next = await DrachtioServer.spawn(findDrachtioBinary(), join(this.dir, "drachtio.conf.xml"), {
       adminPort: this.adminPort,
       sipPort: this.sipPort,
       secret: this.secret,
       dir: this.dir,
       host: this.host,
     });
+    next.tls = this.tls;
+    return next;
   }
 
   /** Freezes (SIGSTOP) / thaws (SIGCONT) the process: its sockets stay open and silent. */
@@ -173,13 +192,24 @@ export function drachtioConfig(o: {
   sipPort: number;
   secret: string;
   logFile: string;
+  tls?: { port: number; keyFile: string; certFile: string; dhFile: string } | null;
 }): string {
+  const tlsPort = o.tls ? ` tls-port="${o.tls.port}"` : "";
+  const tlsFiles = o.tls
+    ? `
+    <tls>
+      <key-file>${o.tls.keyFile}</key-file>
+      <cert-file>${o.tls.certFile}</cert-file>
+      <chain-file>${o.tls.certFile}</chain-file>
+      <dh-param>${o.tls.dhFile}</dh-param>
+    </tls>`
+    : "";
   return `<drachtio>
-  <admin port="${o.adminPort}" secret="${o.secret}">${o.host}</admin>
+  <admin port="${o.adminPort}"${tlsPort} secret="${o.secret}">${o.host}</admin>
   <sip>
     <contacts>
       <contact>sip:${o.host}:${o.sipPort};transport=udp,tcp</contact>
-    </contacts>
+    </contacts>${tlsFiles}
   </sip>
   <cdrs>true</cdrs>
   <logging>
@@ -195,6 +225,35 @@ export function drachtioConfig(o: {
   </logging>
 </drachtio>
 `;
+}
+
+function makeTlsFiles(dir: string): { keyFile: string; certFile: string; dhFile: string } {
+  const keyFile = join(dir, "key.pem");
+  const certFile = join(dir, "cert.pem");
+  const dhFile = join(dir, "dh.pem");
+  const run = (args: string[]) => {
+    const r = spawnSync("openssl", args, { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr || r.error?.message}`);
+  };
+  run([
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    keyFile,
+    "-out",
+    certFile,
+    "-days",
+    "2",
+    "-subj",
+    "/CN=localhost",
+    "-addext",
+    "subjectAltName=IP:127.0.0.1,DNS:localhost",
+  ]);
+  run(["genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:ffdhe2048", "-out", dhFile]);
+  return { keyFile, certFile, dhFile };
 }
 
 function tcpOpen(host: string, port: number): Promise<boolean> {

@@ -9,6 +9,7 @@
 // turned off (`maxAttempts: 1`), and this class pings on its own schedule: a connection that
 // misses two pongs in a row is destroyed, which starts the reconnect.
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import type { Logger } from "../../util/logger.js";
 import type { Agent, AgentSocket, Srf, SrfConnectOptions } from "./srf-types.js";
@@ -194,6 +195,7 @@ function tlsOptions(settings: DrachtioConnectionSettings): TlsConnectionOptions 
     ...(t.certFile ? { cert: readFileSync(t.certFile) } : {}),
     ...(t.keyFile ? { key: readFileSync(t.keyFile) } : {}),
     rejectUnauthorized: t.rejectUnauthorized ?? true,
-    servername: settings.host,
+    // SNI carries host names only (RFC 6066 §3); an IP address is checked against the certificate's IP SANs.
+    ...(isIP(settings.host) === 0 ? { servername: settings.host } : {}),
   };
 }
