@@ -49,7 +49,7 @@ export interface EdgeUnderTest {
 
 /** Resolves once something holds the UDP port (SIPp has bound it). */
 function portBound(port: number): Promise<void> {
-  return waitFor(async () => !(await udpPortFree(HOST, port)), 5_000, `SIPp bound ${HOST}:${port}`);
+  return waitFor(async () => !(await udpPortFree(HOST, port)), 20_000, `SIPp bound ${HOST}:${port}`);
 }
 
 interface Sipp {

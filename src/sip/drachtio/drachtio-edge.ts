@@ -215,22 +215,29 @@ export class DrachtioEdge implements OutboundRequester {
     const timeout = new Promise<null>((resolve) => {
       timer = setTimeout(() => resolve(null), timerF);
     });
-    const answer = (async (): Promise<number | null> => {
+    const answer = new Promise<number | null>((resolve) => {
       try {
-        const sent = await this.srf.request(requestUri, {
-          method: "OPTIONS",
-          proxy: `sip:${host}:${target.port}${transport}`,
-          headers: { Accept: "application/sdp" },
-        });
-        return await new Promise<number | null>((resolve) =>
-          sent.on("response", (res) => {
-            if (res.status >= 200) resolve(isLocalResponse(res) ? null : res.status);
-          }),
+        this.srf.request(
+          requestUri,
+          {
+            method: "OPTIONS",
+            proxy: `sip:${host}:${target.port}${transport}`,
+            headers: { Accept: "application/sdp" },
+          },
+          (err, sent) => {
+            if (err || sent === undefined) {
+              resolve(null);
+              return;
+            }
+            sent.on("response", (res) => {
+              if (res.status >= 200) resolve(isLocalResponse(res) ? null : res.status);
+            });
+          },
         );
       } catch {
-        return null;
+        resolve(null);
       }
-    })();
+    });
     try {
       return await Promise.race([answer, timeout]);
     } finally {

@@ -160,10 +160,20 @@ export interface Srf {
     destination: readonly string[],
     opts: { recordRoute: boolean; forking: "simultaneous" | "sequential"; remainInDialog: boolean },
   ): Promise<ProxyResults>;
+  /**
+   * An out-of-dialog request. The callback form only: the callback runs synchronously when
+   * drachtio-server confirms the send, so a `response` listener added there cannot miss a
+   * response that arrives in the same read (with the Promise form it can: the agent emits
+   * every message of one TCP read in a loop, before an `await` resumes).
+   */
   request(
     uri: string,
     opts: { method: string; headers?: Record<string, string>; proxy?: string },
-  ): Promise<SrfRequest & { on(event: "response", l: (res: SrfReceivedResponse) => void): void }>;
+    callback: (
+      err: unknown,
+      req?: SrfRequest & { on(event: "response", l: (res: SrfReceivedResponse) => void): void },
+    ) => void,
+  ): void;
   /**
    * The connect-style app (internal). `connect()` builds a new agent (`client`) every time, so
    * anything registered on the agent -- CDR handlers -- must be registered again after each
