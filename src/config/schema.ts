@@ -129,7 +129,7 @@ const dnsServer = z.string().refine(
 
 export const overloadSchema = z.strictObject({
   enabled: z.boolean().default(true),
-  targetUtilization: z.number().min(0.5).max(1).default(0.9),
+  targetUtilization: z.number().min(0.5).max(1).default(0.95),
   retryAfterSeconds: z.number().int().min(1).max(3600).default(2),
 });
 
