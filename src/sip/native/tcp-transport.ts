@@ -3,6 +3,7 @@ import { SipStreamFramer } from "../index.js";
 import type {
   Destination,
   ListenAddress,
+  ListenOptions,
   MessageSource,
   StreamTransport,
   TransportHandlers,
@@ -65,11 +66,17 @@ export class TcpTransport {
     private readonly maxHeaders = 256,
   ) {}
 
-  async listen(address: ListenAddress): Promise<ListenAddress> {
+  async listen(address: ListenAddress, options: ListenOptions = {}): Promise<ListenAddress> {
     const server = this.flavour.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen({ port: address.port, host: address.host, ipv6Only: isIPv6(address.host) }, () => {
+      const spec = {
+        port: address.port,
+        host: address.host,
+        ipv6Only: isIPv6(address.host),
+        exclusive: options.exclusive ?? false,
+      };
+      server.listen(spec, () => {
         server.off("error", reject);
         resolve();
       });

@@ -3,6 +3,7 @@ import type { TlsFlavour } from "./tls-transport.js";
 import type {
   Destination,
   ListenAddress,
+  ListenOptions,
   MessageSource,
   StreamTransport,
   TransportHandlers,
@@ -49,14 +50,17 @@ export class TransportLayer {
   }
 
   /** Binds every address; returns them with the ports actually bound. */
-  async listen(addresses: readonly ListenAddress[]): Promise<readonly ListenAddress[]> {
+  async listen(
+    addresses: readonly ListenAddress[],
+    options: (a: ListenAddress) => ListenOptions = () => ({}),
+  ): Promise<readonly ListenAddress[]> {
     const out: ListenAddress[] = [];
     for (const a of addresses) {
-      if (a.transport === "udp") out.push(await this.udp.listen(a));
+      if (a.transport === "udp") out.push(await this.udp.listen(a, options(a)));
       else {
         const stream = this.stream(a.transport);
         if (stream === null) throw new Error("TLS is not enabled (sip.tls)");
-        out.push(await stream.listen(a));
+        out.push(await stream.listen(a, options(a)));
       }
     }
     this.bound = out;

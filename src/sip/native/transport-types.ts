@@ -11,6 +11,39 @@ export interface ListenAddress {
   readonly port: number;
 }
 
+/**
+ * How a listen address is bound when several worker processes serve one SIP port
+ * (src/cluster): `shared` sockets are the configured port, shared by every worker through the
+ * cluster primary; an `exclusive` one is this worker's own port, used in its Via and
+ * Record-Route so that responses and in-dialog requests come straight back to it. Bind
+ * exclusive addresses first: the first address of a family is the one messages leave from.
+ */
+export interface ListenOptions {
+  readonly exclusive?: boolean;
+  readonly shared?: boolean;
+}
+
+/**
+ * Worker dispatch on shared UDP sockets (src/cluster/shared-port-dispatch.ts): a datagram that
+ * belongs to another worker is relayed to it; a relayed one is unwrapped with its original source.
+ */
+export interface UdpDispatch {
+  /** Whether `data` is a relay envelope from a sibling worker. */
+  isRelayed(data: Buffer): boolean;
+  /** The original message inside an envelope (null when it is not a valid one from a sibling). */
+  unwrap(
+    data: Buffer,
+    arrivedOn: MessageSource,
+    sharedLocal: (v6: boolean) => ListenAddress | null,
+  ): InboundMessage | null;
+  /** For a datagram on a shared socket: true when it was relayed to the worker that owns it. */
+  relayIfForeign(
+    data: Buffer,
+    source: MessageSource,
+    send: (data: Buffer, port: number, host: string) => void,
+  ): boolean;
+}
+
 /** Where a message came from; `connectionId` identifies the TCP connection (null over UDP). */
 export interface MessageSource {
   readonly address: string;

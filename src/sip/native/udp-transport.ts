@@ -1,16 +1,29 @@
 import { createSocket, type Socket } from "node:dgram";
 import { lookup } from "node:dns";
 import { isIP, isIPv6 } from "node:net";
-import type { Destination, ListenAddress, TransportHandlers } from "./transport-types.js";
+import type {
+  Destination,
+  ListenAddress,
+  ListenOptions,
+  MessageSource,
+  TransportHandlers,
+  UdpDispatch,
+} from "./transport-types.js";
 
 /** One UDP socket per listen address (RFC 3261 §18: connectionless, one datagram = one message). */
 export class UdpTransport {
-  private readonly sockets: { socket: Socket; local: ListenAddress; v6: boolean }[] = [];
+  private readonly sockets: { socket: Socket; local: ListenAddress; v6: boolean; shared: boolean }[] = [];
+  private dispatch: UdpDispatch | null = null;
 
   constructor(private readonly handlers: TransportHandlers) {}
 
+  /** Worker mode: relays datagrams on shared sockets to the worker that owns them. */
+  setDispatch(dispatch: UdpDispatch): void {
+    this.dispatch = dispatch;
+  }
+
   /** Binds a socket; resolves with the bound address (port 0 picks a free port). */
-  async listen(address: ListenAddress): Promise<ListenAddress> {
+  async listen(address: ListenAddress, options: ListenOptions = {}): Promise<ListenAddress> {
     const socket = createSocket({
       type: isIPv6(address.host) ? "udp6" : "udp4",
       // Large kernel buffers absorb bursts under load instead of dropping datagrams.
@@ -22,27 +35,44 @@ export class UdpTransport {
     });
     await new Promise<void>((resolve, reject) => {
       socket.once("error", reject);
-      socket.bind(address.port, address.host, () => {
-        socket.off("error", reject);
-        resolve();
-      });
+      socket.bind(
+        { port: address.port, address: address.host, exclusive: options.exclusive ?? false },
+        () => {
+          socket.off("error", reject);
+          resolve();
+        },
+      );
     });
     const local: ListenAddress = { transport: "udp", host: address.host, port: socket.address().port };
     socket.on("error", (err) => this.handlers.onError(err, local));
+    const shared = options.shared ?? false;
+    const v6 = isIPv6(local.host);
     socket.on("message", (data, rinfo) => {
-      const source = {
+      const source: MessageSource = {
         address: rinfo.address,
         port: rinfo.port,
         transport: "udp" as const,
         connectionId: null,
         local,
       };
+      const dispatch = this.dispatch;
+      if (dispatch?.isRelayed(data)) {
+        // Admitted (flood limits) by the sibling that received it.
+        const inner = dispatch.unwrap(data, source, (sixth) => this.sharedLocal(sixth));
+        if (inner !== null) this.handlers.onMessage(inner);
+        return;
+      }
       // Size limits are the parser's business (it answers 413 with what it could read).
       if (this.handlers.admitMessage?.(source) === false) return;
+      if (shared && dispatch?.relayIfForeign(data, source, (d, p, h) => socket.send(d, p, h))) return;
       this.handlers.onMessage({ data, source });
     });
-    this.sockets.push({ socket, local, v6: isIPv6(local.host) });
+    this.sockets.push({ socket, local, v6, shared });
     return local;
+  }
+
+  private sharedLocal(v6: boolean): ListenAddress | null {
+    return this.sockets.find((x) => x.shared && x.v6 === v6)?.local ?? null;
   }
 
   /** The listen address used to send to `host` (same address family). */
