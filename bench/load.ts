@@ -9,8 +9,8 @@
 // and peak RSS. Every run is bounded in calls and time and stops by itself.
 //
 // Options (environment): BENCH_RIGS=direct,kamailio,dialgate  BENCH_SECONDS=8 (per step)
-//   BENCH_MAX_RATE=6000  BENCH_KAMAILIO_CHILDREN=1  BENCH_START_RATE=250 (lower it on a busy
-//   machine, where even 250 cps fails)
+//   BENCH_MAX_RATE=6000  BENCH_KAMAILIO_CHILDREN (default: Kamailio's own default children)
+//   BENCH_START_RATE=250 (lower it on a busy machine, where even 250 cps fails)
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -29,7 +29,7 @@ const stepSeconds = Number(process.env.BENCH_SECONDS ?? 8);
 const maxRate = Number(process.env.BENCH_MAX_RATE ?? 6000);
 const startRate = Number(process.env.BENCH_START_RATE ?? 250);
 const rigs = (process.env.BENCH_RIGS ?? "direct,kamailio,dialgate").split(",") as Rig[];
-const kamailioChildren = Number(process.env.BENCH_KAMAILIO_CHILDREN ?? 1);
+const kamailioChildren = process.env.BENCH_KAMAILIO_CHILDREN;
 // "< 0.1% failed calls" (quality-bar.md); retransmissions count as stable while they stay
 // under 1% of the calls of a step (a growing backlog shows up far above that).
 const maxFailedRatio = 0.001;
@@ -127,8 +127,7 @@ async function startProxy(rig: Rig, work: string, uasPort: number): Promise<Prox
         `LISTEN=udp:127.0.0.1:${port}`,
         "-A",
         `GW_URI="sip:127.0.0.1:${uasPort}"`,
-        "-A",
-        `CHILDREN=${kamailioChildren}`,
+        ...(kamailioChildren === undefined ? [] : ["-A", `CHILDREN=${kamailioChildren}`]),
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
@@ -192,6 +191,8 @@ interface StepResult {
   readonly wallSeconds: number;
   readonly latencyUs: { p50: number; p99: number } | null;
   readonly peakRssMiB: number | null;
+  /** Processes of the proxy (itself and its children) at the end of the step. */
+  readonly processes: number | null;
 }
 
 async function runStep(rig: Rig, rate: number, withLatency: boolean): Promise<StepResult> {
@@ -249,6 +250,7 @@ async function runStep(rig: Rig, rate: number, withLatency: boolean): Promise<St
   const wallSeconds = (performance.now() - started) / 1000;
   const cpu = proxy.pid === null ? null : cpuSeconds(proxy.pid) - cpuBefore;
   const peakRss = proxy.pid === null ? null : Math.round(peakRssMiB(proxy.pid));
+  const processes = proxy.pid === null ? null : 1 + childPids(proxy.pid).length;
   await proxy.stop();
   try {
     execFileSync("pkill", ["-f", "--", `-p ${uasPort} `]);
@@ -260,7 +262,7 @@ async function runStep(rig: Rig, rate: number, withLatency: boolean): Promise<St
     : { successful: 0, failed: calls, retransmissions: 0 };
   let latencyUs: StepResult["latencyUs"] = null;
   if (withLatency) latencyUs = inviteLatency(work);
-  return { rate, calls, ...totals, cpuSeconds: cpu, wallSeconds, latencyUs, peakRssMiB: peakRss };
+  return { rate, calls, ...totals, cpuSeconds: cpu, wallSeconds, latencyUs, peakRssMiB: peakRss, processes };
 }
 
 function inviteLatency(work: string): { p50: number; p99: number } | null {
@@ -354,6 +356,7 @@ async function main(): Promise<void> {
       proxyCpuPercentAtMax:
         peak.cpuSeconds === null ? null : Math.round((peak.cpuSeconds / peak.wallSeconds) * 100),
       proxyPeakRssMiB: peak.peakRssMiB,
+      proxyProcesses: peak.processes,
     };
   }
   const out = { date: new Date().toISOString(), machine: { cpu, cores: cpus().length }, results };
