@@ -64,13 +64,26 @@ async function callThrough(
   scenario: Partial<UacScenario> = {},
 ): Promise<CallRecord> {
   const gws = await Promise.all(gateways.map((g) => Sipp.start(g)));
-  const uac = await Sipp.start({
-    scenario: uacScenario({ mode: "caller-hangs-up", from: ALICE, ...scenario }),
-    remote: { host: HOST, port: edgePort },
-    service: number,
-    pauseMs: 300,
-  });
-  const result = await uac.wait();
+  const file = uacScenario({ mode: "caller-hangs-up", from: ALICE, ...scenario });
+  let result = await (
+    await Sipp.start({
+      scenario: file,
+      remote: { host: HOST, port: edgePort },
+      service: number,
+      pauseMs: 300,
+    })
+  ).wait();
+  // The free port the harness picked for SIPp can be taken by another process before SIPp binds
+  // it (a shared machine): that run sent nothing, so it is simply started again.
+  for (let i = 0; i < 3 && /Unable to bind main socket/.test(result.errors + result.stderr); i++)
+    result = await (
+      await Sipp.start({
+        scenario: file,
+        remote: { host: HOST, port: edgePort },
+        service: number,
+        pauseMs: 300,
+      })
+    ).wait();
   for (const g of gws) await g.kill();
   const invite = result.messages.find((m) => m.direction === "sent" && m.method === "INVITE");
   const callId = invite?.header("Call-ID")[0];
