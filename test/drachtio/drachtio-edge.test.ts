@@ -22,6 +22,8 @@ let native: Dialgate;
 let drachtio: Dialgate;
 /** A clock the CDR sweep reads: real time plus what a test adds. */
 let offsetMs = 0;
+/** drachtio-servers a test starts for itself: stopped in afterAll even when the test throws. */
+const extraServers: DrachtioServer[] = [];
 
 function drachtioConfig(base: DialgateConfig, s: DrachtioServer): DialgateConfig {
   return {
@@ -53,6 +55,7 @@ afterAll(async () => {
   await native?.stop();
   await drachtio?.stop();
   await server?.stop();
+  for (const s of extraServers) await s.stop();
 });
 
 /** One call through a dialgate (its SIP port); resolves with its CDR. */
@@ -247,6 +250,7 @@ describe("the connection to drachtio-server", () => {
 
   it("connects over TLS, and reconnects over TLS after drachtio-server restarts", async () => {
     let tlsServer = await DrachtioServer.start({ tls: true });
+    extraServers.push(tlsServer);
     const tls = tlsServer.tls;
     if (tls === null) throw new Error("no TLS port");
     const edge = new DrachtioEdge({
@@ -264,6 +268,7 @@ describe("the connection to drachtio-server", () => {
       expect(edge.connection.state).toBe("connected");
       // drachtio-srf's own reconnect would come back over plain TCP (to the TLS port: refused).
       tlsServer = await tlsServer.restart();
+      extraServers.push(tlsServer);
       await waitFor(() => edge.connection.connects === 2 && edge.connection.state === "connected", 30_000);
       // A request still reaches the app over the new TLS connection.
       const s = await Sipp.start({
@@ -281,6 +286,7 @@ describe("the connection to drachtio-server", () => {
 
   it("refuses a TLS drachtio-server whose certificate it does not trust", async () => {
     const tlsServer = await DrachtioServer.start({ tls: true });
+    extraServers.push(tlsServer);
     const edge = new DrachtioEdge({
       settings: drachtioConfig(cdrConfig(ports), tlsServer).sip,
       // No caFile: the self-signed certificate is not in the system store.
