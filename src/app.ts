@@ -270,7 +270,9 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
   let carrierServices: CarrierServices;
   try {
     carrierServices = await openCarrierServices({
-      config,
+      // With Redis: the routing objects (carriers, numbers) loaded from it at start.
+      config: sharedState?.routing.config ?? config,
+      ...(shared !== null ? { adminSource: { current: () => shared.routing.config } } : {}),
       log: cdrLog,
       clock,
       random: deps.random ?? systemRandom,
@@ -296,7 +298,12 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       host: config.http.host,
       port: config.http.port,
       readiness,
-      plugins: [...carrierServices.plugins, ...(deps.httpPlugins ?? []), metrics.httpPlugin],
+      plugins: [
+        ...carrierServices.plugins,
+        ...(shared !== null ? [shared.adminWrites(config.http.adminToken)] : []),
+        ...(deps.httpPlugins ?? []),
+        metrics.httpPlugin,
+      ],
       logger,
     });
   } catch (err) {

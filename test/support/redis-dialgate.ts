@@ -75,23 +75,26 @@ export interface RedisSection {
   readonly keyPrefix?: string;
 }
 
-export function instanceConfig(sipPort: number, redis: RedisSection): DialgateConfig {
+export function instanceConfig(sipPort: number, redis: RedisSection, adminToken?: string): DialgateConfig {
   return dialgateConfigSchema.parse({
     sip: {
       listen: [{ transport: "udp", host: "127.0.0.1", port: sipPort }],
       recordRouteHost: "127.0.0.1",
       drainTimeoutSeconds: 0,
     },
-    http: { port: 0 },
+    http: { port: 0, ...(adminToken !== undefined ? { adminToken } : {}) },
     redis,
     // Each instance has its own journal (the local spool while Redis is down).
     cdr: { file: join(mkdtempSync(join(tmpdir(), "dialgate-instance-")), "cdr.jsonl") },
   });
 }
 
-export async function startInstance(redis: RedisSection): Promise<{ dialgate: Dialgate; port: number }> {
+export async function startInstance(
+  redis: RedisSection,
+  adminToken?: string,
+): Promise<{ dialgate: Dialgate; port: number }> {
   const port = await freeSipPort();
-  const dialgate = await startDialgate(instanceConfig(port, redis));
+  const dialgate = await startDialgate(instanceConfig(port, redis, adminToken));
   return { dialgate, port };
 }
 

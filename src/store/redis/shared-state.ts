@@ -3,6 +3,8 @@
 // gateway capacity shared by every instance; readiness and metrics that say when Redis is
 // down. Opening it waits for Redis (a fresh instance has nothing to route on without it).
 import { randomBytes } from "node:crypto";
+import { adminWritesPlugin } from "../../api/admin/admin-writes.js";
+import type { HttpPlugin } from "../../api/http-server.js";
 import type { ReadinessResult } from "../../api/readiness.js";
 import type { CdrLog } from "../../calls/cdr-log.js";
 import type { CallEventBus } from "../../calls/events.js";
@@ -56,6 +58,8 @@ export interface SharedState {
   openCdrStream(spool: CdrLog): Promise<RedisCdrStream>;
   /** `/readyz` check "redis": 503 naming Redis while it is unreachable. */
   readiness(): ReadinessResult;
+  /** The admin API's write routes, applied to the routing objects in Redis. */
+  adminWrites(adminToken: string | undefined): HttpPlugin;
   close(): Promise<void>;
 }
 
@@ -175,6 +179,8 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
     capacity,
     registrations,
     metrics,
+    adminWrites: (adminToken) =>
+      adminWritesPlugin({ adminToken, store: routingStore, afterWrite: () => routing.refresh() }),
     openCdrStream: (spool) =>
       RedisCdrStream.open({
         client,
