@@ -1,38 +1,44 @@
-// Free loopback ports for tests: the OS picks them, so parallel test files never collide on a
-// fixed number.
+// Free loopback ports for tests. A port the OS hands out for bind(0) and that is then closed can
+// be handed out again at once — to another test file's socket, or to SIPp's, redis-server's or
+// drachtio's own ephemeral sockets — before the test binds it (seen as EADDRINUSE under load).
+// So ports come from below the kernel's ephemeral range (Linux: 32768-60999), where bind(0)
+// never lands, and each vitest worker draws from its own slice, so parallel files never pick
+// the same number. Each candidate is still checked free for both TCP and UDP.
 import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
 
+const RANGE_START = 15_000;
+const SLICE = 2_000; // ports per vitest worker: 8 slices fit below 32768
+const SLICES = 8;
+const workerId = Number(process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? "1");
+const sliceStart = RANGE_START + ((Math.max(1, workerId) - 1) % SLICES) * SLICE;
+// Start at a random place in the slice so a rerun does not meet its predecessor's TIME_WAITs.
+let next = Math.floor(Math.random() * SLICE);
+
 /** A port free for both UDP and TCP on `host` (SIP listens on both with one number). */
 export async function freeSipPort(host = "127.0.0.1"): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await freeTcpPort(host);
-    if (await udpPortFree(host, port)) return port;
+  for (let attempt = 0; attempt < SLICE; attempt++) {
+    const port = sliceStart + (next++ % SLICE);
+    if ((await tcpPortFree(host, port)) && (await udpPortFree(host, port))) return port;
   }
-  throw new Error("no port free for both UDP and TCP");
+  throw new Error(`no port free for both UDP and TCP in ${sliceStart}-${sliceStart + SLICE - 1}`);
 }
 
+/** A free TCP port (IPv6 hosts such as ::1 work too). */
 export function freeTcpPort(host = "127.0.0.1"): Promise<number> {
-  // (IPv6 hosts such as ::1 work too.)
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, host, () => {
-      const addr = server.address();
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+  return freeSipPort(host);
 }
 
+/** A free UDP port. */
 export function freeUdpPort(host = "127.0.0.1"): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket(host.includes(":") ? "udp6" : "udp4");
-    s.once("error", reject);
-    s.bind(0, host, () => {
-      const port = s.address().port;
-      s.close(() => resolve(port));
-    });
+  return freeSipPort(host);
+}
+
+function tcpPortFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
 
