@@ -55,7 +55,9 @@ export const configPush: CliCommand = async (argv, io) => {
     lastError = err.message;
   });
   try {
-    await waitForRedisReady(client, 5_000, describeRedisTarget(settings));
+    // An operator command can afford to wait: a Cluster client first fetches the slot map, then
+    // connects to every master, which takes seconds on a loaded host.
+    await waitForRedisReady(client, 15_000, describeRedisTarget(settings));
     const store = new RedisRoutingStore(client, new RedisKeys(settings.keyPrefix));
     const document = routingDocumentOf(config);
     const result = await writeRouting(store, () => ({ ok: true, document }), {
