@@ -8,7 +8,7 @@ import { redisSchema } from "../../src/config/schema.js";
 import { createRedisClient, type RedisClient, waitForRedisReady } from "../../src/store/redis/connection.js";
 import { RedisKeys } from "../../src/store/redis/keys.js";
 import { RedisRoutingStore } from "../../src/store/redis/routing-store.js";
-import { freeSipPort, waitFor } from "../support/free-port.js";
+import { freeSipPort, freeTcpPort, waitFor } from "../support/free-port.js";
 import { pushRouting, registerScenario, startInstance } from "../support/redis-dialgate.js";
 import { RedisServerProcess } from "../support/redis-server.js";
 import { killAllSipp, SippProcess } from "../support/sipp.js";
@@ -135,5 +135,32 @@ describe("Redis down and back", () => {
       "the switch after recovery",
     );
     expect((await call("bob", "5550173")).requestUri).toMatch(/^sip:\+12065550173@sbc1/);
+  });
+
+  it("starts while Redis is still coming up, and routes once it is there", async () => {
+    const port = await freeTcpPort();
+    const url = `redis://127.0.0.1:${port}`;
+    // The instance waits for Redis at start; Redis comes up during that wait.
+    const starting = startInstance({ url, versionCheckSeconds: 1 });
+    await new Promise((r) => setTimeout(r, 1_500));
+    const late = await RedisServerProcess.start({ port });
+    try {
+      const b = await starting;
+      try {
+        const lateClient = createRedisClient({ settings: redisSchema.parse({ url }) });
+        await waitForRedisReady(lateClient, 10_000, "late redis");
+        const version = await pushRouting(new RedisRoutingStore(lateClient, new RedisKeys("dialgate")), {
+          gatewayPort,
+        });
+        lateClient.disconnect();
+        await waitFor(() => b.dialgate.sharedState?.routing.version === version, 20_000, "the first version");
+        const r = await fetch(`http://127.0.0.1:${b.dialgate.http.address.port}/readyz`);
+        expect(r.status).toBe(200);
+      } finally {
+        await b.dialgate.stop();
+      }
+    } finally {
+      await late.cleanup();
+    }
   });
 });

@@ -101,12 +101,14 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
     metrics.redisUp.set(0);
     logger.error({ redis: target }, "Redis unreachable: routing on the cached version, writes refused");
   });
+  let routingOpen = false;
   client.on("ready", () => {
     metrics.redisUp.set(1);
     if (down !== null) {
       logger.info({ redis: target, downMs: deps.clock.now() - down.since }, "Redis reachable again");
       down = null;
-      void routing.refresh();
+      // Not before the routing is open (Redis may come up during the start's own wait).
+      if (routingOpen) void routing.refresh();
     }
   });
   subscriber.on("error", () => undefined);
@@ -156,6 +158,7 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
     },
     onSwitch: (version) => metrics.routingVersion.set(version),
   });
+  routingOpen = true;
   metrics.routingVersion.set(routing.version);
 
   const runtime: RoutingRuntime = {
