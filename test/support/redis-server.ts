@@ -127,6 +127,19 @@ export class RedisServerProcess {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
+
+  /**
+   * Freezes the server (SIGSTOP): its connections stay open and the kernel still accepts
+   * bytes, but nothing is answered -- a hung server or a network path that silently drops
+   * replies, which no "connection closed" event reveals. `resume()` thaws it.
+   */
+  pause(): void {
+    this.child?.kill("SIGSTOP");
+  }
+
+  resume(): void {
+    this.child?.kill("SIGCONT");
+  }
 }
 
 /** A three-master Redis Cluster on loopback (no replicas). */

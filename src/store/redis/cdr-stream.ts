@@ -19,7 +19,7 @@ import { applyAmendments } from "../../calls/amend.js";
 import type { CallRecord, CdrLogEntry, QualityAmendment } from "../../calls/call-record.js";
 import type { CdrLog, CdrLogHealth, CdrReadFilter, CommittedEntry } from "../../calls/cdr-log.js";
 import type { Logger } from "../../util/logger.js";
-import { isRedisReady, type RedisClient } from "./connection.js";
+import { CALL_PATH_TIMEOUT_MS, isRedisReady, type RedisClient, withDeadline } from "./connection.js";
 import type { RedisKeys } from "./keys.js";
 
 // KEYS: stream, key->id hash, keys by time, amendments of the record (or a placeholder).
@@ -131,18 +131,24 @@ export class RedisCdrStream implements CdrLog {
     const k = this.options.keys;
     const now = this.options.now();
     const recordId = entry.kind === "quality" ? entry.amendment.cdrId : "";
-    const id = await this.options.client.eval(
-      APPEND_SCRIPT,
-      4,
-      k.cdrStream,
-      k.cdrIndex,
-      k.cdrIndexByTime,
-      recordId === "" ? `${k.cdrStream}:none` : amendmentsKey(k, recordId),
-      idempotencyKey(entry),
-      JSON.stringify(entry),
-      String(now),
-      String(Math.max(0, now - this.options.retentionMs)),
-      recordId,
+    // An append that timed out may still be carried out once Redis answers: the entry is then
+    // spooled as well, and its idempotency key makes the replay a no-op.
+    const id = await withDeadline(
+      this.options.client.eval(
+        APPEND_SCRIPT,
+        4,
+        k.cdrStream,
+        k.cdrIndex,
+        k.cdrIndexByTime,
+        recordId === "" ? `${k.cdrStream}:none` : amendmentsKey(k, recordId),
+        idempotencyKey(entry),
+        JSON.stringify(entry),
+        String(now),
+        String(Math.max(0, now - this.options.retentionMs)),
+        recordId,
+      ),
+      CALL_PATH_TIMEOUT_MS,
+      "a CDR append",
     );
     return String(id);
   }

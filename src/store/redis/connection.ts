@@ -102,6 +102,33 @@ export function createRedisClient(options: RedisConnectOptions): RedisClient {
   });
 }
 
+/**
+ * How long a call (routing, registrar, CDR append) waits for one Redis reply. A Redis that
+ * stops answering without closing its connections (hung, or a network path dropping replies)
+ * raises no error by itself, and commands would wait for it forever: past this, the caller
+ * takes its fallback (the in-process count, the bindings last seen, the local spool) or fails
+ * with a clear error. Redis answers in well under a millisecond when healthy.
+ */
+export const CALL_PATH_TIMEOUT_MS = 1_000;
+
+export class RedisNotAnsweringError extends Error {
+  readonly code = "redis_not_answering";
+}
+
+/** `promise`, or a RedisNotAnsweringError after `timeoutMs` (the command itself is not cancelled). */
+export function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new RedisNotAnsweringError(`Redis did not answer ${what} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  // A late rejection of the command itself is not an unhandled one.
+  promise.catch(() => undefined);
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
 /** Whether the client currently has a usable connection. */
 export function isRedisReady(client: RedisClient): boolean {
   return client.status === "ready";

@@ -20,7 +20,7 @@ import { CAPACITY_ALERT_RATIO, InProcessGatewayCapacity } from "../../calls/gate
 import type { GatewayCapacity } from "../../routing/capacity.js";
 import type { PstnGateway } from "../../routing/gateways.js";
 import type { Logger } from "../../util/logger.js";
-import type { RedisClient } from "./connection.js";
+import { CALL_PATH_TIMEOUT_MS, type RedisClient, withDeadline } from "./connection.js";
 import type { RedisKeys } from "./keys.js";
 
 // KEYS: lease sets. ARGV: now (ms). Drops lapsed leases, returns the live count of each set.
@@ -89,14 +89,18 @@ export class RedisGatewayCapacity implements GatewayCapacity {
     if (limited.length === 0) return out;
     let counts: number[];
     try {
-      counts = (await this.options.client.eval(
-        COUNT_SCRIPT,
-        limited.length,
-        ...limited.map((g) => this.options.keys.gatewayLeases(g.fqdn)),
-        String(this.options.now()),
+      counts = (await withDeadline(
+        this.options.client.eval(
+          COUNT_SCRIPT,
+          limited.length,
+          ...limited.map((g) => this.options.keys.gatewayLeases(g.fqdn)),
+          String(this.options.now()),
+        ),
+        CALL_PATH_TIMEOUT_MS,
+        "the gateway capacity count",
       )) as number[];
     } catch {
-      // Redis down: this instance's own calls are all it can see.
+      // Redis down or not answering: this instance's own calls are all it can see.
       counts = limited.map((g) => this.local.callsInProgress(g.fqdn));
     }
     limited.forEach((g, i) => {

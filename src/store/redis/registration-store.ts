@@ -5,7 +5,7 @@
 // unreachable, those keep routing (a known registration keeps working) and new REGISTERs fail
 // with a clear error instead of being half-stored.
 import type { RegistrationBinding, RegistrationStore } from "../../directory/registrations.js";
-import type { RedisClient } from "./connection.js";
+import { CALL_PATH_TIMEOUT_MS, type RedisClient, withDeadline } from "./connection.js";
 import type { RedisKeys } from "./keys.js";
 
 // KEYS: the AOR's hash. ARGV: field, binding JSON, expiresAt (ms since epoch).
@@ -38,9 +38,14 @@ export class RedisRegistrationStore implements RegistrationStore {
     const id = aor.toLowerCase();
     let values: Record<string, string>;
     try {
-      values = await this.client.hgetall(this.keys.registrations(id));
+      values = await withDeadline(
+        this.client.hgetall(this.keys.registrations(id)),
+        CALL_PATH_TIMEOUT_MS,
+        "a registration lookup",
+      );
     } catch {
-      // Redis is down: the bindings this instance last saw still route (until they expire).
+      // Redis is down or not answering: the bindings this instance last saw still route (until
+      // they expire).
       return (this.known.get(id) ?? []).filter((b) => b.expiresAt > now);
     }
     const live: RegistrationBinding[] = [];
@@ -59,13 +64,17 @@ export class RedisRegistrationStore implements RegistrationStore {
   async put(binding: RegistrationBinding): Promise<void> {
     const id = binding.aor.toLowerCase();
     try {
-      await this.client.eval(
-        PUT_SCRIPT,
-        1,
-        this.keys.registrations(id),
-        binding.key,
-        JSON.stringify(binding),
-        String(binding.expiresAt),
+      await withDeadline(
+        this.client.eval(
+          PUT_SCRIPT,
+          1,
+          this.keys.registrations(id),
+          binding.key,
+          JSON.stringify(binding),
+          String(binding.expiresAt),
+        ),
+        CALL_PATH_TIMEOUT_MS,
+        "a registration write",
       );
     } catch (err) {
       throw new RegistrationStoreUnavailable(
@@ -79,7 +88,11 @@ export class RedisRegistrationStore implements RegistrationStore {
   async remove(aor: string, key: string): Promise<void> {
     const id = aor.toLowerCase();
     try {
-      await this.client.hdel(this.keys.registrations(id), key);
+      await withDeadline(
+        this.client.hdel(this.keys.registrations(id), key),
+        CALL_PATH_TIMEOUT_MS,
+        "a registration removal",
+      );
     } catch (err) {
       throw new RegistrationStoreUnavailable(
         `cannot remove the registration: Redis unavailable (${(err as Error).message})`,
@@ -94,7 +107,11 @@ export class RedisRegistrationStore implements RegistrationStore {
   async removeAll(aor: string): Promise<void> {
     const id = aor.toLowerCase();
     try {
-      await this.client.del(this.keys.registrations(id));
+      await withDeadline(
+        this.client.del(this.keys.registrations(id)),
+        CALL_PATH_TIMEOUT_MS,
+        "a registration removal",
+      );
     } catch (err) {
       throw new RegistrationStoreUnavailable(
         `cannot remove the registrations: Redis unavailable (${(err as Error).message})`,

@@ -56,9 +56,21 @@ export class RedisRoutingStore {
   constructor(
     private readonly client: RedisClient,
     readonly keys: RedisKeys,
+    /**
+     * Why Redis is known to be down (null while it is not): reads and writes then fail at once
+     * instead of waiting for a server that does not answer (a write sent to a silent Redis
+     * could still be carried out later, so "nothing was changed" would not be true).
+     */
+    private readonly outage: () => string | null = () => null,
   ) {}
 
+  private checkAvailable(): void {
+    const why = this.outage();
+    if (why !== null) throw new RoutingStoreError("unavailable", why);
+  }
+
   async activeVersion(): Promise<number | null> {
+    this.checkAvailable();
     const v = await this.client.get(this.keys.routingActive);
     return v === null ? null : Number(v);
   }
@@ -90,6 +102,7 @@ export class RedisRoutingStore {
     document: RoutingDocument,
     evictUsers: Iterable<string>,
   ): Promise<number | null> {
+    this.checkAvailable();
     const next = (expected ?? 0) + 1;
     const k = this.keys;
     const done = await this.client.eval(

@@ -22,6 +22,7 @@ import {
   isRedisReady,
   type RedisClient,
   waitForRedisReady,
+  withDeadline,
 } from "./connection.js";
 import { RedisGatewayCapacity } from "./gateway-capacity.js";
 import { RedisKeys } from "./keys.js";
@@ -41,7 +42,12 @@ export interface SharedStateDeps {
   /** How long start waits for Redis. */
   readonly connectTimeoutMs?: number;
   readonly pollIntervalMs?: number;
+  /** How often the command connection is PINGed (a silent Redis closes nothing). */
+  readonly probeIntervalMs?: number;
 }
+
+/** PINGs in a row without an answer before Redis counts as down (one may queue behind a large reply). */
+const MISSED_PINGS_LIMIT = 2;
 
 export interface SharedState {
   readonly client: RedisClient;
@@ -83,7 +89,7 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
   const client = createRedisClient({ settings, ...(deps.env ? { env: deps.env } : {}) });
   const subscriber = createRedisClient({ settings, ...(deps.env ? { env: deps.env } : {}) });
   const keys = new RedisKeys(settings.keyPrefix);
-  let down: { since: number; error: string } | null = null;
+  let down: { since: number; error: string; silent: boolean } | null = null;
   const cache = new EffectiveDialPlanCache(settings.effectivePlanCacheSize, (userId, plan) => {
     // Write-behind of the merged plan, tagged with the version it was built on; never awaited.
     void routingStore
@@ -91,18 +97,19 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
       .catch(() => undefined);
   });
   const metrics = new SharedStateMetrics(cache);
-  client.on("error", (err: Error) => {
-    if (down === null) return;
-    down = { ...down, error: err.message };
-  });
-  client.on("close", () => {
-    if (down !== null) return;
-    down = { since: deps.clock.now(), error: "connection closed" };
-    metrics.redisUp.set(0);
-    logger.error({ redis: target }, "Redis unreachable: routing on the cached version, writes refused");
-  });
   let routingOpen = false;
-  client.on("ready", () => {
+  const markDown = (error: string, silent: boolean) => {
+    if (down !== null) return;
+    down = { since: deps.clock.now(), error, silent };
+    metrics.redisUp.set(0);
+    logger.error(
+      { redis: target, err: error },
+      silent
+        ? "Redis not answering: routing on the cached version, writes refused"
+        : "Redis unreachable: routing on the cached version, writes refused",
+    );
+  };
+  const markUp = () => {
     metrics.redisUp.set(1);
     if (down !== null) {
       logger.info({ redis: target, downMs: deps.clock.now() - down.since }, "Redis reachable again");
@@ -110,7 +117,17 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
       // Not before the routing is open (Redis may come up during the start's own wait).
       if (routingOpen) void routing.refresh();
     }
+  };
+  client.on("error", (err: Error) => {
+    if (down === null) return;
+    down = { ...down, error: err.message };
   });
+  client.on("close", () => {
+    // A silent Redis that finally drops the connection is still the same outage.
+    if (down?.silent) down = { ...down, silent: false, error: "connection closed" };
+    markDown("connection closed", false);
+  });
+  client.on("ready", markUp);
   subscriber.on("error", () => undefined);
   try {
     const timeout = deps.connectTimeoutMs ?? 10_000;
@@ -124,7 +141,10 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
     throw err;
   }
   metrics.redisUp.set(1);
-  const routingStore = new RedisRoutingStore(client, keys);
+  // Writes are refused at once while Redis is known to be down, rather than left waiting.
+  const routingStore = new RedisRoutingStore(client, keys, () =>
+    down === null ? null : `Redis ${target} ${down.silent ? "not answering" : "unreachable"} (${down.error})`,
+  );
   const registrations = new RedisRegistrationStore(client, keys);
   const capacity = new RedisGatewayCapacity({
     client,
@@ -160,6 +180,33 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
   });
   routingOpen = true;
   metrics.routingVersion.set(routing.version);
+
+  // A Redis that stops answering (hung, or replies dropped on the way) closes nothing: only a
+  // PING that gets no answer tells. The calls themselves never wait long for it (each command
+  // on the call path has a deadline, connection.ts CALL_PATH_TIMEOUT_MS).
+  const probeIntervalMs = deps.probeIntervalMs ?? 1_000;
+  let missedPings = 0;
+  let probing = false;
+  const probe = setInterval(() => {
+    if (probing || !isRedisReady(client)) return;
+    probing = true;
+    withDeadline(client.ping(), probeIntervalMs, "PING")
+      .then(
+        () => {
+          missedPings = 0;
+          if (isRedisReady(client)) markUp();
+        },
+        (err: Error) => {
+          missedPings++;
+          if (missedPings >= MISSED_PINGS_LIMIT && isRedisReady(client))
+            markDown(`no answer to ${missedPings} PINGs in a row (${err.message})`, true);
+        },
+      )
+      .finally(() => {
+        probing = false;
+      });
+  }, probeIntervalMs);
+  probe.unref();
 
   const runtime: RoutingRuntime = {
     // A registration write during an outage throws `store_unavailable`: the router answers 503.
@@ -202,12 +249,14 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
           : { ok: true, detail: `Redis ${target}, routing version ${routing.version}` };
       }
       const since = down === null ? "" : ` since ${new Date(down.since).toISOString()}`;
+      const state = down?.silent ? "not answering" : "unreachable";
       return {
         ok: false,
-        detail: `Redis ${target} unreachable${since} (${down?.error ?? client.status}); routing on cached version ${routing.version}, writes refused`,
+        detail: `Redis ${target} ${state}${since} (${down?.error ?? client.status}); routing on cached version ${routing.version}, writes refused`,
       };
     },
     async close() {
+      clearInterval(probe);
       routing.stop();
       detachCapacity();
       subscriber.disconnect();
