@@ -10,11 +10,13 @@ import { CdrReconciler, timeOfDayToEpoch } from "../../src/sip/drachtio/cdr-reco
 import { DrachtioEdge } from "../../src/sip/drachtio/drachtio-edge.js";
 import { silentLogger } from "../../src/util/logger.js";
 import { ALICE, type CdrPorts, cdrConfig, cdrPorts, HOST } from "../support/cdr-e2e.js";
-import { waitForCdr } from "../support/cdr-records.js";
+import { readCdrs, waitForCdr } from "../support/cdr-records.js";
 import { type UacScenario, uacScenario } from "../support/cdr-scenarios.js";
 import { DrachtioServer } from "../support/drachtio-server.js";
 import { waitFor } from "../support/free-port.js";
+import { RawSipClient, rawRequest } from "../support/raw-sip-client.js";
 import { killAllSipp, SippProcess as Sipp } from "../support/sipp.js";
+import { sessionReport } from "../support/vq-reports.js";
 
 let server: DrachtioServer;
 let ports: CdrPorts;
@@ -167,6 +169,39 @@ describe("the same CDRs on the native and the drachtio edge", () => {
       expect(comparable(viaDrachtio)).toEqual(comparable(viaNative));
     });
   }
+});
+
+describe("PUBLISH through drachtio-server", () => {
+  /** Sends a PUBLISH to drachtio-server's SIP port and resolves with dialgate's final answer. */
+  async function publish(body: string, event = "vq-rtcpxr") {
+    const client = await RawSipClient.open("udp", { host: HOST, port: server.sipPort });
+    try {
+      const callId = `publish-${Math.random().toString(36).slice(2)}@test`;
+      const uri = `sip:collector@${HOST}:${server.sipPort}`;
+      const extra = [`Event: ${event}`, "Content-Type: application/vq-rtcpxr"];
+      client.send(rawRequest("PUBLISH", uri, "udp", { callId, extra, body }));
+      return await client.response((r) => r.status >= 200 && r.text.includes(callId));
+    } finally {
+      client.close();
+    }
+  }
+
+  it("takes an RFC 6035 quality report into the call's CDR, as the native edge does", async () => {
+    const record = await callThrough(server.sipPort, drachtio, "5550133", [
+      { scenario: "uas-answer.xml", port: ports.gw1 },
+    ]);
+    expect(record.quality).toBeUndefined();
+    const answer = await publish(sessionReport(record.correlationId));
+    expect(answer.status).toBe(200);
+    expect(answer.header("SIP-ETag")).toMatch(/^[0-9a-f]+$/);
+    const merged = await waitForCdr(drachtio.cdrLog, record.correlationId, (r) => r.revision === 2);
+    expect(merged.id).toBe(record.id);
+    expect(merged.quality?.caller).toMatchObject({ source: "vq-rtcpxr", mosLq: 4.1 });
+    const { amendments } = await readCdrs(drachtio.cdrLog);
+    expect(amendments.filter((a) => a.cdrId === record.id)).toHaveLength(1);
+    // Another event package is refused as on the native edge.
+    expect((await publish(sessionReport("x@test"), "presence")).status).toBe(489);
+  });
 });
 
 describe("drachtio-server CDR events", () => {
