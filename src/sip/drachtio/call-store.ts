@@ -4,8 +4,9 @@
 // of the applications connected to it, round-robin, so with several dialgate instances behind
 // one drachtio-server the `cdr:stop` of a call often reaches an instance that never saw its
 // INVITE. Whoever receives an event writes it here; the instance that owns the call reads it
-// (cdr-reconciler.ts). The embedded implementation below serves one instance; a shared one
-// (Redis: one hash per Call-ID with an expiry) implements the same four methods.
+// (cdr-reconciler.ts). The embedded implementation below serves one instance; the shared one
+// (src/store/redis/drachtio-call-store.ts: one hash per Call-ID with an expiry) implements the
+// same four methods, for instances that share a `redis` section.
 
 export interface DrachtioCallRecord {
   readonly callId: string;

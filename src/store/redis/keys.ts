@@ -5,16 +5,19 @@
 //   {<prefix>:reg:<aor>} one user's registrations
 //   {<prefix>:cap}      gateway call counters and their leases
 //   {<prefix>:cdr}      the CDR stream and its idempotency index
+//   {<prefix>:drachtio} drachtio-server's CDR events by Call-ID (the drachtio edge)
 
 export class RedisKeys {
   private readonly routing: string;
   private readonly cap: string;
   private readonly cdr: string;
+  private readonly drachtio: string;
 
   constructor(readonly prefix: string) {
     this.routing = `{${prefix}:routing}`;
     this.cap = `{${prefix}:cap}`;
     this.cdr = `{${prefix}:cdr}`;
+    this.drachtio = `{${prefix}:drachtio}`;
   }
 
   /** The version number of the routing objects in force (string integer). */
@@ -65,5 +68,15 @@ export class RedisKeys {
   /** Sorted set of CDR ids by commit time (ms), to trim the index with the stream. */
   get cdrIndexByTime(): string {
     return `${this.cdr}:ids-by-time`;
+  }
+
+  /** Hash: what drachtio-server's CDR events said about one Call-ID. */
+  drachtioCall(callId: string): string {
+    return `${this.drachtio}:call:${callId}`;
+  }
+
+  /** Sorted set of Call-IDs by last CDR event write (ms), for the sweep. */
+  get drachtioCallsByUpdate(): string {
+    return `${this.drachtio}:calls-by-update`;
   }
 }

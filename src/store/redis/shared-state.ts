@@ -24,6 +24,7 @@ import {
   waitForRedisReady,
   withDeadline,
 } from "./connection.js";
+import { RedisDrachtioCallStore } from "./drachtio-call-store.js";
 import { RedisGatewayCapacity } from "./gateway-capacity.js";
 import { RedisKeys } from "./keys.js";
 import { SharedStateMetrics } from "./metrics.js";
@@ -59,6 +60,11 @@ export interface SharedState {
   readonly cache: EffectiveDialPlanCache;
   readonly capacity: RedisGatewayCapacity;
   readonly registrations: RedisRegistrationStore;
+  /**
+   * drachtio-server's CDR events by Call-ID, shared by every instance (the drachtio edge's
+   * `callStore`): drachtio-server sends each event to one connected app, round-robin.
+   */
+  readonly drachtioCallStore: RedisDrachtioCallStore;
   readonly metrics: SharedStateMetrics;
   /** The CDR stream, spooling to `spool` (the local journal) while Redis is down. */
   openCdrStream(spool: CdrLog): Promise<RedisCdrStream>;
@@ -228,6 +234,7 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
     cache,
     capacity,
     registrations,
+    drachtioCallStore: new RedisDrachtioCallStore(client, keys),
     metrics,
     adminWrites: (adminToken) =>
       adminWritesPlugin({ adminToken, store: routingStore, afterWrite: () => routing.refresh() }),
