@@ -12,6 +12,7 @@ import {
   NORTHWIND_KEY,
   startHarness,
 } from "../api/support/carrier-harness.js";
+import { amendmentEntry, quality } from "../store/support/cdr-fixtures.js";
 import { waitFor } from "../support/free-port.js";
 import { WebhookReceiver } from "../support/webhook-receiver.js";
 
@@ -189,6 +190,22 @@ describe("webhook push", () => {
     // Every record acknowledged, each exactly once here: the unacknowledged batch again, the
     // acknowledged one not again.
     expect(acked).toEqual(idsOf([...early, ...inFlight, ...late]));
+    expectAllSigned(rx);
+  });
+
+  it("merges a late quality report into its record when both are in the same batch (one record, revision 2)", async () => {
+    // Batches close only when full: the record, its amendment and the next record are read into
+    // one batch however the worker's reads fall.
+    const { h, rx } = await start({ ...FAST, maxBatchRecords: 2, maxBatchDelayMs: 60_000 });
+    rx.behaviour = () => 200;
+    const withReport = await h.append(cdr(["fabrikam"]));
+    await h.dialgate.cdrLog.append(amendmentEntry(withReport, quality("alice@contoso.com", 4.4)));
+    const next = await h.append(cdr(["fabrikam"]));
+    await waitFor(() => rx.requests.length >= 1, 30_000, "the batch");
+    const body = JSON.parse(rx.requests[0]?.rawBody as string) as { records: CallRecord[] };
+    expect(body.records.map((r) => r.id)).toEqual([withReport.id, next.id]);
+    expect(body.records[0]?.revision).toBe(2);
+    expect(body.records[0]?.quality?.caller?.mosLq).toBe(4.4);
     expectAllSigned(rx);
   });
 

@@ -8,7 +8,7 @@
 // at-least-once, each record with its `id` for the carrier to de-duplicate.
 
 import type { CallRecord } from "../../calls/call-record.js";
-import { carrierView, projectEntry } from "../../calls/carrier-feed.js";
+import { CarrierWindow, carrierView } from "../../calls/carrier-feed.js";
 import type { CdrLogReader } from "../../calls/cdr-log.js";
 import type { Clock, RandomSource } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
@@ -145,45 +145,45 @@ export class WebhookWorker {
       saved = null;
     }
     let readPos = saved;
-    let pending: CallRecord[] = [];
-    let pendingSince = 0;
     const range = { from: null, to: null };
+    // The batch being gathered: a late quality report for a record still in it is merged into
+    // that record rather than sending the record twice in one batch (carrier-feed.ts).
+    let pending = new CarrierWindow(cdrLog, carrierId, range);
+    let pendingSince = 0;
     while (!this.stopping) {
       let caughtUp = false;
-      if (pending.length < settings.maxBatchRecords) {
+      if (pending.size < settings.maxBatchRecords) {
         const batch = await cdrLog.readAfter(readPos, READ_BATCH);
         let processed = 0;
         for (const committed of batch) {
-          if (pending.length >= settings.maxBatchRecords) break;
-          const record = await projectEntry(cdrLog, committed, carrierId, range);
-          if (record !== null) {
-            if (pending.length === 0) pendingSince = this.o.clock.monotonic();
-            pending.push(record);
-          }
+          const before = pending.size;
+          const outcome = await pending.offer(committed, pending.size < settings.maxBatchRecords);
+          if (outcome === "full") break;
+          if (before === 0 && pending.size > 0) pendingSince = this.o.clock.monotonic();
           readPos = committed.position;
           processed++;
         }
         caughtUp = processed === batch.length && batch.length < READ_BATCH;
       }
       const due =
-        pending.length >= settings.maxBatchRecords ||
-        (pending.length > 0 && this.o.clock.monotonic() - pendingSince >= settings.maxBatchDelayMs);
+        pending.size >= settings.maxBatchRecords ||
+        (pending.size > 0 && this.o.clock.monotonic() - pendingSince >= settings.maxBatchDelayMs);
       if (due) {
-        const done = await this.deliver(pending);
+        const done = await this.deliver(pending.records());
         if (!done) return; // stopping: the batch stays unacknowledged
-        pending = [];
+        pending = new CarrierWindow(cdrLog, carrierId, range);
         if (readPos !== null) await this.o.positions.save(carrierId, readPos);
         saved = readPos;
         continue;
       }
-      if (pending.length === 0 && readPos !== null && readPos !== saved) {
+      if (pending.size === 0 && readPos !== null && readPos !== saved) {
         // Only records the carrier cannot see were read: remember that, so a restart skips them.
         await this.o.positions.save(carrierId, readPos);
         saved = readPos;
       }
       if (caughtUp) {
         const waitMs =
-          pending.length > 0
+          pending.size > 0
             ? Math.max(
                 1,
                 Math.min(

@@ -1,0 +1,106 @@
+// The carrier API read the way an outside carrier reads carrier-api.md's wire contract: a late
+// quality report shows up once, on its record (pull, CSV); the CSV columns are exactly the CDR
+// table's field names; JSON and CSV carry the same attempts; every refusal is the contract's error
+// shape with the path of the problem, even the ones the router raises; and the query values
+// carriers' tools commonly send (empty parameters, dates without a zone) are read as meant.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CallRecord } from "../../src/calls/call-record.js";
+import { amendmentEntry, quality } from "../store/support/cdr-fixtures.js";
+import { cdr, FABRIKAM_KEY, type Harness, startHarness } from "./support/carrier-harness.js";
+
+let h: Harness;
+type Page = { records: CallRecord[]; nextCursor: string | null };
+
+const early = cdr(["fabrikam"], { inviteDateTime: "2026-06-01T08:00:00.000Z" });
+const amended = cdr(["fabrikam"], { inviteDateTime: "2026-06-01T09:00:00.000Z" });
+const timedOut = cdr(["fabrikam"], {
+  inviteDateTime: "2026-06-01T10:00:00.000Z",
+  successfulCall: false,
+  duration: 0,
+  finalSipCode: 408,
+  finalSipCodePhrase: "Request Timeout",
+  endedBy: "proxy",
+  attempts: [
+    {
+      fqdn: "sbc1.contoso.com",
+      startDateTime: "2026-06-01T10:00:00.010Z",
+      finalSipCode: null,
+      reason: "timeout",
+      timer: "B",
+    },
+  ],
+});
+
+beforeAll(async () => {
+  h = await startHarness();
+  await h.append(early);
+  await h.append(amended);
+  // A late report (after the BYE, within the late window) for the record just written, then two
+  // more records: the amendment sits between its record and the next one in commit order.
+  await h.dialgate.cdrLog.append(amendmentEntry(amended, quality("alice@contoso.com", 4.3)));
+  await h.append(timedOut);
+  await h.append(cdr(["northwind"], { inviteDateTime: "2026-06-01T11:00:00.000Z" }));
+});
+afterAll(async () => {
+  await h.close();
+});
+
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") {
+      row.push(field);
+      field = "";
+    } else if (c === "\r" && text[i + 1] === "\n") {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = "";
+      i++;
+    } else field += c;
+  }
+  return rows;
+}
+
+describe("a late quality report", () => {
+  it("appears once in a page, merged into its record (revision 2, with the quality)", async () => {
+    const page = (await h.call("/v1/carrier/cdrs", FABRIKAM_KEY)).json() as Page;
+    expect(page.records.map((r) => r.id)).toEqual([early.id, amended.id, timedOut.id]);
+    const record = page.records[1] as CallRecord;
+    expect(record.revision).toBe(2);
+    expect(record.quality?.caller?.mosLq).toBe(4.3);
+    expect(page.nextCursor).toBeNull();
+  });
+
+  it("appears once across small pages, and the look-ahead does not split a record from its report", async () => {
+    const seen: CallRecord[] = [];
+    let cursor: string | null = null;
+    do {
+      const q: string = cursor === null ? "limit=2" : `limit=2&cursor=${encodeURIComponent(cursor)}`;
+      const page = (await h.call(`/v1/carrier/cdrs?${q}`, FABRIKAM_KEY)).json() as Page;
+      seen.push(...page.records);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    expect(seen.map((r) => r.id)).toEqual([early.id, amended.id, timedOut.id]);
+    expect(seen[1]?.quality?.caller?.mosLq).toBe(4.3);
+  });
+
+  it("gives one CSV row per record, with the quality", async () => {
+    const rows = parseCsv((await h.call("/v1/carrier/cdrs.csv", FABRIKAM_KEY)).text);
+    const header = rows[0] as string[];
+    expect(rows.slice(1).map((r) => r[0])).toEqual([early.id, amended.id, timedOut.id]);
+    const q = (rows[2] as string[])[header.indexOf("quality")] as string;
+    expect((JSON.parse(q) as { caller: { mosLq: number } }).caller.mosLq).toBe(4.3);
+  });
+});
