@@ -11,6 +11,37 @@ import { cdr, FABRIKAM_KEY, type Harness, startHarness } from "./support/carrier
 let h: Harness;
 type Page = { records: CallRecord[]; nextCursor: string | null };
 
+/** carrier-api.md "The CDR", in the table's order. */
+const CDR_TABLE_FIELDS = [
+  "id",
+  "correlationId",
+  "tenantId",
+  "userId",
+  "userPrincipalName",
+  "userDisplayName",
+  "callType",
+  "callerNumber",
+  "calleeNumber",
+  "dialedNumber",
+  "matchingRule",
+  "effectiveTenantDialPlanName",
+  "voiceRoute",
+  "pstnUsage",
+  "trunkFullyQualifiedDomainName",
+  "carrierId",
+  "attempts",
+  "inviteDateTime",
+  "startDateTime",
+  "failureDateTime",
+  "endDateTime",
+  "duration",
+  "successfulCall",
+  "finalSipCode",
+  "finalSipCodePhrase",
+  "endedBy",
+  "quality",
+];
+
 const early = cdr(["fabrikam"], { inviteDateTime: "2026-06-01T08:00:00.000Z" });
 const amended = cdr(["fabrikam"], { inviteDateTime: "2026-06-01T09:00:00.000Z" });
 const timedOut = cdr(["fabrikam"], {
@@ -102,5 +133,21 @@ describe("a late quality report", () => {
     expect(rows.slice(1).map((r) => r[0])).toEqual([early.id, amended.id, timedOut.id]);
     const q = (rows[2] as string[])[header.indexOf("quality")] as string;
     expect((JSON.parse(q) as { caller: { mosLq: number } }).caller.mosLq).toBe(4.3);
+  });
+});
+
+describe("CSV export", () => {
+  it("has exactly the CDR table's field names as its header, in the table's order", async () => {
+    const csv = await h.call("/v1/carrier/cdrs.csv", FABRIKAM_KEY);
+    expect(parseCsv(csv.text)[0]).toEqual(CDR_TABLE_FIELDS);
+  });
+
+  it("carries the same attempts as the JSON record, including the timer of a timeout", async () => {
+    const json = (await h.call(`/v1/carrier/cdrs/${timedOut.id}`, FABRIKAM_KEY)).json() as CallRecord;
+    expect(json.attempts).toEqual(timedOut.attempts);
+    const rows = parseCsv((await h.call("/v1/carrier/cdrs.csv", FABRIKAM_KEY)).text);
+    const header = rows[0] as string[];
+    const row = rows.find((r) => r[0] === timedOut.id) as string[];
+    expect(JSON.parse(row[header.indexOf("attempts")] as string)).toEqual(json.attempts);
   });
 });

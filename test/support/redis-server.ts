@@ -4,7 +4,7 @@
 // (recovery); `cleanup()` removes everything. Nothing is mocked: the code under test talks RESP
 // to the same server operators run.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -139,6 +139,63 @@ export class RedisServerProcess {
 
   resume(): void {
     this.child?.kill("SIGCONT");
+  }
+}
+
+/** A Redis Sentinel (`redis-server <conf> --sentinel`) watching one master, on a free port. */
+export class RedisSentinelProcess {
+  private constructor(
+    readonly port: number,
+    private readonly child: ChildProcess,
+    private readonly dir: string,
+    private readonly exited: Promise<void>,
+  ) {}
+
+  static async start(masterName: string, master: RedisServerProcess): Promise<RedisSentinelProcess> {
+    const port = await freeTcpPort(HOST);
+    const dir = mkdtempSync(join(tmpdir(), `dialgate-sentinel-${port}-`));
+    // Sentinel rewrites its configuration file, so it lives in the private directory.
+    const conf = join(dir, "sentinel.conf");
+    writeFileSync(
+      conf,
+      [
+        `port ${port}`,
+        `bind ${HOST}`,
+        "protected-mode no",
+        `dir ${dir}`,
+        `sentinel monitor ${masterName} ${HOST} ${master.port} 1`,
+        "",
+      ].join("\n"),
+    );
+    const child = spawn("redis-server", [conf, "--sentinel"], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr?.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    let gone = false;
+    const exited = new Promise<void>((resolve) =>
+      child.once("exit", () => {
+        gone = true;
+        resolve();
+      }),
+    );
+    const sentinel = new RedisSentinelProcess(port, child, dir, exited);
+    await waitFor(
+      async () => {
+        if (gone) throw new Error(`redis sentinel on port ${port} exited: ${stderr.trim()}`);
+        const reply = await redisCommand(port, `SENTINEL get-master-addr-by-name ${masterName}`, 500);
+        return reply?.includes(String(master.port)) ?? false;
+      },
+      20_000,
+      `redis sentinel on port ${port}`,
+    );
+    return sentinel;
+  }
+
+  async cleanup(): Promise<void> {
+    this.child.kill("SIGKILL");
+    await this.exited;
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

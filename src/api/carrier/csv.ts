@@ -4,8 +4,15 @@
 import type { CallRecord } from "../../calls/call-record.js";
 import { CALL_RECORD_FIELDS } from "../../calls/call-record.js";
 
-/** The columns a carrier gets: every CDR field except dialgate's internal visibility list. */
-export const CARRIER_CSV_FIELDS = CALL_RECORD_FIELDS.filter((f) => f !== "carrierIds");
+/**
+ * The columns a carrier gets: exactly the field names of carrier-api.md's CDR table, in its
+ * order — what "a header row of the CDR field names" promises to spreadsheets and billing tools
+ * that address columns by position. dialgate's own additions stay out: `carrierIds` (it would
+ * name other carriers) and `revision` (the export shows each record once, with any late quality
+ * data merged in; see carrier-feed.ts — should a record still appear twice, the later row is the
+ * newer one).
+ */
+export const CARRIER_CSV_FIELDS = CALL_RECORD_FIELDS.filter((f) => f !== "carrierIds" && f !== "revision");
 
 /**
  * A field that a spreadsheet would run as a formula (=, @, tab, CR, or +/- that is not a plain

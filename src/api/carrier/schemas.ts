@@ -59,6 +59,7 @@ export const callAttemptSchema = {
     startDateTime: { type: "string" },
     finalSipCode: nullable("integer"),
     reason: { type: "string" },
+    timer: { type: "string", description: "dialgate: the RFC 3261 timer (B, C) when reason is timeout" },
   },
 } as const;
 
