@@ -46,7 +46,7 @@ export interface ReconciliationInput {
     Pick<CallRecord, "id" | "correlationId" | "inviteDateTime" | "duration" | "successfulCall">
   >;
   readonly durations: Iterable<CarrierDuration>;
-  /** The window, epoch ms: from inclusive, to exclusive. */
+  /** The window, epoch ms: from inclusive, to exclusive (±Infinity: open). */
   readonly fromMs: number;
   readonly toMs: number;
   readonly toleranceSeconds: number;
@@ -92,7 +92,9 @@ export function reconcile(input: ReconciliationInput): Reconciliation {
       const diff = Math.abs(ours.seconds - theirs.durationSeconds);
       call = {
         correlationId,
-        status: diff <= input.toleranceSeconds ? "matched" : "mismatch",
+        // "within a tolerance": a difference equal to it matches. The epsilon absorbs binary
+        // fractions (10 s against a carrier's 9.7 s differ by 0.3000000000000007 in doubles).
+        status: diff <= input.toleranceSeconds + 1e-9 ? "matched" : "mismatch",
         dialgateSeconds: ours.seconds,
         carrierSeconds: theirs.durationSeconds,
       };

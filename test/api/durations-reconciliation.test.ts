@@ -223,13 +223,40 @@ describe("reconciliation", () => {
     expect(after.calls.find((c) => c.correlationId === "x-1")?.carrierSeconds).toBe(60);
   });
 
-  it("refuses a missing or reversed window, a bad tolerance and unknown parameters", async () => {
+  it("takes open bounds and any window length, as GET /v1/carrier/cdrs does", async () => {
+    const all = await reconcile(FABRIKAM_KEY, "");
+    const ids = all.calls.map((c) => c.correlationId);
+    for (const id of ["b-1", "m-1", "x-1", "c-1", "g-1"]) expect(ids).toContain(id);
+    expect(all.totals.calls).toBe(all.calls.length);
+    const untilDay = await reconcile(FABRIKAM_KEY, "to=2026-05-01T00:00:00Z");
+    expect(untilDay.calls.map((c) => c.correlationId)).toContain("b-1");
+    expect(untilDay.calls.map((c) => c.correlationId)).not.toContain("m-1");
+    const wide = await reconcile(FABRIKAM_KEY, "from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z");
+    expect(wide).toEqual(all);
+  });
+
+  it("matches a difference equal to the tolerance despite binary fractions", async () => {
+    await h.append(
+      cdr(["fabrikam"], { correlationId: "eps-1", inviteDateTime: "2026-05-03T09:00:00.000Z", duration: 10 }),
+    );
+    await post(FABRIKAM_KEY, {
+      durations: [{ correlationId: "eps-1", startDateTime: "2026-05-03T09:00:00Z", durationSeconds: 9.7 }],
+    });
+    const rec = await reconcile(
+      FABRIKAM_KEY,
+      "from=2026-05-03T00:00:00Z&to=2026-05-04T00:00:00Z&toleranceSeconds=0.3",
+    );
+    expect(rec.calls).toEqual([
+      { correlationId: "eps-1", status: "matched", dialgateSeconds: 10, carrierSeconds: 9.7 },
+    ]);
+  });
+
+  it("refuses a reversed window, a bad tolerance and unknown parameters", async () => {
     const cases: [string, string][] = [
-      ["to=2026-05-02T00:00:00Z", "querystring.from"],
       ["from=2026-05-02T00:00:00Z&to=2026-05-01T00:00:00Z", "querystring.to"],
       [`${day}&toleranceSeconds=-1`, "querystring.toleranceSeconds"],
       [`${day}&toleranceSeconds=soon`, "querystring.toleranceSeconds"],
-      ["from=2026-01-01T00:00:00Z&to=2026-05-01T00:00:00Z", "querystring.to"],
+      ["from=2026-02-30T00:00:00Z", "querystring.from"],
       [`${day}&carrier=northwind`, "querystring.carrier"],
     ];
     for (const [q, path] of cases) {

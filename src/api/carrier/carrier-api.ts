@@ -57,9 +57,6 @@ export interface CarrierApiOptions {
   readonly rateLimit: CarrierRateLimit;
 }
 
-/** Longest reconciliation window: the whole window is held in memory while it is computed. */
-const MAX_RECONCILIATION_MS = 31 * 24 * 3600 * 1000;
-
 function badRequest(reply: FastifyReply, code: string, message: string, details: readonly string[] = []) {
   return reply.status(400).send(apiError(code, message, details));
 }
@@ -355,24 +352,36 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
         },
         async (request, reply) => {
           const { carrierId } = carrierOf(request);
-          const q = request.query as { from: string; to: string; toleranceSeconds: number };
+          const q = request.query as { from?: string; to?: string; toleranceSeconds: number };
           const range = parseRange(q);
           if (typeof range === "string")
             return badRequest(reply, "bad_request", "the request is invalid", [range]);
-          const fromMs = range.from as number;
-          const toMs = range.to as number;
-          if (toMs - fromMs > MAX_RECONCILIATION_MS) {
-            return badRequest(reply, "bad_request", "the request is invalid", [
-              "querystring.to: the window may span at most 31 days",
-            ]);
-          }
-          const wide = { from: fromMs - RECONCILIATION_MARGIN_MS, to: toMs + RECONCILIATION_MARGIN_MS };
+          // Open bounds, as on GET /v1/carrier/cdrs: the contract writes both queries the same way
+          // (`?from=&to=`), so a carrier leaving one out means "from the first" / "up to now", not a
+          // mistake. Any window length is accepted; only the few fields reconciliation needs are
+          // kept per record.
+          const fromMs = range.from ?? Number.NEGATIVE_INFINITY;
+          const toMs = range.to ?? Number.POSITIVE_INFINITY;
+          const wide = {
+            from: range.from === null ? null : range.from - RECONCILIATION_MARGIN_MS,
+            to: range.to === null ? null : range.to + RECONCILIATION_MARGIN_MS,
+          };
           // (reconcile() keeps one record per id: an amendment's re-presentation adds nothing.)
-          const records: CallRecord[] = [];
-          for await (const r of carrierRecords(o.log, carrierId, wide)) records.push(r);
+          const records: Pick<
+            CallRecord,
+            "id" | "correlationId" | "inviteDateTime" | "duration" | "successfulCall"
+          >[] = [];
+          for await (const r of carrierRecords(o.log, carrierId, wide)) {
+            const { id, correlationId, inviteDateTime, duration, successfulCall } = r;
+            records.push({ id, correlationId, inviteDateTime, duration, successfulCall });
+          }
           let durations: readonly CarrierDuration[];
           try {
-            durations = await o.durations.inRange(carrierId, wide.from, wide.to);
+            durations = await o.durations.inRange(
+              carrierId,
+              wide.from ?? Number.NEGATIVE_INFINITY,
+              wide.to ?? Number.POSITIVE_INFINITY,
+            );
           } catch (err) {
             log.error({ err: (err as Error).message, carrierId }, "cannot read durations");
             return reply

@@ -222,7 +222,6 @@ export const durationsResponseSchema = {
 export const reconciliationQuerySchema = {
   type: "object",
   additionalProperties: false,
-  required: ["from", "to"],
   properties: {
     ...rangeQueryProperties,
     toleranceSeconds: { type: "number", minimum: 0, maximum: 3600, default: 1 },
