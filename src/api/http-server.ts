@@ -1,7 +1,7 @@
 // The HTTP server (fastify): /healthz, /readyz, and whatever plugins the wiring passes in
 // (metrics, carrier API, admin API). One place owns the error shape of carrier-api.md's wire
 // contract — {"error": {"code", "message", "details"}} — so no route can leak a stack trace.
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
 import type { Logger } from "../util/logger.js";
 import { registerOpenApi } from "./openapi.js";
 import type { Readiness } from "./readiness.js";
@@ -35,12 +35,16 @@ export function apiError(code: string, message: string, details: readonly unknow
   return { error: { code, message, details } };
 }
 
+/** Longest path parameter the router accepts (fastify's default, 100, is shorter than some ids). */
+const MAX_PATH_PARAM_CHARS = 1024;
+
 const ERROR_CODES: Readonly<Record<number, string>> = {
   401: "unauthorized",
   403: "forbidden",
   404: "not_found",
   405: "method_not_allowed",
   413: "too_large",
+  414: "uri_too_long",
   415: "unsupported_media_type",
   429: "rate_limited",
 };
@@ -49,14 +53,38 @@ export async function buildHttpApp(
   options: Omit<HttpServerOptions, "host" | "port">,
 ): Promise<FastifyInstance> {
   const log = options.logger.child({ component: "http" });
+  const bodyLimit = options.bodyLimit ?? 8 * 1024 * 1024;
   const app = Fastify({
     logger: false,
-    bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024,
+    bodyLimit,
+    // Path parameters (a CDR id, a user id) up to this length reach the routes, whose schemas
+    // decide; longer ones are refused by the router (414, through frameworkErrors below).
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS },
+    // Errors the router raises before any route runs (a bad %-escape, an over-long path
+    // parameter) get the contract's error shape too, not fastify's own.
+    frameworkErrors: (err, _request, reply) => {
+      const status = err.code === "FST_ERR_MAX_PARAM_LENGTH" ? 414 : 400;
+      const detail =
+        status === 414
+          ? `url: a path segment is longer than ${MAX_PATH_PARAM_CHARS} characters`
+          : "url: is not a valid URL (bad percent-encoding)";
+      void (reply as FastifyReply)
+        .status(status)
+        .send(
+          apiError(status === 414 ? "uri_too_long" : "bad_request", "the request URL is invalid", [detail]),
+        );
+    },
   });
   // Schemas are the validation (src/api/validation.ts): unknown fields are errors (not silently
   // dropped), body types are not coerced, and every problem is reported at once with its path.
   // (Schemas shared with app.addSchema are not seen by this compiler: inline them.)
   app.setValidatorCompiler(requestValidatorCompiler());
+  // Every body is JSON (carrier-api.md "Wire contract"), whatever Content-Type the client sent:
+  // `curl -d` without `-H 'content-type: application/json'` sends form encoding, and a carrier
+  // expects the JSON it sent to be read (or refused as JSON, with 400), not a 415. The parser is
+  // fastify's own JSON parser (prototype poisoning refused).
+  app.removeContentTypeParser("text/plain");
+  app.addContentTypeParser("*", { parseAs: "string" }, app.getDefaultJsonParser("error", "error"));
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode ?? 500;
@@ -74,6 +102,21 @@ export async function buildHttpApp(
         return `${path}: ${message}`;
       });
       return reply.status(400).send(apiError("bad_request", "the request is invalid", details));
+    }
+    if (typeof err.code === "string" && err.code.startsWith("FST_ERR_CTP_")) {
+      // The body could not be read as JSON (or was too large): say so, with its path.
+      const detail =
+        err.code === "FST_ERR_CTP_BODY_TOO_LARGE"
+          ? `body: is larger than ${bodyLimit} bytes`
+          : err.code === "FST_ERR_CTP_EMPTY_JSON_BODY"
+            ? "body: is empty; send a JSON object"
+            : err.code === "FST_ERR_CTP_INVALID_CONTENT_LENGTH"
+              ? "body: its length is not the Content-Length"
+              : "body: is not valid JSON";
+      const code = status === 413 ? "too_large" : status === 415 ? "unsupported_media_type" : "bad_request";
+      const message =
+        status === 413 ? "the request body is too large" : "the request body is not a JSON document";
+      return reply.status(status).send(apiError(code, message, [detail]));
     }
     if (status >= 500) {
       log.error({ err: err.message, url: request.url }, "request failed");

@@ -10,6 +10,7 @@ import { cdr, FABRIKAM_KEY, type Harness, startHarness } from "./support/carrier
 
 let h: Harness;
 type Page = { records: CallRecord[]; nextCursor: string | null };
+type ErrorBody = { error: { code: string; message: string; details: string[] } };
 
 /** carrier-api.md "The CDR", in the table's order. */
 const CDR_TABLE_FIELDS = [
@@ -149,5 +150,27 @@ describe("CSV export", () => {
     const header = rows[0] as string[];
     const row = rows.find((r) => r[0] === timedOut.id) as string[];
     expect(JSON.parse(row[header.indexOf("attempts")] as string)).toEqual(json.attempts);
+  });
+});
+
+describe("errors the router raises", () => {
+  it("answers a bad percent-escape with the contract's error shape", async () => {
+    const r = await h.call("/v1/carrier/cdrs/%ZZ", FABRIKAM_KEY);
+    expect(r.status).toBe(400);
+    const body = r.json() as ErrorBody;
+    expect(body.error.code).toBe("bad_request");
+    expect(body.error.details.join(" ")).toContain("url:");
+  });
+
+  it("answers an unknown id longer than a UUID like any unknown id: 404", async () => {
+    const r = await h.call(`/v1/carrier/cdrs/${"a".repeat(300)}`, FABRIKAM_KEY);
+    expect(r.status).toBe(404);
+    expect((r.json() as ErrorBody).error.code).toBe("not_found");
+  });
+
+  it("says where a body that is not JSON went wrong", async () => {
+    const r = await h.call("/v1/carrier/durations", FABRIKAM_KEY, { method: "POST", rawBody: "{oops" });
+    expect(r.status).toBe(400);
+    expect((r.json() as ErrorBody).error.details).toEqual(["body: is not valid JSON"]);
   });
 });

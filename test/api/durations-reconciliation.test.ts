@@ -86,8 +86,8 @@ describe("POST /v1/carrier/durations", () => {
       status: number;
       detail?: string;
     }[] = [
-      { init: { rawBody: '{"durations": [' }, status: 400 },
-      { init: { rawBody: "" }, status: 400 },
+      { init: { rawBody: '{"durations": [' }, status: 400, detail: "body: is not valid JSON" },
+      { init: { rawBody: "" }, status: 400, detail: "body: is empty" },
       { init: { body: { durations: "many" } }, status: 400, detail: "body.durations: must be array" },
       { init: { body: { items: [] } }, status: 400, detail: "body.durations: must have required property" },
       {
@@ -95,9 +95,11 @@ describe("POST /v1/carrier/durations", () => {
         status: 400,
         detail: "body.extra: is not a known field",
       },
+      // Every body is read as JSON whatever its Content-Type (http-server.ts): form data is not JSON.
       {
         init: { rawBody: "durations=1", headers: { "content-type": "application/x-www-form-urlencoded" } },
-        status: 415,
+        status: 400,
+        detail: "body: is not valid JSON",
       },
     ];
     for (const c of cases) {
@@ -116,6 +118,22 @@ describe("POST /v1/carrier/durations", () => {
       rawBody: `{"durations": [], "pad": "${"x".repeat(9 * 1024 * 1024)}"}`,
     });
     expect(r.status).toBe(413);
+    const body = r.json() as { error: { code: string; details: string[] } };
+    expect(body.error.code).toBe("too_large");
+    expect(body.error.details.join(" ")).toContain("body: is larger than");
+  });
+
+  it("reads a JSON body sent without a JSON Content-Type (fetch's text/plain, curl -d's form type)", async () => {
+    const item = { correlationId: "ct-1", startDateTime: "2026-04-03T10:00:00Z", durationSeconds: 5 };
+    for (const type of ["text/plain;charset=UTF-8", "application/x-www-form-urlencoded"]) {
+      const r = await h.call("/v1/carrier/durations", FABRIKAM_KEY, {
+        method: "POST",
+        rawBody: JSON.stringify({ durations: [item] }),
+        headers: { "content-type": type },
+      });
+      expect(r.status, type).toBe(200);
+      expect(r.json(), type).toEqual({ accepted: 1, rejected: [] });
+    }
   });
 });
 

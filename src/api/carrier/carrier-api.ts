@@ -238,7 +238,8 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
               type: "object",
               additionalProperties: false,
               required: ["id"],
-              properties: { id: { type: "string", minLength: 1, maxLength: 128 } },
+              // As long as the router takes (http-server.ts): any other id is simply not found.
+              properties: { id: { type: "string", minLength: 1, maxLength: 1024 } },
             },
             response: { 200: callRecordSchema, 404: errorSchema, ...commonErrorResponses },
           },
