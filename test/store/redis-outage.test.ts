@@ -8,6 +8,7 @@ import { redisSchema } from "../../src/config/schema.js";
 import { createRedisClient, type RedisClient, waitForRedisReady } from "../../src/store/redis/connection.js";
 import { RedisKeys } from "../../src/store/redis/keys.js";
 import { RedisRoutingStore } from "../../src/store/redis/routing-store.js";
+import { readCdrs } from "../support/cdr-records.js";
 import { freeSipPort, freeTcpPort, waitFor } from "../support/free-port.js";
 import { pushRouting, registerScenario, startInstance } from "../support/redis-dialgate.js";
 import { RedisServerProcess } from "../support/redis-server.js";
@@ -136,6 +137,50 @@ describe("Redis down and back", () => {
     );
     expect((await call("bob", "5550173")).requestUri).toMatch(/^sip:\+12065550173@sbc1/);
   });
+
+  it("loses no call when Redis is killed under load, and has every CDR once after it returns", async () => {
+    // A limit on sbc1, so every call reads the cluster-wide count from Redis.
+    const version = await pushRouting(store, { gatewayPort, maxConcurrentSessions: 100 });
+    await waitFor(() => a.dialgate.sharedState?.routing.version === version, 20_000, "the limit");
+    const calls = 40;
+    const gateway = await SippProcess.start({ scenario: "uas-answer.xml", port: gatewayPort, calls });
+    const load = await SippProcess.start({
+      scenario: "uac-user-call.xml",
+      remote: { host: "127.0.0.1", port: a.port },
+      service: "5550175",
+      keys: { from_user: "bob", from_domain: "contoso.com" },
+      calls,
+      rate: 10,
+      pauseMs: 300,
+    });
+    await waitFor(
+      () => load.messagesSoFar().filter((m) => m.direction === "sent" && m.method === "BYE").length >= 5,
+      20_000,
+      "the load to be under way",
+    );
+    await redis.stop();
+    await new Promise((r) => setTimeout(r, 1_500));
+    await redis.start();
+    const result = await load.wait();
+    await gateway.wait();
+    expect(result.exitCode, result.errors).toBe(0);
+    expect(result.stats?.successfulCalls).toBe(calls);
+    expect(result.stats?.failedCalls).toBe(0);
+
+    const callIds = new Set(
+      result.messages
+        .filter((m) => m.direction === "sent" && m.method === "INVITE")
+        .map((m) => m.header("Call-ID")[0] ?? ""),
+    );
+    expect(callIds.size).toBe(calls);
+    await waitForRedisReady(client, 10_000, "test redis");
+    const stream = a.dialgate.cdrLog as unknown as { spooled: number };
+    await waitFor(() => stream.spooled === 0, 30_000, "the spooled CDRs to be replayed");
+    const ids = (await readCdrs(a.dialgate.cdrLog)).records.map((r) => r.correlationId);
+    const ofLoad = ids.filter((id) => callIds.has(id));
+    expect(new Set(ofLoad).size).toBe(calls);
+    expect(ofLoad).toHaveLength(calls);
+  }, 120_000);
 
   it("starts while Redis is still coming up, and routes once it is there", async () => {
     const port = await freeTcpPort();
