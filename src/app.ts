@@ -1,6 +1,7 @@
 // Wiring: configuration -> router -> SIP edge. The only place that knows how the parts fit;
 // nothing here runs on import.
 
+import { AggregatorRegistry } from "prom-client";
 import { type CarrierServices, openCarrierServices } from "./api/carrier/services.js";
 import { type HttpPlugin, type HttpServer, startHttpServer } from "./api/http-server.js";
 import { Readiness } from "./api/readiness.js";
@@ -9,6 +10,9 @@ import type { CdrLog } from "./calls/cdr-log.js";
 import { CallEventBus } from "./calls/events.js";
 import { InProcessGatewayCapacity } from "./calls/gateway-call-counter.js";
 import { VqRtcpxrCollector } from "./calls/quality-reports.js";
+import type { WorkerLink } from "./cluster/worker-link.js";
+import { workerCdrFile } from "./cluster/worker-role.js";
+import { disabledCarrierServices, disabledHttpServer } from "./cluster/worker-services.js";
 import { type ReloadOutcome, restartOnlyChanges } from "./config/reload.js";
 import type { DialgateConfig } from "./config/schema.js";
 import type { WebhookPoster, WebhookSettings } from "./delivery/webhook/webhook-worker.js";
@@ -54,6 +58,12 @@ export interface DialgateDeps {
   /** Webhook delivery tuning (batch bounds, retries, backoff) and its HTTP client (tests). */
   readonly webhook?: Partial<WebhookSettings>;
   readonly webhookPoster?: WebhookPoster;
+  /**
+   * Set in a worker process of `dialgate serve` with `sip.workers` > 1 (src/cluster): the edge
+   * shares the listen ports with its siblings, the CDR journal is the worker's own, and only the
+   * first worker serves HTTP (carrier and admin APIs, webhooks, cluster-wide /metrics).
+   */
+  readonly worker?: WorkerLink;
 }
 
 export interface Dialgate {
@@ -113,7 +123,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
   const localCdrLog: CdrLog =
     deps.cdrLog ??
     (await openCdrJournal({
-      file: config.cdr.file,
+      file: deps.worker ? workerCdrFile(config.cdr.file, deps.worker.identity.index) : config.cdr.file,
       segmentBytes: config.cdr.segmentBytes,
       commitDelayMs: config.cdr.commitDelayMs,
       slowCommitMs: config.cdr.slowCommitMs,
@@ -228,6 +238,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
           ...(deps.random ? { random: deps.random } : {}),
           qualityReports,
           callRecords: recorder,
+          ...(deps.worker ? { worker: deps.worker.edgeRole(config.sip.workerPortBase) } : {}),
         });
   edgeRef = edge;
   edgeForRecorder = edge;
@@ -245,6 +256,15 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       capacity instanceof InProcessGatewayCapacity ? (fqdn) => capacity.callsInProgress(fqdn) : null,
   });
   if (sharedState !== null) metrics.addRegistry(sharedState.metrics.registry);
+  const worker = deps.worker;
+  const servesHttp = worker === undefined || worker.identity.index === 0;
+  if (worker !== undefined) {
+    // Every worker answers the primary's metrics requests (prom-client's cluster aggregation);
+    // the first one serves the aggregate on /metrics.
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([...metrics.registries]);
+    if (servesHttp) metrics.textSource = () => worker.clusterMetrics();
+  }
   let listenAddresses: readonly ListenAddress[];
   try {
     listenAddresses = await edge.start();
@@ -269,20 +289,22 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
   // the start here, with the carrier and variable named.
   let carrierServices: CarrierServices;
   try {
-    carrierServices = await openCarrierServices({
-      // With Redis: the routing objects (carriers, numbers) loaded from it at start.
-      config: sharedState?.routing.config ?? config,
-      ...(shared !== null ? { adminSource: { current: () => shared.routing.config } } : {}),
-      log: cdrLog,
-      clock,
-      random: deps.random ?? systemRandom,
-      logger,
-      env: deps.env ?? {},
-      metrics: metrics.registry,
-      ...(shared !== null ? { routingConfig: () => shared.routing.config } : {}),
-      ...(deps.webhook ? { webhook: deps.webhook } : {}),
-      ...(deps.webhookPoster ? { webhookPoster: deps.webhookPoster } : {}),
-    });
+    carrierServices = !servesHttp
+      ? disabledCarrierServices()
+      : await openCarrierServices({
+          // With Redis: the routing objects (carriers, numbers) loaded from it at start.
+          config: sharedState?.routing.config ?? config,
+          ...(shared !== null ? { adminSource: { current: () => shared.routing.config } } : {}),
+          log: cdrLog,
+          clock,
+          random: deps.random ?? systemRandom,
+          logger,
+          env: deps.env ?? {},
+          metrics: metrics.registry,
+          ...(shared !== null ? { routingConfig: () => shared.routing.config } : {}),
+          ...(deps.webhook ? { webhook: deps.webhook } : {}),
+          ...(deps.webhookPoster ? { webhookPoster: deps.webhookPoster } : {}),
+        });
   } catch (err) {
     await edge.stop();
     await closeCdrLog();
@@ -294,18 +316,20 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     readiness.register("carrierState", () => ({ ok: false, detail: carrierProblem }));
   let http: HttpServer;
   try {
-    http = await startHttpServer({
-      host: config.http.host,
-      port: config.http.port,
-      readiness,
-      plugins: [
-        ...carrierServices.plugins,
-        ...(shared !== null ? [shared.adminWrites(config.http.adminToken)] : []),
-        ...(deps.httpPlugins ?? []),
-        metrics.httpPlugin,
-      ],
-      logger,
-    });
+    http = !servesHttp
+      ? disabledHttpServer()
+      : await startHttpServer({
+          host: config.http.host,
+          port: config.http.port,
+          readiness,
+          plugins: [
+            ...carrierServices.plugins,
+            ...(shared !== null ? [shared.adminWrites(config.http.adminToken)] : []),
+            ...(deps.httpPlugins ?? []),
+            metrics.httpPlugin,
+          ],
+          logger,
+        });
   } catch (err) {
     await carrierServices.close();
     await edge.stop();

@@ -174,6 +174,13 @@ export const sipSchema = z.strictObject({
   // growing share of new INVITEs is answered 503 + Retry-After instead of queueing
   // (src/sip/native/admission-control.ts).
   overload: overloadSchema.prefault({}),
+  // dialgate: SIP worker processes sharing the listen ports (src/cluster/). "auto" is one per
+  // core when a `redis` section shares the state between them, else 1: registrations, capacity
+  // and the CDR journal of the embedded default live in one process. More than 1 needs `redis`.
+  workers: z.union([z.literal("auto"), z.number().int().min(1).max(64)]).default("auto"),
+  // dialgate: each worker's own port (in its Via and Record-Route) is workerPortBase + index for
+  // every listen address; unset, the OS picks one and a restarted worker asks for it again.
+  workerPortBase: port.optional(),
 });
 
 export const httpSchema = z.strictObject({

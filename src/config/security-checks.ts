@@ -23,5 +23,19 @@ export function validateSecuritySettings(config: DialgateConfig): ConfigProblem[
         message: "certFile and keyFile go together (the certificate and its private key)",
       });
   }
+  const workers = config.sip.workers;
+  if (workers !== "auto" && workers > 1) {
+    if (config.redis === undefined)
+      problems.push({
+        path: "sip.workers",
+        message:
+          'more than one worker needs a redis section: registrations, gateway capacity and CDRs are shared through it (use 1 or "auto" without Redis)',
+      });
+    if (config.sip.edge !== "native")
+      problems.push({
+        path: "sip.workers",
+        message: "workers apply to the native edge; with drachtio, drachtio-server owns the SIP sockets",
+      });
+  }
   return problems;
 }

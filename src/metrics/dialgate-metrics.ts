@@ -181,6 +181,8 @@ export class DialgateMetrics {
     if (healthy !== null)
       new Gauge({
         name: "dialgate_gateway_up",
+        // Across workers (each probes on its own): up only when every worker sees it up.
+        aggregator: "min",
         help: "1 when the PSTN gateway is healthy (an OPTIONS exchange within 3 intervals; routing.md), else 0",
         labelNames: ["gateway"],
         registers,
@@ -203,6 +205,8 @@ export class DialgateMetrics {
     if (limited.length > 0)
       new Gauge({
         name: "dialgate_gateway_max_concurrent_sessions",
+        // Configuration, the same in every worker.
+        aggregator: "max",
         help: "Configured maxConcurrentSessions of each PSTN gateway that has one",
         labelNames: ["gateway"],
         registers,
@@ -241,6 +245,8 @@ export class DialgateMetrics {
       );
     new Gauge({
       name: "dialgate_cdr_log_writable",
+      // Across workers: 0 when any worker's log cannot be written.
+      aggregator: "min",
       help: "1 when the CDR log takes writes, else 0 (see /readyz for why)",
       registers,
       collect() {
@@ -286,6 +292,17 @@ export class DialgateMetrics {
     this.extraRegistries.push(registry);
   }
 
+  /** This instance's registries (a cluster worker hands them to prom-client's aggregation). */
+  get registries(): readonly Registry[] {
+    return [this.registry, ...this.extraRegistries];
+  }
+
+  /**
+   * Where /metrics reads its text: by default this process's registries; in the first worker of
+   * a cluster, every worker's, aggregated by the primary (src/cluster/supervisor.ts).
+   */
+  textSource: () => Promise<string> = () => this.text();
+
   /** The exposition text of every registry. */
   async text(): Promise<string> {
     const parts = await Promise.all([this.registry, ...this.extraRegistries].map((r) => r.metrics()));
@@ -295,7 +312,7 @@ export class DialgateMetrics {
   /** `GET /metrics`. */
   readonly httpPlugin: HttpPlugin = (app) => {
     app.get("/metrics", async (_request, reply) =>
-      reply.type(this.registry.contentType).send(await this.text()),
+      reply.type(this.registry.contentType).send(await this.textSource()),
     );
   };
 

@@ -58,9 +58,10 @@ async function twoWorkers() {
     await transports[0]!.listen({ transport: "udp", host: "127.0.0.1", port: 0 }, { shared: true }),
     await transports[1]!.listen({ transport: "udp", host: "127.0.0.1", port: 0 }, { shared: true }),
   ];
-  const udpPorts = own.map((o) => o.port);
+  const udp = own.map((o) => ({ v4: o.port, v6: null }));
+  const relayHost = { v4: "127.0.0.1", v6: "::1" };
   transports.forEach((t, index) =>
-    t.setDispatch(new SharedPortDispatch({ index, udpPorts, relayHost: "127.0.0.1", token: "s3cret" })),
+    t.setDispatch(new SharedPortDispatch({ index, udp, relayHost, token: "s3cret" })),
   );
   const peer = createSocket("udp4");
   open.push(peer);

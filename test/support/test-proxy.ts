@@ -143,7 +143,8 @@ export async function startBinaryProxy(
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   await waitFor(
     () => stderr.includes("dialgate listening on") || child.exitCode !== null,
-    15_000,
+    // Several worker processes (sip.workers) on a loaded 2-vCPU machine take a while.
+    30_000,
     "dialgate to listen",
   );
   if (child.exitCode !== null) throw new Error(`dialgate serve exited: ${stderr}`);

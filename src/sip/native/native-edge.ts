@@ -43,7 +43,7 @@ import { TransactionLayer } from "./transaction-layer.js";
 import { TransactionTimers } from "./transaction-timers.js";
 import type { TransactionChannel } from "./transaction-user.js";
 import { TransportLayer } from "./transport-layer.js";
-import type { Destination, ListenAddress, MessageSource } from "./transport-types.js";
+import type { Destination, EdgeWorkerRole, ListenAddress, MessageSource } from "./transport-types.js";
 
 export interface NativeEdgeOptions {
   readonly settings: SipSettings;
@@ -65,6 +65,8 @@ export interface NativeEdgeOptions {
   readonly loadProbe?: LoadProbe;
   /** Which of the calls admission control refuses, when it refuses a share of them. */
   readonly random?: () => number;
+  /** Set in a worker process of `dialgate serve` with `sip.workers` > 1 (src/cluster). */
+  readonly worker?: EdgeWorkerRole;
 }
 
 /** Counts that must return to zero once traffic stops (leak tests, metrics, drain). */
@@ -102,9 +104,11 @@ export class NativeEdge implements OutboundRequester {
   private readonly qualityReports: QualityReportPort | undefined;
   private readonly callRecords: CallRecordDurability | undefined;
   private readonly protection: SourceProtection;
+  private readonly worker: EdgeWorkerRole | undefined;
 
   constructor(options: NativeEdgeOptions) {
     this.settings = options.settings;
+    this.worker = options.worker;
     this.qualityReports = options.qualityReports;
     this.callRecords = options.callRecords;
     this.router = options.router;
@@ -152,7 +156,9 @@ export class NativeEdge implements OutboundRequester {
   /** Binds every configured listen address; returns them with the ports actually bound. */
   async start(): Promise<readonly ListenAddress[]> {
     await this.setUpTls();
-    const bound = await this.transport.listen(this.settings.listen);
+    const bound = this.worker
+      ? await this.listenAsWorker(this.worker)
+      : await this.transport.listen(this.settings.listen);
     this.us.learn(bound);
     this.admission.start();
     return bound;
@@ -160,6 +166,30 @@ export class NativeEdge implements OutboundRequester {
 
   get listenAddresses(): readonly ListenAddress[] {
     return this.transport.listenAddresses;
+  }
+
+  /**
+   * A worker binds its own port per listen address first (the first address of a family is the
+   * one messages leave from, so its Via and Record-Route name the own port), then the shared
+   * configured ports, once the siblings' own ports are known for the dispatch.
+   */
+  private async listenAsWorker(role: EdgeWorkerRole): Promise<readonly ListenAddress[]> {
+    const own: ListenAddress[] = [];
+    for (const [i, a] of this.settings.listen.entries()) {
+      const wanted = role.ownPort(i);
+      const bind = (port: number) => this.transport.listen([{ ...a, port }], () => ({ exclusive: true }));
+      try {
+        own.push(...(await bind(wanted.port)));
+      } catch (err) {
+        if (wanted.required || wanted.port === 0) throw err;
+        this.log.warn({ port: wanted.port, err: (err as Error).message }, "own port taken: binding another");
+        own.push(...(await bind(0)));
+      }
+    }
+    const dispatch = await role.join(own);
+    this.transport.udp.setDispatch(dispatch);
+    const shared = await this.transport.listen(this.settings.listen, () => ({ shared: true }));
+    return [...own, ...shared];
   }
 
   private tlsFlavour: TlsFlavour | null = null;

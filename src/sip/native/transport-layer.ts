@@ -63,7 +63,8 @@ export class TransportLayer {
         out.push(await stream.listen(a, options(a)));
       }
     }
-    this.bound = out;
+    // A worker binds its own addresses, then the shared ones: the list grows with each call.
+    this.bound = [...this.bound, ...out];
     return out;
   }
 
@@ -109,6 +110,7 @@ export class TransportLayer {
   }
 
   async close(): Promise<void> {
+    this.bound = [];
     await Promise.all([this.udp.close(), this.tcp.close(), this.tls?.close()]);
   }
 

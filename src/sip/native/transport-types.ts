@@ -24,6 +24,18 @@ export interface ListenOptions {
 }
 
 /**
+ * The native edge as one of several worker processes sharing the SIP listen ports (src/cluster):
+ * it binds an own port per listen address first, joins the cluster with them, and binds the
+ * shared ports with the dispatch it gets back.
+ */
+export interface EdgeWorkerRole {
+  /** The own port to bind for listen address `listenIndex` (0: any); `required`: no fallback. */
+  ownPort(listenIndex: number): { readonly port: number; readonly required: boolean };
+  /** Announces the own addresses; resolves once every sibling's own UDP ports are known. */
+  join(own: readonly ListenAddress[]): Promise<UdpDispatch>;
+}
+
+/**
  * Worker dispatch on shared UDP sockets (src/cluster/shared-port-dispatch.ts): a datagram that
  * belongs to another worker is relayed to it; a relayed one is unwrapped with its original source.
  */
@@ -34,7 +46,7 @@ export interface UdpDispatch {
   unwrap(
     data: Buffer,
     arrivedOn: MessageSource,
-    sharedLocal: (v6: boolean) => ListenAddress | null,
+    sharedLocal: (v6: boolean, port: number) => ListenAddress | null,
   ): InboundMessage | null;
   /** For a datagram on a shared socket: true when it was relayed to the worker that owns it. */
   relayIfForeign(

@@ -58,7 +58,7 @@ export class UdpTransport {
       const dispatch = this.dispatch;
       if (dispatch?.isRelayed(data)) {
         // Admitted (flood limits) by the sibling that received it.
-        const inner = dispatch.unwrap(data, source, (sixth) => this.sharedLocal(sixth));
+        const inner = dispatch.unwrap(data, source, (sixth, port) => this.sharedLocal(sixth, port));
         if (inner !== null) this.handlers.onMessage(inner);
         return;
       }
@@ -71,8 +71,10 @@ export class UdpTransport {
     return local;
   }
 
-  private sharedLocal(v6: boolean): ListenAddress | null {
-    return this.sockets.find((x) => x.shared && x.v6 === v6)?.local ?? null;
+  /** The shared socket a relayed datagram arrived on at the sibling (same port in every worker). */
+  private sharedLocal(v6: boolean, port: number): ListenAddress | null {
+    const family = this.sockets.filter((x) => x.shared && x.v6 === v6);
+    return (family.find((x) => x.local.port === port) ?? family[0])?.local ?? null;
   }
 
   /** The listen address used to send to `host` (same address family). */

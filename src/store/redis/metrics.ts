@@ -16,11 +16,15 @@ export class SharedStateMetrics {
     const registers = [this.registry];
     this.redisUp = new Gauge({
       name: "dialgate_redis_up",
+      // Across workers (src/cluster): down when any worker has lost Redis.
+      aggregator: "min",
       help: "1 while the shared state store (Redis) is reachable, 0 during an outage",
       registers,
     });
     this.routingVersion = new Gauge({
       name: "dialgate_routing_version",
+      // Across workers: the oldest version still in use.
+      aggregator: "min",
       help: "Version of the routing objects (config push / admin writes) this instance routes on",
       registers,
     });
@@ -55,12 +59,16 @@ export class SharedStateMetrics {
     );
     this.gatewayCalls = new Gauge({
       name: "dialgate_gateway_calls_in_progress",
+      // The cluster-wide count from Redis: every worker reads the same figure.
+      aggregator: "max",
       help: "Calls in progress on a gateway across every instance (capacity leases)",
       labelNames: ["gateway"],
       registers,
     });
     this.gatewayAlert = new Gauge({
       name: "dialgate_gateway_capacity_alert",
+      // Same figure in every worker.
+      aggregator: "max",
       help: "1 when a gateway carries at least 90% of its maxConcurrentSessions (routing.md)",
       labelNames: ["gateway"],
       registers,

@@ -1,0 +1,302 @@
+// `dialgate serve` with two worker processes (sip.workers: 2, src/cluster/) on one shared UDP
+// port, routing from a real redis-server, driven by SIPp: calls, CANCEL while ringing,
+// retransmitted INVITEs under loss, failover, a registration made through one worker and used by
+// the other, the cluster-wide /metrics, and a worker killed mid-run that is restarted while the
+// other keeps serving.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfigText } from "../../src/config/load.js";
+import { redisSchema } from "../../src/config/schema.js";
+import { createRedisClient, type RedisClient, waitForRedisReady } from "../../src/store/redis/connection.js";
+import { RedisKeys } from "../../src/store/redis/keys.js";
+import { RedisRoutingStore } from "../../src/store/redis/routing-store.js";
+import { writeRouting } from "../../src/store/redis/routing-writer.js";
+import { routingDocumentOf } from "../../src/store/routing-document.js";
+import { freeSipPort, waitFor } from "../support/free-port.js";
+import { registerScenario } from "../support/redis-dialgate.js";
+import { RedisServerProcess } from "../support/redis-server.js";
+import { killAllSipp, SCENARIO_DIR, SippProcess } from "../support/sipp.js";
+import { type BinaryProxy, startBinaryProxy } from "../support/test-proxy.js";
+
+let redis: RedisServerProcess;
+let client: RedisClient;
+let proxy: BinaryProxy;
+let httpPort: number;
+const gw = { one: 0, two: 0 };
+let scratch: string;
+
+/** Two gateways in two voice routes: sbc1 first, sbc2 when sbc1 fails (routing.md). */
+function routingYaml(): string {
+  const gateway = (name: string, port: number) => `
+  - { fqdn: ${name}.contoso.com, address: 127.0.0.1, sipSignalingPort: ${port}, transport: udp, enabled: true, sendSipOptions: false }`;
+  return `
+sip:
+  listen: [{ transport: udp, host: 127.0.0.1, port: 5060 }]
+  recordRouteHost: 127.0.0.1
+gateways:${gateway("sbc1", gw.one)}${gateway("sbc2", gw.two)}
+tenants:
+  - id: contoso
+    domains: [contoso.com]
+    trustedClientNetworks: [127.0.0.0/8]
+    dialPlans:
+      plans:
+        - identity: Redmond
+          normalizationRules:
+            - { name: 7digit, pattern: '^(\\d{7})$', translation: '+1425$1' }
+    pstnUsages: [US]
+    voiceRoutes:
+      - { identity: First, numberPattern: '^\\+1425555\\d{4}$', priority: 1, onlinePstnUsages: [US], onlinePstnGatewayList: [sbc1.contoso.com] }
+      - { identity: Second, numberPattern: '^\\+1425555\\d{4}$', priority: 2, onlinePstnUsages: [US], onlinePstnGatewayList: [sbc2.contoso.com] }
+    voiceRoutingPolicies:
+      - { identity: Global, onlinePstnUsages: [US] }
+    users:
+      - { id: alice@contoso.com, lineUri: '+14255550100', usageLocation: US, tenantDialPlan: Redmond }
+      - { id: bob@contoso.com, lineUri: '+14255550101', usageLocation: US, tenantDialPlan: Redmond }
+`;
+}
+
+/** A shared scenario with the caller as a tenant user (From: from_user@from_domain). */
+function asUser(scenario: string): string {
+  const text = readFileSync(join(SCENARIO_DIR, scenario), "utf8").replaceAll(
+    '"Caller" <sip:caller@[local_ip]:[local_port]>',
+    "<sip:[from_user]@[from_domain]>",
+  );
+  const file = join(scratch, `user-${scenario}`);
+  writeFileSync(file, text);
+  return file;
+}
+
+const bob = { from_user: "bob", from_domain: "contoso.com" };
+
+function received(s: { messages: readonly { direction: string; method: string; status: number | null }[] }) {
+  return s.messages.filter((m) => m.direction === "received" && m.status === null && m.method === "INVITE");
+}
+
+/** The distinct ports of the proxy's Record-Route in the INVITEs a gateway received. */
+function recordRoutePorts(
+  messages: readonly { direction: string; method: string; header(n: string): string[] }[],
+) {
+  const ports = new Set<string>();
+  for (const m of messages)
+    if (m.direction === "received" && m.method === "INVITE")
+      for (const rr of m.header("Record-Route")) ports.add(/:(\d+)[;>]/.exec(rr)?.[1] ?? "?");
+  return ports;
+}
+
+async function metricsText(): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+}
+
+/** Sum of a counter's samples whose labels contain every given fragment. */
+function sample(text: string, name: string, ...labels: string[]): number {
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith(`${name}{`) && labels.every((f) => l.includes(f)))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+}
+
+/** The workers' pids, from the primary's log lines (start-up, then each restart). */
+function workerLines(): { worker?: number; pid?: number; msg?: string; pids?: number[] }[] {
+  return proxy
+    .output()
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as { worker?: number; pid?: number; msg?: string; pids?: number[] });
+}
+
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), "dialgate-workers-"));
+  redis = await RedisServerProcess.start();
+  client = createRedisClient({ settings: redisSchema.parse({ url: redis.url }) });
+  await waitForRedisReady(client, 10_000, "test redis");
+  gw.one = await freeSipPort();
+  gw.two = await freeSipPort();
+  httpPort = await freeSipPort();
+  const parsed = parseConfigText(routingYaml());
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  const document = routingDocumentOf(parsed.config);
+  const pushed = await writeRouting(new RedisRoutingStore(client, new RedisKeys("dialgate")), () => ({
+    ok: true,
+    document,
+  }));
+  if (!pushed.ok) throw new Error(JSON.stringify(pushed));
+  proxy = await startBinaryProxy(`
+sip:
+  listen: [{ transport: udp, host: 127.0.0.1, port: @PORT@ }]
+  recordRouteHost: 127.0.0.1
+  drainTimeoutSeconds: 0
+  workers: 2
+http: { port: ${httpPort} }
+redis: { url: "${redis.url}" }
+`);
+}, 60_000);
+
+afterAll(async () => {
+  await killAllSipp();
+  await proxy?.terminate();
+  client?.disconnect();
+  await redis?.cleanup();
+});
+
+describe("two SIP workers on one shared port", () => {
+  it("completes calls through both workers and counts them all on /metrics", async () => {
+    const before = sample(await metricsText(), "dialgate_calls_total", 'outcome="answered"');
+    const uas = await SippProcess.start({ scenario: "uas-answer.xml", port: gw.one, calls: 20 });
+    const uac = await SippProcess.start({
+      scenario: "uac-user-call.xml",
+      remote: { host: "127.0.0.1", port: proxy.port },
+      service: "5550123",
+      keys: bob,
+      calls: 20,
+      rate: 10,
+    });
+    const r = await uac.wait();
+    expect(r.exitCode).toBe(0);
+    expect(r.stats?.successfulCalls).toBe(20);
+    const gateway = await uas.wait();
+    expect(received(gateway)).toHaveLength(20);
+    // Each worker puts its own port in Record-Route: calls went through both.
+    expect(recordRoutePorts(gateway.messages).size).toBe(2);
+    expect(recordRoutePorts(gateway.messages).has(String(proxy.port))).toBe(false);
+    // One /metrics for the cluster: the primary sums every worker's counters.
+    await waitFor(
+      async () => sample(await metricsText(), "dialgate_calls_total", 'outcome="answered"') - before === 20,
+      10_000,
+      "20 answered calls on /metrics",
+    );
+  });
+
+  it("cancels calls while ringing, whichever worker holds them", async () => {
+    const uas = await SippProcess.start({ scenario: "uas-ring-no-answer.xml", port: gw.one, calls: 10 });
+    const uac = await SippProcess.start({
+      scenario: asUser("uac-cancel.xml"),
+      remote: { host: "127.0.0.1", port: proxy.port },
+      service: "5550124",
+      keys: bob,
+      calls: 10,
+      rate: 10,
+    });
+    const r = await uac.wait();
+    expect(r.exitCode).toBe(0);
+    expect(r.stats?.successfulCalls).toBe(10);
+    // Each CANCEL reached the gateway (the worker holding the INVITE sent it).
+    const gateway = await uas.wait();
+    expect(
+      gateway.messages.filter((m) => m.direction === "received" && m.method === "CANCEL" && m.status === null)
+        .length,
+    ).toBe(10);
+  });
+
+  it("answers retransmitted INVITEs under 10% loss without a failed call", async () => {
+    const uas = await SippProcess.start({ scenario: "uas-answer.xml", port: gw.one, calls: 30 });
+    const uac = await SippProcess.start({
+      scenario: "uac-user-call.xml",
+      remote: { host: "127.0.0.1", port: proxy.port },
+      service: "5550125",
+      keys: bob,
+      calls: 30,
+      rate: 10,
+      lostPercent: 10,
+      timeoutSeconds: 90,
+    });
+    const r = await uac.wait();
+    await uas.kill();
+    expect(r.exitCode, `${r.errors}\n${JSON.stringify(r.stats)}`).toBe(0);
+    expect(r.stats?.successfulCalls).toBe(30);
+  });
+
+  it("fails over from a 503 gateway to the next on either worker", async () => {
+    const bad = await SippProcess.start({
+      scenario: "uas-reject.xml",
+      port: gw.one,
+      sets: { status: "503" },
+    });
+    const good = await SippProcess.start({ scenario: "uas-answer.xml", port: gw.two, calls: 10 });
+    const uac = await SippProcess.start({
+      scenario: "uac-user-call.xml",
+      remote: { host: "127.0.0.1", port: proxy.port },
+      service: "5550126",
+      keys: bob,
+      calls: 10,
+      rate: 10,
+    });
+    const r = await uac.wait();
+    expect(r.exitCode).toBe(0);
+    expect(r.stats?.successfulCalls).toBe(10);
+    expect(received(await good.wait())).toHaveLength(10);
+    // sbc1 answered 503 at least once (a gateway that keeps failing may be tried less).
+    expect(received(await bad.kill()).length).toBeGreaterThan(0);
+  });
+
+  it("reaches a phone registered through one worker from calls on both", async () => {
+    const phonePort = await freeSipPort();
+    const phone = await SippProcess.start({ scenario: "uas-answer.xml", port: phonePort, calls: 10 });
+    const reg = await SippProcess.start({
+      scenario: registerScenario(scratch, "alice", phonePort),
+      remote: { host: "127.0.0.1", port: proxy.port },
+    });
+    expect((await reg.wait()).exitCode).toBe(0);
+    const uac = await SippProcess.start({
+      scenario: "uac-user-call.xml",
+      remote: { host: "127.0.0.1", port: proxy.port },
+      service: "+14255550100",
+      keys: bob,
+      calls: 10,
+      rate: 10,
+    });
+    const r = await uac.wait();
+    expect(r.exitCode).toBe(0);
+    expect(r.stats?.successfulCalls).toBe(10);
+    const atPhone = await phone.wait();
+    expect(received(atPhone)).toHaveLength(10);
+    expect(recordRoutePorts(atPhone.messages).size).toBe(2);
+  });
+
+  it("restarts a killed worker while the other keeps serving", async () => {
+    const start = workerLines().find((l) => Array.isArray(l.pids));
+    const victim = start?.pids?.[1];
+    expect(victim).toBeGreaterThan(0);
+    const servingBefore = workerLines().filter((l) => l.msg === "worker serving").length;
+    // No call limit: a call the dead worker had forwarded comes again from its sibling.
+    const uas = await SippProcess.start({ scenario: "uas-answer.xml", port: gw.one, calls: 1000 });
+    process.kill(victim!, "SIGKILL");
+    // Straight away, while it is down: new calls still complete (retransmissions cover the
+    // moment before the primary tells the survivor its sibling is gone).
+    const during = await SippProcess.start({
+      scenario: "uac-user-call.xml",
+      remote: { host: "127.0.0.1", port: proxy.port },
+      service: "5550127",
+      keys: bob,
+      calls: 10,
+      rate: 10,
+      timeoutSeconds: 60,
+    });
+    const d = await during.wait();
+    expect(d.exitCode, d.errors).toBe(0);
+    expect(d.stats?.successfulCalls).toBe(10);
+    await waitFor(
+      () => workerLines().some((l) => l.msg === "worker died: restarting it" && l.pid === victim),
+      10_000,
+      "the primary to notice the dead worker",
+    );
+    await waitFor(
+      () => workerLines().filter((l) => l.msg === "worker serving").length > servingBefore,
+      30_000,
+      "the worker to be restarted",
+    );
+    const after = await SippProcess.start({
+      scenario: "uac-user-call.xml",
+      remote: { host: "127.0.0.1", port: proxy.port },
+      service: "5550128",
+      keys: bob,
+      calls: 20,
+      rate: 10,
+    });
+    const a = await after.wait();
+    expect(a.exitCode, `${a.errors}\n${proxy.output().slice(-3000)}`).toBe(0);
+    expect(a.stats?.successfulCalls).toBe(20);
+    expect(recordRoutePorts((await uas.kill()).messages).size).toBe(2);
+  });
+});
