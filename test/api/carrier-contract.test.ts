@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CallRecord } from "../../src/calls/call-record.js";
 import { amendmentEntry, quality } from "../store/support/cdr-fixtures.js";
-import { cdr, FABRIKAM_KEY, type Harness, startHarness } from "./support/carrier-harness.js";
+import { cdr, FABRIKAM_KEY, type Harness, NORTHWIND_KEY, startHarness } from "./support/carrier-harness.js";
 
 let h: Harness;
 type Page = { records: CallRecord[]; nextCursor: string | null };
@@ -172,5 +172,43 @@ describe("errors the router raises", () => {
     const r = await h.call("/v1/carrier/durations", FABRIKAM_KEY, { method: "POST", rawBody: "{oops" });
     expect(r.status).toBe(400);
     expect((r.json() as ErrorBody).error.details).toEqual(["body: is not valid JSON"]);
+  });
+});
+
+describe("query values as carriers' tools send them", () => {
+  const ids = async (q: string, key = FABRIKAM_KEY) => {
+    const r = await h.call(`/v1/carrier/cdrs?${q}`, key);
+    expect(r.status, `${q}: ${r.text}`).toBe(200);
+    return ((r.json() as Page).records ?? []).map((x) => x.id);
+  };
+
+  it("reads empty parameters as not given", async () => {
+    expect(await ids("from=&to=&cursor=&limit=")).toEqual([early.id, amended.id, timedOut.id]);
+    const numbers = await h.call("/v1/carrier/numbers?assigned=", FABRIKAM_KEY);
+    expect(numbers.status).toBe(200);
+  });
+
+  it("reads a date-time without a zone as UTC and a bare date as midnight UTC", async () => {
+    expect(await ids("from=2026-06-01T08:30:00&to=2026-06-01T10:00:00")).toEqual([amended.id]);
+    expect(await ids("from=2026-06-01&to=2026-06-02")).toEqual([early.id, amended.id, timedOut.id]);
+    expect(await ids("from=2026-06-02")).toEqual([]);
+  });
+
+  it("reads an offset whose '+' arrived unencoded (a space) as '+'", async () => {
+    // 10:30+01:00 is 09:30Z: only the 08:00 and 09:00 calls are before it.
+    expect(await ids("to=2026-06-01T10:30:00+01:00")).toEqual([early.id, amended.id]);
+    expect(await ids("to=2026-06-01T10:30:00%2B01:00")).toEqual([early.id, amended.id]);
+  });
+
+  it("still refuses what is not a date", async () => {
+    for (const q of ["from=2026-06-31", "from=tomorrow", "to=2026-06-01T25:00:00"]) {
+      const r = await h.call(`/v1/carrier/cdrs?${q}`, FABRIKAM_KEY);
+      expect(r.status, q).toBe(400);
+      expect((r.json() as ErrorBody).error.details.join(" "), q).toMatch(/^querystring\.(from|to): /);
+    }
+  });
+
+  it("keeps carriers apart whatever the spelling", async () => {
+    expect(await ids("from=2026-06-01", NORTHWIND_KEY)).toHaveLength(1);
   });
 });

@@ -135,6 +135,21 @@ describe("POST /v1/carrier/durations", () => {
       expect(r.json(), type).toEqual({ accepted: 1, rejected: [] });
     }
   });
+
+  it("reads an item's startDateTime without a zone as UTC, and a bare date as midnight UTC", async () => {
+    const r = await post(FABRIKAM_KEY, {
+      durations: [
+        { correlationId: "tz-1", startDateTime: "2026-04-04T10:00:00", durationSeconds: 7 },
+        { correlationId: "tz-2", startDateTime: "2026-04-05", durationSeconds: 8 },
+        { correlationId: "tz-3", startDateTime: "2026-04-31T10:00:00", durationSeconds: 9 },
+      ],
+    });
+    const body = r.json() as { accepted: number; rejected: { index: number; problems: string[] }[] };
+    expect(body.accepted).toBe(2);
+    expect(body.rejected).toEqual([{ index: 2, problems: ['startDateTime: must match format "date-time"'] }]);
+    const rec = await reconcile(FABRIKAM_KEY, "from=2026-04-04T10:00:00Z&to=2026-04-05T00:00:01Z");
+    expect(rec.calls.map((c) => c.correlationId)).toEqual(["tz-1", "tz-2"]);
+  });
 });
 
 describe("reconciliation", () => {
@@ -251,6 +266,8 @@ describe("reconciliation", () => {
     expect(untilDay.calls.map((c) => c.correlationId)).not.toContain("m-1");
     const wide = await reconcile(FABRIKAM_KEY, "from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z");
     expect(wide).toEqual(all);
+    const blank = await reconcile(FABRIKAM_KEY, "from=&to=&toleranceSeconds=");
+    expect(blank).toEqual(all);
   });
 
   it("matches a difference equal to the tolerance despite binary fractions", async () => {

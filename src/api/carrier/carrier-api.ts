@@ -20,6 +20,7 @@ import { CARRIER_SECURITY } from "../openapi.js";
 import { authenticateCarrier, carrierKeyring, carrierOf } from "./auth.js";
 import { csvChunks } from "./csv.js";
 import { CursorCodec } from "./cursor.js";
+import { normalizeDateTime, normalizeQuery } from "./lenient-input.js";
 import type { CarrierNumberSource } from "./numbers.js";
 import {
   callRecordSchema,
@@ -104,6 +105,11 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
   return async (app: FastifyInstance) => {
     await app.register(async (scope) => {
       scope.addHook("onRequest", authenticateCarrier(ring));
+      // Empty query values and common date-time spellings (lenient-input.ts), before the schemas.
+      scope.addHook("preValidation", async (request) => {
+        if (typeof request.query === "object" && request.query !== null)
+          normalizeQuery(request.query as Record<string, unknown>, ["from", "to"]);
+      });
       await scope.register(rateLimit, {
         global: true,
         hook: "preHandler",
@@ -289,7 +295,17 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
           const now = new Date(o.clock.now()).toISOString();
           const good = new Map<string, CarrierDuration>();
           const rejected: { index: number; problems: string[] }[] = [];
-          items.forEach((item, index) => {
+          items.forEach((original, index) => {
+            // The same date-time spellings as in queries (lenient-input.ts); kept as sent.
+            const item =
+              typeof original === "object" &&
+              original !== null &&
+              typeof (original as { startDateTime?: unknown }).startDateTime === "string"
+                ? {
+                    ...original,
+                    startDateTime: normalizeDateTime((original as { startDateTime: string }).startDateTime),
+                  }
+                : original;
             if (!validate(item)) {
               rejected.push({ index, problems: problemsOf(validate.errors ?? []) });
               return;
@@ -310,7 +326,7 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
             good.delete(d.correlationId);
             good.set(d.correlationId, {
               correlationId: d.correlationId,
-              startDateTime: d.startDateTime,
+              startDateTime: (original as { startDateTime: string }).startDateTime,
               startMs,
               durationSeconds: d.durationSeconds,
               calleeNumber: d.calleeNumber ?? null,
