@@ -1,24 +1,44 @@
 // `npm run bench:load`: SIPp UAC -> proxy -> SIPp UAS over loopback UDP, calls with ACK and
-// BYE, for three rigs measured in the same run:
-//   direct   -- UAC -> UAS with no proxy (the ceiling of the rig),
-//   kamailio -- Debian's Kamailio as an equivalent stateful record-routing proxy (bench/kamailio),
-//   dialgate -- the native edge with the real router (dial plan, voice routing, gateway).
+// BYE, for the rigs of bench/load/rigs.ts measured in the same run:
+//   direct         -- UAC -> UAS with no proxy (the ceiling of the rig),
+//   kamailio       -- Debian's Kamailio as an equivalent stateful record-routing proxy (bench/kamailio),
+//   dialgate       -- the native edge with the real router (dial plan, voice routing, gateway),
+//   dialgate-redis -- the same with the routing objects, capacity leases and CDR stream in a real
+//                     redis-server the bench starts (issue #14: the Redis store's cost),
+//   drachtio       -- dialgate on the drachtio edge behind a real drachtio-server.
 // For each rig it searches the highest call rate with < 0.1% failed calls and stable
-// retransmissions, then measures the INVITE forwarding latency (INVITE sent by the UAC ->
-// INVITE received by the UAS, from SIPp's message logs) at half that rate, and the proxy's CPU
-// and peak RSS. Every run is bounded in calls and time and stops by itself.
+// retransmissions, then measures latency at half that rate -- INVITE forwarding (INVITE sent by
+// the UAC -> INVITE received by the UAS, same Call-ID) and INVITE -> 200 as the UAC sees it,
+// from SIPp's message logs -- and the proxy's CPU and peak RSS. Every run is bounded in calls and
+// time and stops by itself; every process it starts is stopped by its pid. A proxy (or
+// redis-server) that dies during a step fails the step, and its last stderr lines are printed.
 //
-// Options (environment): BENCH_RIGS=direct,kamailio,dialgate  BENCH_SECONDS=8 (per step)
-//   BENCH_MAX_RATE=6000  BENCH_KAMAILIO_CHILDREN (default: Kamailio's own default children)
-//   BENCH_START_RATE=250 (lower it on a busy machine, where even 250 cps fails)
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { createSocket } from "node:dgram";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+// Options (environment): BENCH_RIGS=direct,kamailio,dialgate (also dialgate-redis, drachtio)
+//   BENCH_SECONDS=8 (per step)  BENCH_MAX_RATE=6000  BENCH_START_RATE=250 (lower it on a busy
+//   machine, where even 250 cps fails)  BENCH_KAMAILIO_CHILDREN (default: Kamailio's own default)
+//   BENCH_DIALGATE_WORKERS=N (writes `sip.workers: N` for the native-edge dialgate rigs)
+//   DRACHTIO_BIN (the drachtio rig's binary; default: `drachtio` on PATH)
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { inviteTimes, percentile, readSippTotals } from "./load/sipp-stats.js";
-
-type Rig = "direct" | "kamailio" | "dialgate";
+import {
+  openRig,
+  parseRigs,
+  type Rig,
+  type RigSession,
+  type RigSettings,
+  type RunningProxy,
+} from "./load/rigs.js";
+import {
+  inviteAnsweredTimes,
+  inviteTimes,
+  pairedDeltas,
+  percentile,
+  readSippTotals,
+} from "./load/sipp-stats.js";
+import { freeUdpPort } from "./support/ports.js";
+import { cpuSeconds, peakRssMiB, processTree, requireCommand, sleep, waitExit } from "./support/processes.js";
 
 const repo = new URL("../..", import.meta.url).pathname;
 // The same SIPp scenarios as the end-to-end tests: a tenant user calls, the gateway answers.
@@ -28,157 +48,24 @@ const UAS = "uas-answer.xml";
 const stepSeconds = Number(process.env.BENCH_SECONDS ?? 8);
 const maxRate = Number(process.env.BENCH_MAX_RATE ?? 6000);
 const startRate = Number(process.env.BENCH_START_RATE ?? 250);
-const rigs = (process.env.BENCH_RIGS ?? "direct,kamailio,dialgate").split(",") as Rig[];
-const kamailioChildren = process.env.BENCH_KAMAILIO_CHILDREN;
+const rigs = parseRigs(process.env.BENCH_RIGS ?? "direct,kamailio,dialgate");
+const workersText = process.env.BENCH_DIALGATE_WORKERS;
+const dialgateWorkers = workersText === undefined || workersText === "" ? undefined : Number(workersText);
+if (dialgateWorkers !== undefined && !(Number.isInteger(dialgateWorkers) && dialgateWorkers >= 1))
+  throw new Error(`BENCH_DIALGATE_WORKERS must be a whole number >= 1, not '${workersText}'`);
+const settings: RigSettings = {
+  repo,
+  kamailioChildren: process.env.BENCH_KAMAILIO_CHILDREN,
+  dialgateWorkers,
+};
 // "< 0.1% failed calls" (quality-bar.md); retransmissions count as stable while they stay
 // under 1% of the calls of a step (a growing backlog shows up far above that).
 const maxFailedRatio = 0.001;
 const maxRetransRatio = 0.01;
 
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket("udp4");
-  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function waitExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve(child.exitCode);
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
-}
-
-/** CPU seconds (user+system) of a process and its children, from /proc. */
-function cpuSeconds(pid: number): number {
-  const pids = [pid, ...childPids(pid)];
-  let ticks = 0;
-  for (const p of pids) {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, "latin1");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the process ended between listing and reading
-    }
-  }
-  return ticks / 100;
-}
-
-function childPids(pid: number): number[] {
-  try {
-    return execFileSync("pgrep", ["-P", String(pid)], { encoding: "latin1" })
-      .split("\n")
-      .filter((s) => s !== "")
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
-
-/** Peak resident set size in MiB (VmHWM) summed over a process and its children. */
-function peakRssMiB(pid: number): number {
-  let kib = 0;
-  for (const p of [pid, ...childPids(pid)]) {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, "latin1"));
-      kib += Number(m?.[1] ?? 0);
-    } catch {
-      // ended
-    }
-  }
-  return kib / 1024;
-}
-
-interface Proxy {
-  readonly port: number;
-  readonly pid: number | null;
-  stop(): Promise<void>;
-}
-
-async function startProxy(rig: Rig, work: string, uasPort: number): Promise<Proxy> {
-  if (rig === "direct") return { port: uasPort, pid: null, stop: async () => {} };
-  const port = await freeUdpPort();
-  let child: ChildProcess;
-  if (rig === "kamailio") {
-    child = spawn(
-      "kamailio",
-      [
-        "-f",
-        join(repo, "bench", "kamailio", "kamailio.cfg"),
-        "-m",
-        "1024",
-        "-M",
-        "32",
-        "-DD",
-        "-E",
-        "-w",
-        work,
-        "-A",
-        `LISTEN=udp:127.0.0.1:${port}`,
-        "-A",
-        `GW_URI="sip:127.0.0.1:${uasPort}"`,
-        ...(kamailioChildren === undefined ? [] : ["-A", `CHILDREN=${kamailioChildren}`]),
-      ],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
-  } else {
-    const config = join(work, "dialgate.yaml");
-    writeFileSync(config, dialgateConfig(port, uasPort));
-    child = spawn(
-      process.execPath,
-      [join(repo, "dist", "src", "cli", "main.js"), "serve", "--config", config],
-      {
-        stdio: ["ignore", "ignore", "pipe"],
-        env: { ...process.env, DIALGATE_LOG_LEVEL: "warn" },
-      },
-    );
-  }
-  let stderr = "";
-  child.stderr?.on("data", (d: Buffer) => {
-    stderr = (stderr + d.toString("latin1")).slice(-4000);
-  });
-  await sleep(1500);
-  if (child.exitCode !== null) throw new Error(`${rig} exited at start: ${stderr}`);
-  return {
-    port,
-    pid: child.pid ?? null,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await waitExit(child, 5000);
-    },
-  };
-}
-
-/** The bench tenant: one trusted caller whose national number is normalized and routed to the UAS. */
-function dialgateConfig(port: number, uasPort: number): string {
-  return `sip:
-  listen: [{ transport: udp, host: 127.0.0.1, port: ${port} }]
-  recordRouteHost: 127.0.0.1
-  drainTimeoutSeconds: 0
-gateways:
-  - { fqdn: uas.bench.example, address: 127.0.0.1, sipSignalingPort: ${uasPort}, transport: udp, enabled: true, sendSipOptions: false }
-tenants:
-  - id: bench
-    domains: [bench.example]
-    trustedClientNetworks: [127.0.0.0/8]
-    pstnUsages: [Bench]
-    voiceRoutes:
-      - { identity: All, numberPattern: '^\\+1\\d{10}$', priority: 1, onlinePstnUsages: [Bench], onlinePstnGatewayList: [uas.bench.example] }
-    voiceRoutingPolicies:
-      - { identity: Global, onlinePstnUsages: [Bench] }
-    users:
-      - { id: caller@bench.example, usageLocation: US }
-`;
+interface Percentiles {
+  readonly p50: number;
+  readonly p99: number;
 }
 
 interface StepResult {
@@ -187,28 +74,93 @@ interface StepResult {
   readonly successful: number;
   readonly failed: number;
   readonly retransmissions: number;
+  /** CPU seconds of the proxy's processes (and their children), null for direct. */
   readonly cpuSeconds: number | null;
+  /** The same, per role (dialgate, kamailio, drachtio-server) and for the helpers (redis-server). */
+  readonly cpuByRole: Record<string, number>;
   readonly wallSeconds: number;
-  readonly latencyUs: { p50: number; p99: number } | null;
+  /** INVITE sent by the UAC -> received by the UAS (µs); null where the Call-ID changes (B2BUA). */
+  readonly forwardingUs: Percentiles | null;
+  /** INVITE sent by the UAC -> its 200 OK received by the UAC (µs). */
+  readonly answerUs: Percentiles | null;
   readonly peakRssMiB: number | null;
-  /** Processes of the proxy (itself and its children) at the end of the step. */
+  /** Processes of the proxy (each with its children) at the end of the step. */
   readonly processes: number | null;
+  /** A proxy or helper process that ended during the step (a crash), with its last stderr. */
+  readonly processFailure: string | null;
+  /** The step's files (configs, logs), kept when a process failed. */
+  readonly work: string;
 }
 
-async function runStep(rig: Rig, rate: number, withLatency: boolean): Promise<StepResult> {
-  const work = mkdtempSync(join(tmpdir(), `dialgate-bench-${rig}-`));
+/** Starts SIPp in the background (-bg) and returns the pid it reports. */
+async function startBackgroundSipp(args: readonly string[], cwd: string): Promise<number> {
+  const child = spawn("sipp", [...args, "-bg"], { cwd, stdio: ["ignore", "pipe", "ignore"] });
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    out += d.toString("latin1");
+  });
+  await waitExit(child, 5000);
+  const pid = /PID=\[(\d+)\]/.exec(out)?.[1];
+  if (pid === undefined) throw new Error(`sipp -bg did not report its pid: ${out.trim()}`);
+  return Number(pid);
+}
+
+/** SIGTERM to a process this bench started, then waits (up to 3 s) until it is gone. */
+async function stopPid(pid: number): Promise<void> {
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {
+    return; // already gone
+  }
+  for (let i = 0; i < 60 && existsSync(`/proc/${pid}`); i++) await sleep(50);
+}
+
+async function runStep(session: RigSession, rate: number, withLatency: boolean): Promise<StepResult> {
+  const work = mkdtempSync(join(tmpdir(), `dialgate-bench-${session.rig}-`));
   const uasPort = await freeUdpPort();
-  const uacPort = await freeUdpPort();
   const calls = Math.max(200, Math.round(rate * stepSeconds));
   const trace = withLatency ? ["-trace_msg"] : [];
-  const uas = spawn(
-    "sipp",
-    ["-sf", join(scenarios, UAS), "-i", "127.0.0.1", "-p", String(uasPort), "-nostdin", "-bg", ...trace],
-    { cwd: work, stdio: "ignore" },
+  const uasPid = await startBackgroundSipp(
+    ["-sf", join(scenarios, UAS), "-i", "127.0.0.1", "-p", String(uasPort), "-nostdin", ...trace],
+    work,
   );
-  await waitExit(uas, 5000);
-  const proxy = await startProxy(rig, work, uasPort);
-  const cpuBefore = proxy.pid === null ? 0 : cpuSeconds(proxy.pid);
+  let measured: Measured;
+  try {
+    const proxy = await session.startProxy(work, uasPort);
+    try {
+      measured = await runCalls(session, proxy, work, rate, calls, trace);
+    } finally {
+      await proxy.stop();
+    }
+  } finally {
+    // SIPp writes its message log as it exits: the UAS is stopped before its log is read.
+    await stopPid(uasPid);
+  }
+  const totals = existsSync(join(work, "uac.csv"))
+    ? readSippTotals(join(work, "uac.csv"))
+    : { successful: 0, failed: calls, retransmissions: 0 };
+  const latency = withLatency ? latencies(work) : { forwardingUs: null, answerUs: null };
+  if (measured.processFailure === null) rmSync(work, { recursive: true, force: true });
+  return { ...measured, ...totals, ...latency, work };
+}
+
+type Measured = Omit<
+  StepResult,
+  "successful" | "failed" | "retransmissions" | "forwardingUs" | "answerUs" | "work"
+>;
+
+/** One step's calls through a started proxy, with the CPU, RSS and processes read from /proc. */
+async function runCalls(
+  session: RigSession,
+  proxy: RunningProxy,
+  work: string,
+  rate: number,
+  calls: number,
+  trace: readonly string[],
+): Promise<Measured> {
+  const uacPort = await freeUdpPort();
+  const watched = [...proxy.processes, ...session.helpers];
+  const cpuBefore = watched.map((p) => cpuSeconds(p.pid));
   const started = performance.now();
   const uac = spawn(
     "sipp",
@@ -248,45 +200,50 @@ async function runStep(rig: Rig, rate: number, withLatency: boolean): Promise<St
   );
   await waitExit(uac, (stepSeconds * 3 + 30) * 1000);
   const wallSeconds = (performance.now() - started) / 1000;
-  const cpu = proxy.pid === null ? null : cpuSeconds(proxy.pid) - cpuBefore;
-  const peakRss = proxy.pid === null ? null : Math.round(peakRssMiB(proxy.pid));
-  const processes = proxy.pid === null ? null : 1 + childPids(proxy.pid).length;
-  await proxy.stop();
-  try {
-    execFileSync("pkill", ["-f", "--", `-p ${uasPort} `]);
-  } catch {
-    // already gone
-  }
-  const totals = existsSync(join(work, "uac.csv"))
-    ? readSippTotals(join(work, "uac.csv"))
-    : { successful: 0, failed: calls, retransmissions: 0 };
-  let latencyUs: StepResult["latencyUs"] = null;
-  if (withLatency) latencyUs = inviteLatency(work);
-  return { rate, calls, ...totals, cpuSeconds: cpu, wallSeconds, latencyUs, peakRssMiB: peakRss, processes };
+  const processFailure = watched.map((p) => p.failure()).find((f) => f !== null) ?? null;
+  // A process that is gone has no /proc entry left: its CPU counts as 0 from then on.
+  const cpuUsed = watched.map((p, i) => Math.max(0, cpuSeconds(p.pid) - (cpuBefore[i] ?? 0)));
+  const cpuByRole: Record<string, number> = {};
+  watched.forEach((p, i) => {
+    cpuByRole[p.role] = (cpuByRole[p.role] ?? 0) + (cpuUsed[i] ?? 0);
+  });
+  const own = proxy.processes;
+  return {
+    rate,
+    calls,
+    cpuSeconds: own.length === 0 ? null : cpuUsed.slice(0, own.length).reduce((a, b) => a + b, 0),
+    cpuByRole,
+    wallSeconds,
+    peakRssMiB: own.length === 0 ? null : Math.round(own.reduce((sum, p) => sum + peakRssMiB(p.pid), 0)),
+    processes: own.length === 0 ? null : own.reduce((n, p) => n + processTree(p.pid).length, 0),
+    processFailure,
+  };
 }
 
-function inviteLatency(work: string): { p50: number; p99: number } | null {
-  const logs = execFileSync("ls", [work], { encoding: "latin1" }).split("\n");
+function latencies(work: string): Pick<StepResult, "forwardingUs" | "answerUs"> {
+  const logs = readdirSync(work);
   const uacLog = logs.find((f) => f.startsWith(`${UAC.replace(".xml", "")}_`) && f.endsWith("_messages.log"));
   const uasLog = logs.find((f) => f.startsWith(`${UAS.replace(".xml", "")}_`) && f.endsWith("_messages.log"));
-  if (uacLog === undefined || uasLog === undefined) return null;
+  if (uacLog === undefined) return { forwardingUs: null, answerUs: null };
   const sent = inviteTimes(join(work, uacLog), "sent");
-  // The UAS sees the proxy's Call-ID unchanged (a proxy never rewrites it).
-  const received = inviteTimes(join(work, uasLog), "received");
-  const deltas: number[] = [];
-  for (const [callId, t0] of sent) {
-    const t1 = received.get(callId);
-    if (t1 !== undefined) deltas.push(t1 - t0);
-  }
+  const answered = inviteAnsweredTimes(join(work, uacLog), "received");
+  // A proxy never rewrites the Call-ID, so the UAS's INVITE pairs with the UAC's; a B2BUA's has its own.
+  const forwarded =
+    uasLog === undefined ? [] : pairedDeltas(sent, inviteTimes(join(work, uasLog), "received"));
+  return { forwardingUs: summary(forwarded), answerUs: summary(pairedDeltas(sent, answered)) };
+}
+
+function summary(deltas: readonly number[]): Percentiles | null {
   return deltas.length === 0 ? null : { p50: percentile(deltas, 50), p99: percentile(deltas, 99) };
 }
 
 const passes = (s: StepResult) =>
+  s.processFailure === null &&
   s.successful >= s.calls * (1 - maxFailedRatio) &&
   s.failed <= s.calls * maxFailedRatio &&
   s.retransmissions <= s.calls * maxRetransRatio;
 
-async function searchMaxRate(rig: Rig): Promise<{ best: StepResult | null; steps: StepResult[] }> {
+async function searchMaxRate(session: RigSession): Promise<{ best: StepResult | null; steps: StepResult[] }> {
   const steps: StepResult[] = [];
   let low = 0;
   let high = maxRate;
@@ -294,9 +251,9 @@ async function searchMaxRate(rig: Rig): Promise<{ best: StepResult | null; steps
   // Doubling from 250 cps (BENCH_START_RATE), then bisection to within 10%; at most ~9 steps per rig.
   let rate = startRate;
   while (rate <= maxRate) {
-    const s = await runStep(rig, rate, false);
+    const s = await runStep(session, rate, false);
     steps.push(s);
-    log(rig, s);
+    log(session.rig, s);
     if (!passes(s)) {
       high = rate;
       break;
@@ -308,9 +265,9 @@ async function searchMaxRate(rig: Rig): Promise<{ best: StepResult | null; steps
   if (best === null) return { best, steps };
   while (high - low > low * 0.1 && steps.length < 9) {
     const mid = Math.round((low + high) / 2);
-    const s = await runStep(rig, mid, false);
+    const s = await runStep(session, mid, false);
     steps.push(s);
-    log(rig, s);
+    log(session.rig, s);
     if (passes(s)) {
       best = s;
       low = mid;
@@ -319,47 +276,79 @@ async function searchMaxRate(rig: Rig): Promise<{ best: StepResult | null; steps
   return { best, steps };
 }
 
+const percent = (cpu: number, s: StepResult) => Math.round((cpu / s.wallSeconds) * 100);
+
 function log(rig: Rig, s: StepResult): void {
-  const cpu = s.cpuSeconds === null ? "" : ` cpu ${((s.cpuSeconds / s.wallSeconds) * 100).toFixed(0)}%`;
+  const cpu = s.cpuSeconds === null ? "" : ` cpu ${percent(s.cpuSeconds, s)}%`;
+  const roles = Object.entries(s.cpuByRole);
+  const split = roles.length > 1 ? ` (${roles.map(([r, c]) => `${r} ${percent(c, s)}%`).join(", ")})` : "";
+  const procs = s.processes === null ? "" : `, ${s.processes} process${s.processes === 1 ? "" : "es"}`;
   process.stderr.write(
-    `${rig.padEnd(8)} ${String(s.rate).padStart(5)} cps: ${s.successful}/${s.calls} ok, ${s.failed} failed, ` +
-      `${s.retransmissions} retrans${cpu}${passes(s) ? "" : "  <- over the limit"}\n`,
+    `${rig.padEnd(14)} ${String(s.rate).padStart(5)} cps: ${s.successful}/${s.calls} ok, ${s.failed} failed, ` +
+      `${s.retransmissions} retrans${cpu}${split}${procs}${passes(s) ? "" : "  <- over the limit"}\n`,
   );
+  if (s.processFailure !== null)
+    process.stderr.write(
+      `  ${s.processFailure.replaceAll("\n", "\n  ")}\n  (step files kept in ${s.work})\n`,
+    );
+}
+
+async function measureRig(session: RigSession): Promise<Record<string, unknown>> {
+  const { best, steps } = await searchMaxRate(session);
+  const crash = steps.find((s) => s.processFailure !== null)?.processFailure ?? null;
+  if (best === null) return { maxRateCps: null, processFailure: crash };
+  const half = await runStep(session, Math.max(1, Math.round(best.rate / 2)), true);
+  // Re-run the best rate once to read the proxy's CPU share and peak RSS.
+  const peak = await runStep(session, best.rate, false);
+  const cpuPercentByRole: Record<string, number> = {};
+  for (const [role, cpu] of Object.entries(peak.cpuByRole)) cpuPercentByRole[role] = percent(cpu, peak);
+  return {
+    maxRateCps: best.rate,
+    callsAtMax: best.calls,
+    failedAtMax: best.failed,
+    retransAtMax: best.retransmissions,
+    halfRateCps: half.rate,
+    inviteLatencyP50us: half.forwardingUs?.p50 ?? null,
+    inviteLatencyP99us: half.forwardingUs?.p99 ?? null,
+    inviteTo200P50us: half.answerUs?.p50 ?? null,
+    inviteTo200P99us: half.answerUs?.p99 ?? null,
+    proxyCpuPercentAtMax: peak.cpuSeconds === null ? null : percent(peak.cpuSeconds, peak),
+    cpuPercentByRoleAtMax: cpuPercentByRole,
+    proxyPeakRssMiB: peak.peakRssMiB,
+    proxyProcesses: peak.processes,
+    processFailure: crash ?? half.processFailure ?? peak.processFailure,
+  };
 }
 
 async function main(): Promise<void> {
-  if (rigs.includes("dialgate") && !existsSync(join(repo, "dist", "src", "cli", "main.js"))) {
-    throw new Error("build first: npm run build");
+  if (rigs.some((r) => r.startsWith("dialgate") || r === "drachtio")) {
+    if (!existsSync(join(repo, "dist", "src", "cli", "main.js")))
+      throw new Error("build first: npm run build");
   }
+  requireCommand("sipp", ["-v"], "apt-get install sip-tester");
+  if (rigs.includes("kamailio")) requireCommand("kamailio", ["-v"], "apt-get install kamailio");
+  if (rigs.includes("dialgate-redis"))
+    requireCommand("redis-server", ["--version"], "apt-get install redis-server");
   const cpu = cpus()[0]?.model ?? "unknown CPU";
   process.stderr.write(
-    `machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}\n`,
+    `machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}` +
+      `${dialgateWorkers === undefined ? "" : `, dialgate sip.workers ${dialgateWorkers}`}\n`,
   );
   const results: Record<string, unknown> = {};
   for (const rig of rigs) {
-    const { best } = await searchMaxRate(rig);
-    if (best === null) {
-      results[rig] = { maxRate: null };
-      continue;
+    const session = await openRig(rig, settings);
+    try {
+      results[rig] = await measureRig(session);
+    } finally {
+      await session.close();
     }
-    const half = await runStep(rig, Math.round(best.rate / 2), true);
-    // Re-run the best rate once to read the proxy's CPU share and peak RSS.
-    const peak = await runStep(rig, best.rate, false);
-    results[rig] = {
-      maxRateCps: best.rate,
-      callsAtMax: best.calls,
-      failedAtMax: best.failed,
-      retransAtMax: best.retransmissions,
-      halfRateCps: half.rate,
-      inviteLatencyP50us: half.latencyUs?.p50 ?? null,
-      inviteLatencyP99us: half.latencyUs?.p99 ?? null,
-      proxyCpuPercentAtMax:
-        peak.cpuSeconds === null ? null : Math.round((peak.cpuSeconds / peak.wallSeconds) * 100),
-      proxyPeakRssMiB: peak.peakRssMiB,
-      proxyProcesses: peak.processes,
-    };
   }
-  const out = { date: new Date().toISOString(), machine: { cpu, cores: cpus().length }, results };
+  const out = {
+    date: new Date().toISOString(),
+    machine: { cpu, cores: cpus().length },
+    settings: { stepSeconds, startRate, maxRate, dialgateWorkers: dialgateWorkers ?? null },
+    results,
+  };
   mkdirSync(join(repo, "bench", "results"), { recursive: true });
   writeFileSync(join(repo, "bench", "results", "load.json"), `${JSON.stringify(out, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

@@ -32,6 +32,27 @@ export function readSippTotals(csvFile: string): SippTotals {
  * message it sends or receives.
  */
 export function inviteTimes(messageLog: string, direction: "sent" | "received"): Map<string, number> {
+  return firstTimes(messageLog, direction, (block) => /\nINVITE /.test(block));
+}
+
+/**
+ * For each Call-ID, the time (µs) of the first 200 OK to its INVITE in a SIPp message log. With
+ * the UAC's log and inviteTimes(…, "sent"): INVITE -> 200 as the caller sees it, the one latency
+ * every rig shares (a B2BUA such as the drachtio edge gives the UAS another Call-ID).
+ */
+export function inviteAnsweredTimes(messageLog: string, direction: "sent" | "received"): Map<string, number> {
+  return firstTimes(
+    messageLog,
+    direction,
+    (block) => /\nSIP\/2\.0 200 /.test(block) && /\nCSeq:\s*\d+\s+INVITE/i.test(block),
+  );
+}
+
+function firstTimes(
+  messageLog: string,
+  direction: "sent" | "received",
+  matches: (block: string) => boolean,
+): Map<string, number> {
   const text = readFileSync(messageLog, "latin1");
   const out = new Map<string, number>();
   const blocks = text.split(/^-{10,} /m);
@@ -40,13 +61,26 @@ export function inviteTimes(messageLog: string, direction: "sent" | "received"):
     if (!stamp) continue;
     const isSent = /\n(UDP|TCP) message sent/.test(block);
     if ((direction === "sent") !== isSent) continue;
-    if (!/\nINVITE /.test(block)) continue;
+    if (!matches(block)) continue;
     const callId = /\nCall-ID:\s*(\S+)/i.exec(block)?.[1];
     if (callId === undefined || out.has(callId)) continue;
     const [, , hh, mm, ss, us] = stamp;
     out.set(callId, ((Number(hh) * 60 + Number(mm)) * 60 + Number(ss)) * 1e6 + Number(us));
   }
   return out;
+}
+
+/** Per-call differences `later - earlier` (µs) for the Call-IDs present in both maps. */
+export function pairedDeltas(
+  earlier: ReadonlyMap<string, number>,
+  later: ReadonlyMap<string, number>,
+): number[] {
+  const deltas: number[] = [];
+  for (const [callId, t0] of earlier) {
+    const t1 = later.get(callId);
+    if (t1 !== undefined) deltas.push(t1 - t0);
+  }
+  return deltas;
 }
 
 /** p-th percentile (0–100) of a numeric sample, nearest-rank. */

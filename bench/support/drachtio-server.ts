@@ -1,0 +1,103 @@
+// A real drachtio-server for `bench:load`'s drachtio rig: binary from DRACHTIO_BIN (relative to
+// the repository or absolute), else `drachtio` on PATH; a generated loopback configuration like
+// the tests' (test/support/drachtio-server.ts): admin port and secret for drachtio-srf, one SIP
+// contact for UDP and TCP, CDR events on (the edge's call records need them). Logging is at
+// `warning`, as the other rigs log only problems under load.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { delimiter, join, resolve } from "node:path";
+import { freeSipPort, freeTcpPort } from "./ports.js";
+import { sleep, WatchedProcess } from "./processes.js";
+
+const HOST = "127.0.0.1";
+
+export function findDrachtioBinary(repo: string, env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.DRACHTIO_BIN;
+  if (fromEnv !== undefined && fromEnv !== "") {
+    const p = resolve(repo, fromEnv);
+    if (!existsSync(p)) throw new Error(`DRACHTIO_BIN=${fromEnv} does not exist`);
+    return p;
+  }
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (dir !== "" && existsSync(join(dir, "drachtio"))) return join(dir, "drachtio");
+  }
+  throw new Error(
+    "no drachtio-server binary: set DRACHTIO_BIN (e.g. DRACHTIO_BIN=../shared/drachtio/drachtio) or put " +
+      "`drachtio` on PATH (README, 'The drachtio edge')",
+  );
+}
+
+export class BenchDrachtioServer {
+  private constructor(
+    readonly process: WatchedProcess,
+    readonly sipPort: number,
+    readonly adminPort: number,
+    readonly secret: string,
+  ) {}
+
+  /** Starts drachtio-server with its configuration and log in `dir`; resolves once the admin port accepts. */
+  static async start(bin: string, dir: string): Promise<BenchDrachtioServer> {
+    const adminPort = await freeTcpPort();
+    const sipPort = await freeSipPort();
+    const secret = randomBytes(8).toString("hex");
+    mkdirSync(dir, { recursive: true });
+    const conf = join(dir, "drachtio.conf.xml");
+    writeFileSync(conf, drachtioConfig({ adminPort, sipPort, secret, logFile: join(dir, "drachtio.log") }));
+    const child = spawn(bin, ["-f", conf], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+    const logFile = join(dir, "drachtio.log");
+    const watched = new WatchedProcess("drachtio-server", child, logFile);
+    const server = new BenchDrachtioServer(watched, sipPort, adminPort, secret);
+    const deadline = Date.now() + 20_000;
+    while (!(await tcpOpen(adminPort))) {
+      if (watched.exited || Date.now() > deadline) {
+        const stderr = watched.stderr;
+        await server.stop();
+        throw new Error(`drachtio-server did not start (log ${logFile}): ${stderr}`);
+      }
+      await sleep(50);
+    }
+    return server;
+  }
+
+  /** SIGTERM (drachtio-server takes a few seconds), SIGKILL after 10 s. */
+  stop(): Promise<void> {
+    return this.process.stop(10_000);
+  }
+}
+
+function drachtioConfig(o: { adminPort: number; sipPort: number; secret: string; logFile: string }): string {
+  return `<drachtio>
+  <admin port="${o.adminPort}" secret="${o.secret}">${HOST}</admin>
+  <sip>
+    <contacts>
+      <contact>sip:${HOST}:${o.sipPort};transport=udp,tcp</contact>
+    </contacts>
+  </sip>
+  <cdrs>true</cdrs>
+  <logging>
+    <file>
+      <name>${o.logFile}</name>
+      <archive>${join(o.logFile, "..", "archive")}</archive>
+      <size>50</size>
+      <maxFiles>2</maxFiles>
+      <auto-flush>true</auto-flush>
+    </file>
+    <sofia-loglevel>1</sofia-loglevel>
+    <loglevel>warning</loglevel>
+  </logging>
+</drachtio>
+`;
+}
+
+function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const s = connect({ host: HOST, port });
+    s.once("connect", () => {
+      s.destroy();
+      done(true);
+    });
+    s.once("error", () => done(false));
+  });
+}
