@@ -386,10 +386,15 @@ describe("rate limiting", () => {
     try {
       for (let i = 0; i < 3; i++)
         expect((await limited.call("/v1/carrier/numbers", FABRIKAM_KEY)).status).toBe(200);
+      // Part of the window passes: the message must still name the whole window, not what is left.
+      await new Promise((resolve) => setTimeout(resolve, 600));
       const over = await limited.call("/v1/carrier/numbers", FABRIKAM_KEY);
       expect(over.status).toBe(429);
       expect(Number(over.headers.get("retry-after"))).toBeGreaterThan(0);
-      expect((over.json() as { error: { code: string } }).error.code).toBe("rate_limited");
+      const error = (over.json() as { error: { code: string; message: string } }).error;
+      expect(error.code).toBe("rate_limited");
+      // The window is the configured minute, whatever is left of it.
+      expect(error.message).toContain("3 requests per 60 s");
       // Another key (of the same carrier, or another carrier's) has its own budget.
       expect((await limited.call("/v1/carrier/numbers", FABRIKAM_KEY_2)).status).toBe(200);
       expect((await limited.call("/v1/carrier/numbers", NORTHWIND_KEY)).status).toBe(200);

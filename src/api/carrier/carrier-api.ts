@@ -119,7 +119,7 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
         keyGenerator: (request) => carrierOf(request).keyHash,
         errorResponseBuilder: (_request, context) => {
           const err = new Error(
-            `rate limit of ${context.max} requests per ${Math.round(context.ttl / 1000) || 1} s exceeded for this key; retry in ${context.after}`,
+            `rate limit of ${context.max} requests per ${Math.round(o.rateLimit.timeWindowMs / 1000) || 1} s exceeded for this key; retry in ${context.after}`,
           ) as Error & { statusCode: number };
           err.statusCode = 429;
           return err;
