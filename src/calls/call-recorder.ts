@@ -86,6 +86,8 @@ export interface CallRecorderStats {
 /** A call whose CDR is written, kept for the late-report window. */
 interface FinishedCall {
   readonly cdrId: string;
+  /** The record's inviteDateTime, carried by its amendments (time-filtered reads place them). */
+  readonly inviteDateTime: string;
   readonly endedAt: number;
   /** Resolves once the CDR is durable. */
   readonly durable: Promise<void>;
@@ -362,7 +364,13 @@ export class CallRecorder implements CallRecordDurability {
     this.counts.amendmentsBuilt++;
     this.writer.write({
       kind: "quality",
-      amendment: { cdrId: done.cdrId, correlationId: callId, receivedDateTime: iso(at), quality },
+      amendment: {
+        cdrId: done.cdrId,
+        correlationId: callId,
+        receivedDateTime: iso(at),
+        inviteDateTime: done.inviteDateTime,
+        quality,
+      },
     });
   }
 
@@ -374,7 +382,12 @@ export class CallRecorder implements CallRecordDurability {
     this.counts.recordsBuilt++;
     this.finished.delete(call.callId);
     const durable = this.writer.write({ kind: "cdr", record });
-    this.finished.set(call.callId, { cdrId: record.id, endedAt: end.at, durable });
+    this.finished.set(call.callId, {
+      cdrId: record.id,
+      inviteDateTime: record.inviteDateTime,
+      endedAt: end.at,
+      durable,
+    });
     return record;
   }
 

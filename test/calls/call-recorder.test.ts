@@ -542,6 +542,8 @@ describe("call recorder: quality joins the CDR of its Call-ID", () => {
         cdrId: cdr.id,
         correlationId: "call-1",
         receivedDateTime: iso(clock.now()),
+        // Its record's invite time: time-filtered readers and the journal index place it there.
+        inviteDateTime: cdr.inviteDateTime,
         quality: { caller: report("sip:alice@contoso.com", 4.2), callee: null },
       },
     });
