@@ -136,6 +136,25 @@ describe("POST /v1/carrier/durations", () => {
     }
   });
 
+  it("takes null for the optional numbers of an item, as for absent ones", async () => {
+    const r = await post(FABRIKAM_KEY, {
+      durations: [
+        {
+          correlationId: "nl-1",
+          startDateTime: "2026-04-06T10:00:00Z",
+          durationSeconds: 4,
+          calleeNumber: null,
+          callerNumber: null,
+        },
+        { correlationId: "nl-2", startDateTime: "2026-04-06T10:00:00Z", durationSeconds: 4, calleeNumber: 5 },
+      ],
+    });
+    expect(r.json()).toEqual({
+      accepted: 1,
+      rejected: [{ index: 1, problems: ["calleeNumber: must be string,null"] }],
+    });
+  });
+
   it("reads an item's startDateTime without a zone as UTC, and a bare date as midnight UTC", async () => {
     const r = await post(FABRIKAM_KEY, {
       durations: [

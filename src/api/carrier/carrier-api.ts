@@ -314,8 +314,8 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
               correlationId: string;
               startDateTime: string;
               durationSeconds: number;
-              calleeNumber?: string;
-              callerNumber?: string;
+              calleeNumber?: string | null;
+              callerNumber?: string | null;
             };
             const startMs = Date.parse(d.startDateTime);
             if (!Number.isFinite(startMs)) {

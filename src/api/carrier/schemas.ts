@@ -181,8 +181,9 @@ export const durationItemSchema = {
     correlationId: { type: "string", minLength: 1, maxLength: 512 },
     startDateTime: isoDateTime,
     durationSeconds: { type: "number", minimum: 0, maximum: 31_536_000 },
-    calleeNumber: { type: "string", maxLength: 64 },
-    callerNumber: { type: "string", maxLength: 64 },
+    // Optional: absent or null (what most JSON serializers write for a missing value).
+    calleeNumber: { type: ["string", "null"], maxLength: 64 },
+    callerNumber: { type: ["string", "null"], maxLength: 64 },
   },
 } as const;
 
