@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { HeaderField } from "./header-field.js";
 import type { SipRequest } from "./sip-request.js";
 import { SipResponse } from "./sip-response.js";
+import { nulsOnlyInQuotedPairs } from "./text-scan.js";
 
 export interface ResponseOptions {
   /** To tag to add when the request's To has none (§8.2.6.2). Default: a fresh random tag for status > 100. */
@@ -18,8 +19,10 @@ export interface ResponseOptions {
 /** Methods that create a dialog: their 101-299 responses carry the Record-Route set (§12.1.1). */
 const DIALOG_CREATING: ReadonlySet<string> = new Set(["INVITE", "SUBSCRIBE", "REFER"]);
 
-function isSafe(value: string): boolean {
-  return !/[\r\n\0]/.test(value);
+/** A value a created field can carry: no CR or LF, a NUL only as a quoted-pair (§25.1). */
+function canRewrite(value: string): boolean {
+  if (value.indexOf("\r") !== -1 || value.indexOf("\n") !== -1) return false;
+  return value.indexOf("\0") === -1 || nulsOnlyInQuotedPairs(value);
 }
 
 /** A random tag with at least 32 bits of randomness (§19.3). */
@@ -59,7 +62,8 @@ export function createResponse(
   copy("from", true);
   const to = request.headerFields.find((f) => f.key === "to");
   if (to !== undefined) {
-    const needsTag = status > 100 && request.to !== undefined && request.to.tag === null && isSafe(to.value);
+    const needsTag =
+      status > 100 && request.to !== undefined && request.to.tag === null && canRewrite(to.value);
     fields.push(
       needsTag ? HeaderField.create(to.name, to.value + ";tag=" + (options.toTag ?? randomTag())) : to,
     );

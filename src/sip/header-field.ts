@@ -7,6 +7,7 @@
 // them, and the per-field parse cache never goes stale.
 import { allIn, TOKEN } from "./char-classes.js";
 import { headerKey } from "./header-names.js";
+import { nulsOnlyInQuotedPairs } from "./text-scan.js";
 
 /** The bytes of one parsed message and their latin1 view (one character per byte). */
 export interface WireText {
@@ -47,18 +48,24 @@ function hasHighBit(s: string, from: number, to: number): boolean {
 }
 
 /**
- * Rejects values that would inject extra header lines or break framing. Returns true when the
+ * Rejects values that would inject extra header lines or break framing: CR, LF, and NUL
+ * except as a quoted-pair in a quoted-string (§25.1, legal on the wire, so a value read from a
+ * request, e.g. a From display name, can be copied into a CANCEL or ACK). Returns true when the
  * text is all ASCII (so it can be written one byte per character).
  */
 export function assertSafeHeaderText(what: string, text: string): boolean {
   let ascii = true;
+  let nul = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x0d || c === 0x0a || c === 0x00) {
+    if (c === 0x0d || c === 0x0a) {
       throw new RangeError(`${what} must not contain CR, LF or NUL: ${JSON.stringify(text)}`);
     }
-    if (c > 0x7f) ascii = false;
+    if (c === 0x00) nul = true;
+    else if (c > 0x7f) ascii = false;
   }
+  if (nul && !nulsOnlyInQuotedPairs(text))
+    throw new RangeError(`${what} must not contain CR, LF or NUL: ${JSON.stringify(text)}`);
   return ascii;
 }
 

@@ -7,7 +7,8 @@
 //     Never throws. `error` has `code`, `reason` (usable as a Reason-Phrase), `header`,
 //     `status` (400/413/505), `canRespond` (false: drop silently, RFC 3261 §18.2.2 / responses /
 //     ACK) and `partial` (the request as far as it was read: `createResponse(partial, status, reason)`).
-//     Mandatory: Via, From, To, Call-ID, CSeq, and Max-Forwards for requests (configurable).
+//     Mandatory: Via, From, To, Call-ID, CSeq; Max-Forwards only with `requireMaxForwards`
+//     (RFC 2543 requests have none, §16.6 step 3 adds it). Content-Length only on streams (§18.3).
 //
 //   SipRequest / SipResponse (common base SipMessage)
 //     method, requestUri (settable), uri (parsed) | status, reason

@@ -41,9 +41,10 @@ export interface SipParseError {
   /** The status to answer a request with: 400, 413 or 505. */
   readonly status: number;
   /**
-   * Whether a response can be sent: only for requests other than ACK whose topmost Via is
-   * usable (RFC 3261 §18.2.2 sends responses by Via; without it, or for a response or ACK,
-   * the message is silently discarded).
+   * Whether a response can be sent: only for requests other than ACK that have a Via (RFC
+   * 3261 §18.2.2 sends responses by Via; a response or ACK, or a request without any Via, is
+   * silently discarded). When the top Via does not parse (`partial.topVia` undefined), the
+   * response goes back to the request's source address and port.
    */
   readonly canRespond: boolean;
   /** True/false when the start line showed a request/response; null when it was unreadable. */

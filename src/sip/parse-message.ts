@@ -9,7 +9,7 @@ import { headerKey, matchHeaderName } from "./header-names.js";
 import type { SipParseError, SipParseErrorCode } from "./parse-error.js";
 import { SipRequest } from "./sip-request.js";
 import { SipResponse } from "./sip-response.js";
-import { isToken, parseBoundedInt } from "./text-scan.js";
+import { isToken, nulsOnlyInQuotedPairs, parseBoundedInt } from "./text-scan.js";
 import { parseUri, type Uri } from "./uri.js";
 
 export interface ParseOptions {
@@ -20,9 +20,9 @@ export interface ParseOptions {
   /** `stream` (TCP/TLS) makes Content-Length mandatory (§18.3); default `datagram`. */
   readonly transport?: "datagram" | "stream";
   /**
-   * Reject requests without Max-Forwards (default true). RFC 3261 §16.3 lets a proxy accept
-   * them (and §16.6 step 3 adds one when forwarding), but §8.1.1 makes it mandatory for
-   * every UAC, and dialgate treats its absence as a malformed request.
+   * Reject requests without Max-Forwards (default false). §8.1.1 makes it mandatory for a
+   * UAC, but RFC 2543 had no such header: a proxy passes the §16.3 check without one and adds
+   * `Max-Forwards: 70` when it forwards (§16.6 step 3; RFC 4475 §3.4.1).
    */
   readonly requireMaxForwards?: boolean;
 }
@@ -311,7 +311,8 @@ function parse(input: Buffer, options: ParseOptions): ParseResult {
   }
   if (headerEnd > maxBytes) firstProblem = problem("too-large", "Message Too Large", null, 413);
   const nul = text.indexOf("\0");
-  if (nul !== -1 && nul < headerEnd) firstProblem ??= problem("nul-byte", "NUL byte in header section");
+  if (nul !== -1 && nul < headerEnd && !nulsInQuotedPairs(text, fields, nul, startLineEnd, headerEnd))
+    firstProblem ??= problem("nul-byte", "NUL byte in header section");
   const start = parseStartLine(data, text, startTextEnd);
   firstProblem ??= start.problem ?? lineProblem;
 
@@ -352,10 +353,32 @@ function parse(input: Buffer, options: ParseOptions): ParseResult {
       : new SipRequest(start.method, start.requestUri, fields, null, wire, start.uri ?? null);
 
   if (firstProblem === null && start.isRequest !== null) {
-    firstProblem = checkHeaders(message, index, options.requireMaxForwards ?? true);
+    firstProblem = checkHeaders(message, index, options.requireMaxForwards ?? false);
   }
   if (firstProblem === null) return { ok: true, message };
   return fail(firstProblem, start.isRequest, message instanceof SipRequest ? message : null, start.method);
+}
+
+/**
+ * Whether every NUL before `headerEnd`, the first at `nul`, is inside a header value as the
+ * character of a quoted-pair (§25.1), where it is legal. Only runs when a NUL was found.
+ */
+function nulsInQuotedPairs(
+  text: string,
+  fields: readonly HeaderField[],
+  nul: number,
+  startLineEnd: number,
+  headerEnd: number,
+): boolean {
+  if (nul < startLineEnd) return false;
+  for (const f of fields) {
+    if (nul === -1 || nul >= headerEnd) return true;
+    if (nul >= f.lineEnd) continue;
+    // Before this field's value: in a header line that was not kept, or in this one's name.
+    if (nul < f.valueStart || !nulsOnlyInQuotedPairs(text, f.valueStart, f.valueEnd)) return false;
+    nul = text.indexOf("\0", f.lineEnd);
+  }
+  return nul === -1 || nul >= headerEnd;
 }
 
 function isLwsChar(c: number): boolean {
@@ -466,10 +489,12 @@ function fail(
   partial: SipRequest | null,
   method: string | null,
 ): ParseResult {
-  const usableVia = partial !== null && partial.topVia !== undefined;
+  // A Via that does not parse still lets the response go back where the request came from
+  // (RFC 4475 §3.1.2.1 expects a 400 to a request whose Via has empty parameters).
+  const hasVia = partial?.hasHeader("via") === true;
   const error: SipParseError = {
     ...p,
-    canRespond: isRequest === true && usableVia && method !== "ACK" && p.code !== "empty",
+    canRespond: isRequest === true && hasVia && method !== "ACK" && p.code !== "empty",
     isRequest,
     partial,
   };

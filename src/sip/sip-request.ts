@@ -39,7 +39,8 @@ export class SipRequest extends SipMessage {
   /** Replaces the Request-URI (§16.6 step 2, §16.12); throws RangeError on whitespace or control characters. */
   setRequestUri(uri: string): void {
     assertSafeHeaderText("Request-URI", uri);
-    if (uri.length === 0 || hasWhitespace(uri))
+    // A URI has no quoted-strings, so not even a quoted-pair NUL (§25.1).
+    if (uri.length === 0 || hasWhitespace(uri) || uri.indexOf("\0") !== -1)
       throw new RangeError(`invalid Request-URI: ${JSON.stringify(uri)}`);
     this.#requestUri = uri;
     this.#uri = null;

@@ -39,6 +39,23 @@ export function scanQuoted(s: string, pos: number): number {
   return -1;
 }
 
+/**
+ * True when every NUL in `s[from, to)` is the character of a quoted-pair inside a
+ * quoted-string: `quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)` (§25.1) is the only place
+ * the grammar lets a NUL into a header field (RFC 4475 §3.1.1.2 has one in a display name).
+ * Says nothing about other characters: callers that care about CR and LF check them apart.
+ */
+export function nulsOnlyInQuotedPairs(s: string, from = 0, to = s.length): boolean {
+  let quoted = false;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x00) return false;
+    if (c === 0x22) quoted = !quoted;
+    else if (c === 0x5c && quoted) i++; // a quoted-pair: its character, whatever it is, is text
+  }
+  return true;
+}
+
 /** The content of a quoted-string with its quoted-pairs resolved. */
 export function unquote(quoted: string): string {
   const inner = quoted.slice(1, -1);

@@ -76,6 +76,27 @@ describe("createResponse (RFC 3261 §8.2.6)", () => {
     expect(res.startLine()).toBe("SIP/2.0 400 CSeq method does not match request method");
   });
 
+  it("adds a To tag to a To whose display name holds quoted-pairs of control characters, NUL too", () => {
+    const to = 'To: "ctl \\\u0000\\\u0007 end" <sip:bob@example.org>';
+    const req = request(inviteLines.map((l) => (l.startsWith("To:") ? to : l)));
+    const res = createResponse(req, 486, "Busy Here", { toTag: "q1" });
+    const again = parseSipMessage(res.serialize());
+    if (!again.ok) throw new Error(again.error.reason);
+    expect(again.message.to?.tag).toBe("q1");
+    expect(again.message.to?.displayName).toBe("ctl \u0000\u0007 end");
+  });
+
+  it("answers a request whose Via does not parse, by its source (RFC 4475 §3.1.2.1)", () => {
+    const r = parseSipMessage(
+      wire(inviteLines.map((l) => (l.startsWith("Via:") ? "Via: SIP/2.0/UDP ua.example.org;;,;,," : l))),
+    );
+    if (r.ok || r.error.partial === null) throw new Error("expected a partial");
+    expect([r.error.code, r.error.header, r.error.canRespond]).toEqual(["bad-header", "Via", true]);
+    expect(r.error.partial.topVia).toBeUndefined();
+    const res = createResponse(r.error.partial, r.error.status, r.error.reason);
+    expect(res.toString()).toContain("Via: SIP/2.0/UDP ua.example.org;;,;,,\r\n");
+  });
+
   it("rejects impossible status codes and reason phrases", () => {
     expect(() => createResponse(request(inviteLines), 99, "x")).toThrow(RangeError);
     expect(() => createResponse(request(inviteLines), 400, "a\r\nb")).toThrow(RangeError);
@@ -106,6 +127,20 @@ describe("createRequest", () => {
       cause: 200,
       text: "Call completed elsewhere",
     });
+  });
+
+  it("copies a From or To with a quoted-pair NUL, but refuses a NUL or line break anywhere else", () => {
+    const via = ["SIP/2.0/UDP p1.example.org;branch=z9hG4bKn1"];
+    const spec = { method: "ACK", requestUri: "sip:a@b", via, to: "<sip:a@b>", callId: "x", cseq: 1 };
+    const from = '"nul \\\u0000 inside" <sip:a@b>;tag=1';
+    const ack = createRequest({ ...spec, from });
+    expect(ack.from?.displayName).toBe("nul \u0000 inside");
+    expect(parseSipMessage(ack.serialize()).ok).toBe(true);
+    expect(() => createRequest({ ...spec, from: '"nul \u0000 bare" <sip:a@b>' })).toThrow(RangeError);
+    expect(() => createRequest({ ...spec, from: "<sip:a@b>;tag=\\\u0000" })).toThrow(RangeError);
+    expect(() => createRequest({ ...spec, from: '"cr \\\r\nX: y" <sip:a@b>' })).toThrow(RangeError);
+    expect(() => createRequest({ ...spec, from, callId: "x\u0000y" })).toThrow(RangeError);
+    expect(() => createRequest({ ...spec, from, requestUri: 'sip:a"\\\u0000"@b' })).toThrow(RangeError);
   });
 
   it("rejects a bad method or CSeq", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseSipMessage, type SipRequest as Req, SipRequest, SipResponse } from "../../src/sip/index.js";
-import { tortureCases } from "./fixtures/torture-messages.js";
+import { oddMethod, oddPassword, oddUser, tortureCases } from "./fixtures/torture-messages.js";
 
 function byId(id: string) {
   const c = tortureCases.find((t) => t.id === id);
@@ -192,9 +192,107 @@ describe("torture cases (RFC 4475 / RFC 5118, our own messages)", () => {
     expect(out.length).toBe(c.bytes.length);
   });
 
-  it("accepts a missing Max-Forwards when configured to", () => {
+  it("refuses a missing Max-Forwards only when asked to", () => {
     const c = tortureCases.find((t) => t.id === "missing-max-forwards")!;
-    expect(parseSipMessage(c.bytes, { requireMaxForwards: false }).ok).toBe(true);
+    const r = parseSipMessage(c.bytes, { requireMaxForwards: true });
+    expect(r.ok ? "ok" : [r.error.code, r.error.header]).toEqual(["missing-header", "Max-Forwards"]);
+    expect(request("missing-max-forwards").maxForwards).toBeUndefined();
+  });
+
+  it("says what the edge answers to every request case, and only answers it can give", () => {
+    for (const c of tortureCases) {
+      const r = parseSipMessage(c.bytes, { transport: c.transport });
+      // Responses, and requests that cannot be answered (no Via, not SIP), get nothing.
+      const answerable = r.ok ? r.message instanceof SipRequest : r.error.canRespond;
+      if (!answerable) {
+        expect(c.edge, c.id).toBeUndefined();
+        continue;
+      }
+      expect(c.edge, c.id).toBeDefined();
+      // A parse failure is answered with the parser's status, except RFC 4475 §3.1.2.18's 501.
+      if (!r.ok && c.id !== "unknown-method-mismatch") expect(c.edge, c.id).toBe(r.error.status);
+      // A valid request is never answered 400 (RFC 4475 §3.2.1's bare cookie is the transaction layer's call).
+      if (r.ok && c.id !== "bare-magic-cookie-branch") expect(c.edge, c.id).not.toBe(400);
+    }
+  });
+
+  it("reads every character the grammar allows in methods, URIs, tokens, words and quoted-pairs", () => {
+    const m = request("every-legal-character");
+    expect(m.method).toBe(oddMethod);
+    expect(m.cseq?.method).toBe(oddMethod);
+    const uri = m.uri;
+    if (uri?.kind !== "sip") throw new Error("uri");
+    expect([uri.user, uri.password, uri.host]).toEqual([
+      oddUser,
+      oddPassword.replace("%41", "A"),
+      "gw.example.org",
+    ]);
+    expect(m.topVia?.branch).toBe("z9hG4bK-.!%77*_+`'~");
+    // quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F): BEL, NUL and DEL are legal escaped.
+    expect(m.to?.displayName).toBe("bell:\u0007 nul:\u0000 del:\u007f");
+    expect(m.to?.uri.kind === "sip" && m.to.uri.user).toBe(oddUser);
+    expect(m.from?.displayName).toBe("tok1~` tok2'+_ tok3*%!.-");
+    expect(m.from?.params.get("oddparam''~+*_!.-%")).toBe("ĉiuj ŝanĝoj");
+    expect(m.from?.tag).toBe("_t~1'+`*%!-.");
+    expect(m.callId).toBe("word.Q7-!%*_+`'~()<>:\\\"/[]?{}@w");
+    expect(m.maxForwards).toBe(255);
+    expect(m.header("X-EXT-!.%*+_`'~")).toBe("\uFEFF停電です");
+  });
+
+  it("resolves escapes in users but leaves parameters as written", () => {
+    const m = request("escaped-uri-parameters");
+    expect(m.uri?.kind === "sip" && m.uri.user).toBe("sips:carol@home.example.org");
+    expect(m.to?.uri.kind === "sip" && m.to.uri.user).toBe("dave");
+    expect(m.from?.uri.kind === "sip" && m.from.uri.user).toBe("carol the caller");
+    expect(m.callId).toBe("escapes.2@198.51.100.7");
+    expect(m.contentType).toBe("application/sdp");
+    const contact = m.contact;
+    if (contact === undefined || contact === "*") throw new Error("contact");
+    expect(
+      contact[0]?.uri.kind === "sip" && [contact[0].uri.user, [...contact[0].uri.params.keys()]],
+    ).toEqual(["carol", ["%6c%72", "fl%61vour"]]);
+  });
+
+  it("takes a header named like an escaped Contact for an extension header", () => {
+    const m = request("percent-not-escape");
+    const contact = m.contact;
+    expect(contact !== "*" && contact?.map((c) => c.uriText)).toEqual(["sip:first@198.51.100.7"]);
+    expect(m.header("C%6Fntact")).toBe("<sip:not-a-contact@198.51.100.8>");
+    expect(m.topVia?.branch).toBe("z9hG4bK71%qx.pct");
+    const nul = request("escaped-nul").contact;
+    expect(nul !== "*" && nul?.map((c) => (c.uri.kind === "sip" ? c.uri.user : null))).toEqual([
+      "zero\u0000byte",
+      "\u0000",
+      "\u0000\u0000",
+    ]);
+    expect(request("escaped-nul").contentLength).toBe(0);
+  });
+
+  it("reads an RFC 2543 INVITE: no branch, no Max-Forwards, no From tag, body to the end of the datagram", () => {
+    const c = tortureCases.find((t) => t.id === "rfc2543-invite")!;
+    const m = request("rfc2543-invite");
+    expect(m.topVia).toMatchObject({ host: "198.51.100.7", port: 5060, branch: null });
+    expect(m.maxForwards).toBeUndefined();
+    expect(m.contentLength).toBeUndefined();
+    expect(m.from?.tag).toBeNull();
+    // An addr-spec cannot carry URI parameters: ;user=phone belongs to the header (§20.10).
+    expect(m.from?.params.get("user")).toBe("phone");
+    expect(m.from?.uri.kind === "sip" && m.from.uri.params.size).toBe(0);
+    expect(m.body.toString("latin1")).toBe(c.bytes.toString("latin1").split("\r\n\r\n")[1]);
+    expect(m.body.length).toBeGreaterThan(0);
+    // Forwarded, it gets Max-Forwards 70 (§16.6 step 3) and a Content-Length that frames it.
+    expect(m.decrementMaxForwards()).toBe(70);
+    m.ensureContentLength();
+    const again = parseSipMessage(m.serialize(), { transport: "stream" });
+    if (!again.ok) throw new Error(again.error.reason);
+    expect(again.message.maxForwards).toBe(70);
+    expect(again.message.body.equals(m.body)).toBe(true);
+  });
+
+  it("reads unknown URI schemes in Contact, and a branch that is only the magic cookie", () => {
+    const contact = request("unknown-schemes-in-headers").contact;
+    expect(contact !== "*" && contact?.[0]?.uri).toMatchObject({ kind: "absolute", scheme: "nickname" });
+    expect(request("bare-magic-cookie-branch").topVia?.branch).toBe("z9hG4bK");
   });
 
   it("gives a partial request that can build the 400", () => {
