@@ -169,7 +169,10 @@ export class ProxyBranch {
     this.branchId = this.ctx.newBranch(this.spec.request);
     this.viaValue = `SIP/2.0/${viaTransportName(dest.transport)} ${this.ctx.sentByFor(local)};branch=${this.branchId};rport`;
     request.pushVia(this.viaValue);
-    if (dest.transport !== "udp") request.ensureContentLength();
+    // §18.3 / §20.14: mandatory on a stream; over UDP too, because an RFC 2543 request may
+    // arrive without one (its body ran to the end of the datagram) and the next hop should not
+    // have to guess where this message ends.
+    request.ensureContentLength();
     return { bytes: request.serialize(), request };
   }
 

@@ -1,8 +1,10 @@
-// The checks that end a request at the proxy before anything is forwarded: §16.3 request
+// The checks that end a request at the proxy before anything is forwarded: what a request
+// that does not parse is answered, a branch no transaction can be keyed on, §16.3 request
 // validation (Max-Forwards, loops, Proxy-Require) and what an out-of-dialog request may be.
-import type { SipRequest } from "../index.js";
+import type { SipParseError, SipRequest } from "../index.js";
 import type { LocalIdentity } from "./edge-addressing.js";
 import { isLooped } from "./route-preprocessing.js";
+import { MAGIC_COOKIE } from "./transaction-key.js";
 
 /** A final answer the edge gives itself. */
 export interface Refusal {
@@ -42,6 +44,30 @@ export function capabilityHeaders(): [string, string][] {
   ];
 }
 
+/**
+ * The answer to a request that did not parse: the parser's status and reason, except for an
+ * unknown method whose CSeq names another one, where RFC 4475 §3.1.2.18 prefers 501 (what the
+ * method alone would get) to 400.
+ */
+export function refuseMalformed(error: SipParseError): Refusal {
+  const method = error.partial?.method ?? "";
+  if (error.code === "cseq-method-mismatch" && !KNOWN_METHODS.has(method))
+    return { status: 501, reason: "Not Implemented", headers: [["Allow", ALLOW]] };
+  return { status: error.status, reason: error.reason };
+}
+
+/**
+ * A top Via branch that is the magic cookie and nothing else claims RFC 3261 transaction
+ * identifiers but carries none: every such request from one sent-by would share a transaction
+ * key. RFC 4475 §3.2.1 allows a 400, preferably stateless (the sender's next requests are
+ * likely to be the same), rather than a guess. A branch without the cookie is RFC 2543 style
+ * and is matched by the §17.2.3 fallback instead. ACK cannot be answered: it goes on.
+ */
+export function refuseBranch(r: SipRequest): Refusal | null {
+  if (r.method === "ACK" || r.topVia?.branch !== MAGIC_COOKIE) return null;
+  return { status: 400, reason: "Missing transaction identifier in branch" };
+}
+
 /** §16.3 steps 3–5. */
 export function validateForProxying(r: SipRequest, us: LocalIdentity): Refusal | null {
   // Step 3: Max-Forwards 0 ends the request here (an OPTIONS may be answered by us).
@@ -64,6 +90,8 @@ export function refuseOutOfDialog(r: SipRequest, toProxy: boolean): Refusal | nu
   if (!KNOWN_METHODS.has(r.method))
     return { status: 501, reason: "Not Implemented", headers: [["Allow", ALLOW]] };
   if (DIALOG_ONLY.has(r.method)) return { status: 481, reason: "Call/Transaction Does Not Exist" };
+  // §16.3 step 2, RFC 4475 §3.3.2–§3.3.3: a Request-URI of a scheme the proxy cannot route.
+  if (r.uri?.kind === "absolute") return { status: 416, reason: "Unsupported URI Scheme" };
   if ((r.method === "PUBLISH" || r.method === "SUBSCRIBE") && toProxy && r.routes.length === 0)
     return { status: 405, reason: "Method Not Allowed", headers: [["Allow", ALLOW]] };
   return null;
