@@ -109,6 +109,14 @@ describe("cluster-wide gateway capacity", () => {
     await long.kill();
     await gateway.kill();
     await waitFor(async () => (await liveLeases()) === 0, 30_000, "the killed instance's lease to lapse");
+    // B routes nothing meanwhile, yet its gauges follow the cluster-wide count: the alert clears.
+    await waitFor(
+      async () =>
+        (await metricsOfB()).includes('dialgate_gateway_capacity_alert{gateway="sbc1.contoso.com"} 0'),
+      20_000,
+      "the 90% alert to clear once the calls are over",
+    );
+    expect(await metricsOfB()).toContain('dialgate_gateway_calls_in_progress{gateway="sbc1.contoso.com"} 0');
 
     gateway = await SippProcess.start({ scenario: "uas-answer.xml", port: gatewayPort });
     const after = await SippProcess.start({
@@ -124,5 +132,13 @@ describe("cluster-wide gateway capacity", () => {
     expect(invite?.requestUri).toMatch(/^sip:\+14255550142@sbc1/);
     // B released its own lease when the call ended.
     await waitFor(async () => (await liveLeases()) === 0, 20_000, "B's lease to be released");
+    // With no call left and no new routing decision, the gauges follow: the alert clears.
+    await waitFor(
+      async () =>
+        (await metricsOfB()).includes('dialgate_gateway_capacity_alert{gateway="sbc1.contoso.com"} 0'),
+      20_000,
+      "the 90% alert to clear once the calls are over",
+    );
+    expect(await metricsOfB()).toContain('dialgate_gateway_calls_in_progress{gateway="sbc1.contoso.com"} 0');
   });
 });

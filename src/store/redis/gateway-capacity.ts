@@ -57,6 +57,8 @@ export class RedisGatewayCapacity implements GatewayCapacity {
   private readonly held = new Map<string, Map<string, string[]>>();
   private readonly local: InProcessGatewayCapacity;
   private readonly alerting = new Set<string>();
+  /** maxConcurrentSessions of the limited gateways routed to so far, for the periodic count. */
+  private readonly limits = new Map<string, number>();
   private renewTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(private readonly options: RedisGatewayCapacityOptions) {
@@ -67,7 +69,10 @@ export class RedisGatewayCapacity implements GatewayCapacity {
   attach(bus: CallEventBus): () => void {
     const off = bus.subscribe((e) => this.onEvent(e));
     const period = Math.max(200, (this.options.leaseSeconds * 1000) / 3);
-    this.renewTimer = setInterval(() => void this.renew(), period);
+    this.renewTimer = setInterval(() => {
+      void this.renew();
+      void this.refreshLoad();
+    }, period);
     this.renewTimer.unref();
     return () => {
       off();
@@ -106,6 +111,7 @@ export class RedisGatewayCapacity implements GatewayCapacity {
     limited.forEach((g, i) => {
       const n = counts[i] ?? 0;
       const limit = g.maxConcurrentSessions as number;
+      this.limits.set(g.fqdn, limit);
       if (n >= limit) out.add(g.fqdn);
       this.report({ gateway: g.fqdn, callsInProgress: n, maxConcurrentSessions: limit });
     });
@@ -186,6 +192,34 @@ export class RedisGatewayCapacity implements GatewayCapacity {
     const pipeline = this.options.client.pipeline();
     for (const [key, members] of byKey) pipeline.zadd(key, ...members.flatMap((m) => [expiry, m]));
     await pipeline.exec().catch(() => undefined);
+  }
+
+  /**
+   * Counts the limited gateways again and reports their load. Calls end without a routing
+   * decision, so without this the gauges (and the 90% alert) would keep the last value seen
+   * when routing, however long ago.
+   */
+  async refreshLoad(): Promise<void> {
+    const known = [...this.limits];
+    if (known.length === 0) return;
+    let counts: number[];
+    try {
+      counts = (await withDeadline(
+        this.options.client.eval(
+          COUNT_SCRIPT,
+          known.length,
+          ...known.map(([fqdn]) => this.options.keys.gatewayLeases(fqdn)),
+          String(this.options.now()),
+        ),
+        CALL_PATH_TIMEOUT_MS,
+        "the gateway capacity count",
+      )) as number[];
+    } catch {
+      return;
+    }
+    known.forEach(([fqdn, limit], i) =>
+      this.report({ gateway: fqdn, callsInProgress: counts[i] ?? 0, maxConcurrentSessions: limit }),
+    );
   }
 
   private report(load: GatewayLoad): void {
