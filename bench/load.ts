@@ -138,7 +138,7 @@ async function runStep(session: RigSession, rate: number, withLatency: boolean):
   }
   const totals = existsSync(join(work, "uac.csv"))
     ? readSippTotals(join(work, "uac.csv"))
-    : { successful: 0, failed: calls, retransmissions: 0 };
+    : { created: 0, successful: 0, failed: calls, retransmissions: 0 };
   const latency = withLatency ? latencies(work) : { forwardingUs: null, answerUs: null };
   if (measured.processFailure === null) rmSync(work, { recursive: true, force: true });
   return { ...measured, ...totals, ...latency, work };

@@ -3,6 +3,8 @@
 import { readFileSync } from "node:fs";
 
 export interface SippTotals {
+  /** Calls started (by a UAC) or received (by a UAS). */
+  readonly created: number;
   readonly successful: number;
   readonly failed: number;
   readonly retransmissions: number;
@@ -20,6 +22,7 @@ export function readSippTotals(csvFile: string): SippTotals {
     return i < 0 ? 0 : Number(last[i] ?? 0);
   };
   return {
+    created: column("TotalCallCreated"),
     successful: column("SuccessfulCall(C)"),
     failed: column("FailedCall(C)"),
     retransmissions: column("Retransmissions(C)"),

@@ -1,0 +1,93 @@
+// One fixed-rate run through a rig (bench:overload, bench:held): a SIPp UAS that answers
+// everything, a SIPp UAC at `rate` calls/s for `calls` calls holding each `holdMs`, and what
+// both sides counted. The UAS's counts tell admitted calls from refused ones: an INVITE the
+// proxy refused (503 from admission control) never reaches it.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freeUdpPort } from "../support/ports.js";
+import { cpuSeconds, sleep, waitExit } from "../support/processes.js";
+import type { RigSession, RunningProxy } from "./rigs.js";
+import { readSippTotals, type SippTotals } from "./sipp-stats.js";
+
+export interface FixedRun {
+  readonly rate: number;
+  readonly calls: number;
+  readonly holdMs: number;
+  /** Called every second while the UAC runs, with the seconds since it started. */
+  readonly onTick?: (seconds: number, proxy: RunningProxy) => void;
+}
+
+export interface FixedRunResult {
+  readonly uac: SippTotals;
+  readonly uas: SippTotals;
+  readonly wallSeconds: number;
+  readonly proxyCpuSeconds: number;
+}
+
+export async function runFixed(
+  session: RigSession,
+  repo: string,
+  o: FixedRun,
+  beforeCalls?: (proxy: RunningProxy) => Promise<void>,
+): Promise<FixedRunResult> {
+  const work = mkdtempSync(join(tmpdir(), `dialgate-bench-fixed-${session.rig}-`));
+  const scenarios = join(repo, "sipp-scenarios");
+  const uasPort = await freeUdpPort();
+  const timeout = `${Math.ceil(o.calls / o.rate + o.holdMs / 1000 + 60)}s`;
+  const uas = spawn(
+    "sipp",
+    ["-sf", join(scenarios, "uas-answer.xml"), "-i", "127.0.0.1", "-p", String(uasPort), "-nostdin"].concat([
+      "-trace_stat",
+      "-stf",
+      join(work, "uas.csv"),
+      "-fd",
+      "1",
+      "-timeout",
+      timeout,
+    ]),
+    { cwd: work, stdio: "ignore" },
+  );
+  try {
+    const proxy = await session.startProxy(work, uasPort);
+    try {
+      await beforeCalls?.(proxy);
+      const cpuBefore = proxy.processes.map((p) => cpuSeconds(p.pid));
+      const started = performance.now();
+      const uac = spawn(
+        "sipp",
+        [`127.0.0.1:${proxy.port}`, "-sf", join(scenarios, "uac-user-call.xml")]
+          .concat(["-key", "from_user", "caller", "-key", "from_domain", "bench.example"])
+          .concat(["-i", "127.0.0.1", "-p", String(await freeUdpPort()), "-s", "4255550100"])
+          .concat(["-r", String(o.rate), "-m", String(o.calls), "-d", String(o.holdMs)])
+          .concat(["-l", String(o.rate * Math.ceil(o.holdMs / 1000 + 8)), "-nostdin", "-timeout", timeout])
+          .concat(["-trace_stat", "-stf", join(work, "uac.csv"), "-fd", "1"]),
+        { cwd: work, stdio: "ignore" },
+      );
+      const ticker = setInterval(() => o.onTick?.((performance.now() - started) / 1000, proxy), 1000);
+      await waitExit(uac, (o.calls / o.rate + o.holdMs / 1000 + 90) * 1000);
+      clearInterval(ticker);
+      const wallSeconds = (performance.now() - started) / 1000;
+      const proxyCpuSeconds = proxy.processes.reduce(
+        (sum, p, i) => sum + Math.max(0, cpuSeconds(p.pid) - (cpuBefore[i] ?? 0)),
+        0,
+      );
+      // The UAS writes its statistics once a second (-fd 1): let the last ones land.
+      await sleep(2500);
+      uas.kill("SIGTERM");
+      await waitExit(uas, 5000);
+      return {
+        uac: readSippTotals(join(work, "uac.csv")),
+        uas: readSippTotals(join(work, "uas.csv")),
+        wallSeconds,
+        proxyCpuSeconds,
+      };
+    } finally {
+      await proxy.stop();
+    }
+  } finally {
+    if (uas.exitCode === null && uas.signalCode === null) uas.kill("SIGKILL");
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,58 @@
+// `npm run bench:overload`: goodput against offered load (issue #16). The proxy is offered a
+// fixed rate for BENCH_SECONDS (default 10) at each of BENCH_RATES (default 500,1000,2000,4000
+// calls/s), 500 ms holds as in bench:load. For each: calls the UAS completed per second of
+// offered load (goodput), INVITEs the proxy refused at once (503 from admission control: offered minus
+// what reached the UAS), admitted calls that failed (reached the UAS but did not complete), and
+// the UAC's retransmissions per 100 calls (a storm shows here).
+//
+// Options: BENCH_RIGS (default dialgate; see bench/load/rigs.ts), BENCH_DIALGATE_WORKERS,
+// BENCH_KAMAILIO_CHILDREN, BENCH_RATES, BENCH_SECONDS.
+import { fileURLToPath } from "node:url";
+import { runFixed } from "./load/fixed-rate.js";
+import { openRig, parseRigs } from "./load/rigs.js";
+
+const repo = fileURLToPath(new URL("../..", import.meta.url));
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const rates = (process.env.BENCH_RATES ?? "500,1000,2000,4000").split(",").map(Number);
+const rigs = parseRigs(process.env.BENCH_RIGS ?? "dialgate");
+const workersText = process.env.BENCH_DIALGATE_WORKERS;
+
+async function main(): Promise<void> {
+  console.log(
+    "rig | offered cps | goodput cps | refused at once | admitted but failed | retrans/100 calls | proxy CPU",
+  );
+  for (const rig of rigs) {
+    const session = await openRig(rig, {
+      repo,
+      kamailioChildren: process.env.BENCH_KAMAILIO_CHILDREN,
+      dialgateWorkers: workersText === undefined ? undefined : Number(workersText),
+    });
+    try {
+      for (const rate of rates) {
+        const calls = rate * seconds;
+        const r = await runFixed(session, repo, { rate, calls, holdMs: 500 });
+        const refused = Math.max(0, calls - r.uas.created);
+        const admittedFailed = Math.max(0, r.uas.created - r.uas.successful);
+        console.log(
+          [
+            rig,
+            rate,
+            // Over the seconds calls were offered (the holds and wrap-up after them excluded).
+            Math.round(r.uas.successful / seconds),
+            `${refused} (${((100 * refused) / calls).toFixed(1)}%)`,
+            admittedFailed,
+            ((100 * r.uac.retransmissions) / calls).toFixed(1),
+            `${Math.round((100 * r.proxyCpuSeconds) / r.wallSeconds)}%`,
+          ].join(" | "),
+        );
+      }
+    } finally {
+      await session.close();
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
