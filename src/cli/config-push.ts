@@ -28,16 +28,19 @@ export const configPush: CliCommand = async (argv, io) => {
   const file = configPath(values.config);
   const config = await loadConfigOrReport(file, io, "dialgate config push: ");
   if (config === null) return ExitCode.invalidConfig;
-  // --redis wins; else the file's own redis section (the file of an instance that pushes).
+  // --redis names the server; everything else (TLS, credentials, key prefix, Sentinel) comes
+  // from the file's own redis section when it has one, so `--redis rediss://...` still trusts
+  // the file's tls.caFile and writes under its keyPrefix. Without --redis, the section alone.
+  const fromFile = config.redis;
   const settingsInput =
     values.redis !== undefined
       ? {
+          ...fromFile,
           url: values.redis,
-          cluster: values.cluster,
+          cluster: values.cluster || (fromFile?.cluster ?? false),
           ...(values["key-prefix"] !== undefined ? { keyPrefix: values["key-prefix"] } : {}),
-          ...(config.redis?.passwordEnv ? { passwordEnv: config.redis.passwordEnv } : {}),
         }
-      : config.redis;
+      : fromFile;
   if (settingsInput === undefined) {
     io.err("dialgate config push: give --redis <url> (or a redis section in the file)");
     return ExitCode.usage;

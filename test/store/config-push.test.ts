@@ -11,7 +11,9 @@ import { redisSchema } from "../../src/config/schema.js";
 import { createRedisClient, type RedisClient, waitForRedisReady } from "../../src/store/redis/connection.js";
 import { RedisKeys } from "../../src/store/redis/keys.js";
 import { RedisRoutingStore } from "../../src/store/redis/routing-store.js";
-import { RedisClusterProcess, RedisServerProcess } from "../support/redis-server.js";
+import { freeTcpPort } from "../support/free-port.js";
+import { RedisClusterProcess, RedisServerProcess, redisCommand } from "../support/redis-server.js";
+import { createTestPki } from "../support/test-pki.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const bin = join(root, "dist/src/cli/main.js");
@@ -152,5 +154,49 @@ describe("dialgate config push without a server", () => {
     const r = await push(["--config", join(root, "config/dialgate.yaml"), "--redis", url]);
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/cannot write to Redis at 127\.0\.0\.1:\d+/);
+  });
+});
+
+describe("dialgate config push with the file's redis section", () => {
+  let redis: RedisServerProcess;
+  let tlsPort: number;
+  let caFile: string;
+  beforeAll(async () => {
+    const pki = createTestPki();
+    caFile = pki.caFile;
+    const cert = pki.issue("redis", ["localhost"], { loopbackIp: true });
+    tlsPort = await freeTcpPort();
+    redis = await RedisServerProcess.start({
+      extraArgs: [
+        "--tls-port",
+        String(tlsPort),
+        "--tls-cert-file",
+        cert.certFile,
+        "--tls-key-file",
+        cert.keyFile,
+        "--tls-ca-cert-file",
+        pki.caFile,
+        "--tls-auth-clients",
+        "no",
+      ],
+    });
+  });
+  afterAll(async () => {
+    await redis?.cleanup();
+  });
+
+  it("keeps the file's TLS trust anchors and key prefix when --redis names the server", async () => {
+    // The operator's file says how to reach Redis (its own CA, a key prefix); --redis only
+    // says which server.
+    const f = file(
+      "with-redis.yaml",
+      `${example}\nredis:\n  url: rediss://redis.invalid:6379\n  keyPrefix: tenantx\n  tls: { caFile: '${caFile}' }\n`,
+    );
+    const r = await push(["--config", f, "--redis", `rediss://127.0.0.1:${tlsPort}`]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/version 1 \(was none\)/);
+    expect(await redisCommand(redis.port, "GET {tenantx:routing}:active")).toContain("1");
+    expect(await redisCommand(redis.port, "EXISTS {dialgate:routing}:active")).toMatch(/^:0/);
   });
 });
