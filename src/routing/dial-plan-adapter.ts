@@ -36,7 +36,9 @@ export function engineDialPlan(engine: DialPlanEngine): CallerDialPlan {
         ok: true,
         value: {
           translatedNumber: n.translatedNumber,
-          matchingRule: n.matchingRule === null ? null : `${n.matchingRule.plan}/${n.matchingRule.name}`,
+          // The rule's own name, as the CDR table's `matchingRule` reads ("which rule translated
+          // it"); its plan is `effectiveTenantDialPlanName` beside it.
+          matchingRule: n.matchingRule === null ? null : n.matchingRule.name,
           effectiveTenantDialPlanName: n.effectiveTenantDialPlanName,
           fallbackApplied: n.fallbackApplied,
           externalAccessPrefixStripped: n.externalAccessPrefixStripped,

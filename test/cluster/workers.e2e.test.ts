@@ -141,6 +141,13 @@ afterAll(async () => {
 });
 
 describe("two SIP workers on one shared port", () => {
+  it("passes SIGHUP on: every worker re-reads the file", async () => {
+    const reloaded = () => workerLines().filter((l) => l.msg === "configuration reloaded").length;
+    const before = reloaded();
+    proxy.process.kill("SIGHUP");
+    await waitFor(() => reloaded() === before + 2, 15_000, "both workers to reload");
+  });
+
   it("completes calls through both workers and counts them all on /metrics", async () => {
     const before = sample(await metricsText(), "dialgate_calls_total", 'outcome="answered"');
     const uas = await SippProcess.start({ scenario: "uas-answer.xml", port: gw.one, calls: 20 });
