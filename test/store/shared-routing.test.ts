@@ -116,6 +116,13 @@ describe("routing objects from Redis", () => {
     expect(seen?.requestUri).toBe(`sip:alice@127.0.0.1:${phonePort}`);
   });
 
+  it("shares the carrier API paging-cursor key between instances", async () => {
+    const [sa, sb] = [a.dialgate.sharedState, b.dialgate.sharedState];
+    expect(sa?.cursorKey).toHaveLength(32);
+    expect(sa?.cursorKey.equals(sb?.cursorKey ?? Buffer.alloc(0))).toBe(true);
+    expect(await client.get(store.keys.cursorSecret)).toBe(sa?.cursorKey.toString("hex"));
+  });
+
   it("refuses to start with routing objects next to a redis section, pointing to config push", async () => {
     const port = await freeSipPort();
     const file = routingConfig({ gatewayPort });

@@ -40,6 +40,14 @@ export class RedisKeys {
     return `${this.routing}:nonce-secret`;
   }
 
+  /**
+   * Shared HMAC key of the carrier API's paging cursors, so a cursor one instance issued is
+   * accepted by every other (a carrier pages through a load balancer).
+   */
+  get cursorSecret(): string {
+    return `${this.routing}:cursor-secret`;
+  }
+
   /** Pub/sub channel announcing a new routing version and the users it touches. */
   get routingChannel(): string {
     return `${this.prefix}:routing-changes`;

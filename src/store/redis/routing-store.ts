@@ -144,8 +144,17 @@ export class RedisRoutingStore {
 
   /** The shared digest nonce key (created by the first instance, then reused by all). */
   async nonceSecret(candidate: Buffer): Promise<Buffer> {
-    await this.client.set(this.keys.nonceSecret, candidate.toString("hex"), "NX");
-    const hex = await this.client.get(this.keys.nonceSecret);
+    return this.sharedSecret(this.keys.nonceSecret, candidate);
+  }
+
+  /** The shared paging-cursor key of the carrier API (created by the first instance). */
+  async cursorSecret(candidate: Buffer): Promise<Buffer> {
+    return this.sharedSecret(this.keys.cursorSecret, candidate);
+  }
+
+  private async sharedSecret(key: string, candidate: Buffer): Promise<Buffer> {
+    await this.client.set(key, candidate.toString("hex"), "NX");
+    const hex = await this.client.get(key);
     return hex === null ? candidate : Buffer.from(hex, "hex");
   }
 }

@@ -66,6 +66,11 @@ export interface SharedState {
    */
   readonly drachtioCallStore: RedisDrachtioCallStore;
   readonly metrics: SharedStateMetrics;
+  /**
+   * The carrier API's paging-cursor key, the same on every instance (the file-based
+   * `cursor.key` beside cdr.file is per instance, so a cursor would only work where issued).
+   */
+  readonly cursorKey: Buffer;
   /** The CDR stream, spooling to `spool` (the local journal) while Redis is down. */
   openCdrStream(spool: CdrLog): Promise<RedisCdrStream>;
   /** `/readyz` check "redis": 503 naming Redis while it is unreachable. */
@@ -165,6 +170,7 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
   });
   const detachCapacity = capacity.attach(deps.events);
   const nonceSecret = await routingStore.nonceSecret(randomBytes(32));
+  const cursorKey = await routingStore.cursorSecret(randomBytes(32));
   const routing: SharedRouting = await SharedRouting.open({
     instance: config,
     store: routingStore,
@@ -236,6 +242,7 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
     registrations,
     drachtioCallStore: new RedisDrachtioCallStore(client, keys),
     metrics,
+    cursorKey,
     adminWrites: (adminToken) =>
       adminWritesPlugin({ adminToken, store: routingStore, afterWrite: () => routing.refresh() }),
     openCdrStream: (spool) =>
