@@ -102,8 +102,8 @@ export class B2buaCall {
     const { uas, uac } = this.dialogs;
     this.dialogs = null;
     this.deps.emit({ type: "ended", by });
-    uas.destroy();
-    uac.destroy();
+    this.bye(uas);
+    this.bye(uac);
     this.finish();
   }
 
@@ -112,8 +112,8 @@ export class B2buaCall {
     if (this.dialogs === null) return;
     const { uas, uac } = this.dialogs;
     this.dialogs = null;
-    uas.destroy();
-    uac.destroy();
+    this.bye(uas);
+    this.bye(uac);
     this.finish();
   }
 
@@ -196,7 +196,7 @@ export class B2buaCall {
     attempt.settled = true;
     if (this.answered || this.finalSent || this.cancelled) {
       // A second fork answered, or the caller gave up meanwhile: this dialog is not wanted.
-      uac.destroy();
+      this.bye(uac);
       this.checkDone();
       return;
     }
@@ -222,10 +222,24 @@ export class B2buaCall {
         // The caller is gone (its CANCEL crossed our 200, or the ACK never came): end the callee.
         this.deps.log.info({ err: errorText(err) }, "caller leg failed after the answer");
         this.finalSent = true;
-        uac.destroy();
+        this.bye(uac);
         this.deps.emit({ type: "ended", by: "caller" });
         this.finish();
       });
+  }
+
+  /**
+   * Ends one leg with a BYE. drachtio-server may no longer have the dialog (it tore it down and
+   * told us by cdr:stop, or it restarted): that failure is expected and only logged.
+   */
+  private bye(dialog: SrfDialog): void {
+    try {
+      dialog.destroy({}, (err) => {
+        if (err) this.deps.log.debug({ err: errorText(err) }, "BYE not sent: the dialog is already gone");
+      });
+    } catch (err) {
+      this.deps.log.debug({ err: errorText(err) }, "BYE not sent: the dialog is already gone");
+    }
   }
 
   private bridge(uas: SrfDialog, uac: SrfDialog): void {
@@ -233,14 +247,14 @@ export class B2buaCall {
       if (this.dialogs === null) return;
       this.dialogs = null;
       this.deps.emit({ type: "ended", by: "caller", ...rtpStatsOf(bye) });
-      uac.destroy();
+      this.bye(uac);
       this.finish();
     });
     uac.on("destroy", (bye) => {
       if (this.dialogs === null) return;
       this.dialogs = null;
       this.deps.emit({ type: "ended", by: "callee", ...rtpStatsOf(bye) });
-      uas.destroy();
+      this.bye(uas);
       this.finish();
     });
     // Re-INVITEs (hold, codec change) and INFO (DTMF) pass through to the other leg.

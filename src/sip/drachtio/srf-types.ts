@@ -10,6 +10,8 @@
 // * `Response` has `meta.source_address` / `source_port` (empty / 0 when drachtio-server or
 //   sofia made the response up: transport failure, Timer B), which the types omit.
 // * `SipError` (status + the response) is not declared at all.
+// * `Dialog#destroy()` is typed `void`; without a callback it returns a Promise, rejected when
+//   drachtio-server has already torn the dialog down (so we always pass the callback).
 // * `connect` takes `reconnect`, `enablePing`, `pingInterval` and `tls`, which the types omit.
 // * The agent's per-socket state (`_app.client.mapServer`, pending pings) is internal; the dead
 //   connection check reads it (connection.ts) because drachtio-srf sends pings but never acts
@@ -70,7 +72,12 @@ export interface SrfDialog {
   readonly sip: { readonly callId: string; readonly localTag: string; readonly remoteTag: string };
   readonly local: { readonly sdp: string };
   readonly remote: { readonly sdp: string };
-  destroy(opts?: { headers?: Record<string, string> }, callback?: (err: unknown) => void): void;
+  /**
+   * Sends BYE. Without a callback drachtio-srf returns a Promise (the bundled types say void)
+   * that rejects when drachtio-server no longer has the dialog (ENODIALOG, or its connection was
+   * replaced); so the callback is required here, and nothing is left unhandled.
+   */
+  destroy(opts: { headers?: Record<string, string> }, callback: (err: unknown) => void): this;
   modify(sdp: string): Promise<string>;
   request(opts: {
     method: string;

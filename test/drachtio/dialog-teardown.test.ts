@@ -1,0 +1,93 @@
+// Ending a bridged call whose dialogs drachtio-server no longer knows. drachtio-srf's
+// `dialog.destroy()` returns a Promise when given no callback, rejected with ENODIALOG
+// ("unable to find dialog") when drachtio-server has already torn the dialog down -- the very
+// case of the CDR sweep's closeStale (drachtio-server reported the call over) or of a
+// drachtio-server restarted mid-call. Left unhandled, that rejection stops the process.
+// Real drachtio-server (restarted under a bridged call), SIPp on both sides.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CallEventBus } from "../../src/calls/events.js";
+import { validateConfig } from "../../src/config/load.js";
+import { DrachtioEdge } from "../../src/sip/drachtio/drachtio-edge.js";
+import { ALICE, HOST } from "../support/cdr-e2e.js";
+import { uacScenario } from "../support/cdr-scenarios.js";
+import { DrachtioServer } from "../support/drachtio-server.js";
+import { freeUdpPort, waitFor } from "../support/free-port.js";
+import { killAllSipp, SippProcess } from "../support/sipp.js";
+import { forward, loopbackTarget, serialSteps, TestRouter } from "../support/test-router.js";
+
+let server: DrachtioServer;
+let edge: DrachtioEdge;
+let gatewayPort: number;
+const events = new CallEventBus();
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+beforeAll(async () => {
+  process.on("unhandledRejection", onUnhandled);
+  server = await DrachtioServer.start();
+  gatewayPort = await freeUdpPort();
+  const r = validateConfig({
+    sip: {
+      edge: "drachtio",
+      listen: [{ transport: "udp", host: HOST, port: server.sipPort }],
+      recordRouteHost: HOST,
+      drachtio: { ...server.connection, pingIntervalSeconds: 1 },
+    },
+  });
+  if (!r.ok || r.config.sip.drachtio === undefined) throw new Error("invalid test config");
+  edge = new DrachtioEdge({
+    settings: r.config.sip,
+    drachtio: r.config.sip.drachtio,
+    router: new TestRouter(() => forward(serialSteps([loopbackTarget(gatewayPort)]))),
+    events,
+  });
+  await edge.start();
+});
+
+afterAll(async () => {
+  process.off("unhandledRejection", onUnhandled);
+  await killAllSipp();
+  await edge?.stop();
+  await server?.stop();
+});
+
+describe("a bridged call whose dialogs drachtio-server lost", () => {
+  it("is closed by the CDR sweep without an unhandled rejection", async () => {
+    const answered: string[] = [];
+    const off = events.subscribe((e) => {
+      if (e.type === "answered") answered.push(e.callId);
+    });
+    const gateway = await SippProcess.start({ scenario: "uas-answer.xml", port: gatewayPort });
+    const caller = await SippProcess.start({
+      scenario: uacScenario({ mode: "caller-hangs-up", from: ALICE }),
+      remote: { host: HOST, port: server.sipPort },
+      service: "+14255550123",
+      pauseMs: 60_000,
+    });
+    await waitFor(() => answered.length === 1 && edge.stats.dialogs === 1, 20_000, "the call to be bridged");
+    const callId = answered[0] ?? "";
+
+    // drachtio-server restarts: the dialogs of the call are gone with it.
+    const connects = edge.connection.connects;
+    server = await server.restart();
+    await waitFor(() => edge.connection.connects > connects && edge.connection.state === "connected", 30_000);
+
+    // Its CDR said the call is over (here written directly): the sweep closes it here.
+    const now = Date.now();
+    await edge.callStore.update(callId, { stopAt: now - 60_000, stopReason: "normal-release:network" }, now);
+    const ended: string[] = [];
+    const offEnded = events.subscribe((e) => {
+      if (e.type === "ended") ended.push(e.callId);
+    });
+    await edge.cdr.sweep();
+    expect(ended).toEqual([callId]);
+    expect(edge.stats.dialogs).toBe(0);
+    // drachtio-server's answers to the BYEs (no such dialog) have time to come back.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(unhandled.map(String)).toEqual([]);
+    off();
+    offEnded();
+    await caller.kill();
+    await gateway.kill();
+  });
+});
