@@ -40,6 +40,8 @@ beforeAll(async () => {
     drachtio: r.config.sip.drachtio,
     router: new TestRouter(() => forward(serialSteps([loopbackTarget(gatewayPort)]))),
     events,
+    // The sweep runs only when a test calls it: what it would mend must not hide a leak.
+    cdrSweepIntervalMs: 3_600_000,
   });
   await edge.start();
 });
@@ -49,6 +51,50 @@ afterAll(async () => {
   await killAllSipp();
   await edge?.stop();
   await server?.stop();
+});
+
+describe("a party that hangs up right after the ACK", () => {
+  // The BYE can reach the edge in the same read as the confirmation that the 200 went out to
+  // the caller, or while that 200 is on its way: before the two dialogs are bridged.
+  const cases = [
+    { who: "caller", gateway: "uas-answer.xml", mode: "caller-hangs-up" },
+    { who: "callee", gateway: "uas-answer-then-hang-up.xml", mode: "callee-hangs-up" },
+  ] as const;
+  for (const c of cases) {
+    it(`ends every call in the edge when the ${c.who} does, without waiting for the CDR sweep`, async () => {
+      const calls = 200;
+      const ended = new Map<string, string>();
+      const received = new Set<string>();
+      const off = events.subscribe((e) => {
+        if (e.type === "received") received.add(e.callId);
+        if (e.type === "ended") ended.set(e.callId, e.by);
+      });
+      const gateway = await SippProcess.start({ scenario: c.gateway, port: gatewayPort, calls, pauseMs: 0 });
+      const caller = await SippProcess.start({
+        scenario: uacScenario({ mode: c.mode, from: ALICE }),
+        remote: { host: HOST, port: server.sipPort },
+        service: "+14255550123",
+        calls,
+        rate: 100,
+        pauseMs: 0,
+      });
+      const result = await caller.wait();
+      await gateway.wait();
+      expect(result.exitCode, result.errors).toBe(0);
+      await waitFor(
+        () => edge.stats.dialogs === 0 && edge.stats.calls === 0 && ended.size === calls,
+        10_000,
+        "every call to end in the edge",
+      ).catch(() => undefined);
+      off();
+      expect({
+        received: received.size,
+        ended: ended.size,
+        endedBy: [...new Set(ended.values())],
+        stillUp: edge.stats.dialogs + edge.stats.calls,
+      }).toEqual({ received: calls, ended: calls, endedBy: [c.who], stillUp: 0 });
+    });
+  }
 });
 
 describe("a bridged call whose dialogs drachtio-server lost", () => {

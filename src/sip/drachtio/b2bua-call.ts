@@ -215,6 +215,17 @@ export class B2buaCall {
       .createUAS(this.req, this.res, { localSdp: uac.remote.sdp })
       .then((uas) => {
         this.finalSent = true;
+        // drachtio-srf resolves createUAS when our 200 has gone out, a microtask after the
+        // message that says so: a BYE read in the same chunk (a caller that hangs up right
+        // after its ACK), or the callee's BYE while the 200 was on its way, has already
+        // fired `destroy` with nobody listening. Such a leg is no longer connected.
+        if (!uas.connected || !uac.connected) {
+          const by = uas.connected ? "callee" : "caller";
+          this.deps.emit({ type: "ended", by });
+          this.bye(by === "caller" ? uac : uas);
+          this.finish();
+          return;
+        }
         this.dialogs = { uas, uac };
         this.bridge(uas, uac);
       })

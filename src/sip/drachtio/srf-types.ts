@@ -70,6 +70,8 @@ export interface SendOptions {
 
 export interface SrfDialog {
   readonly sip: { readonly callId: string; readonly localTag: string; readonly remoteTag: string };
+  /** False once a BYE ended it (set before its `destroy` event, whoever listened). */
+  readonly connected: boolean;
   readonly local: { readonly sdp: string };
   readonly remote: { readonly sdp: string };
   /**
