@@ -182,7 +182,17 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     await closeLocalCdrLog();
   };
   // Gateways without `address` are found by DNS (RFC 3263; src/routing/dns/), in the background.
-  let dnsTargets = deps.router ? null : gatewayDns(config, deps.random ?? systemRandom, logger);
+  // With Redis the gateways are those of the routing version in use, followed across switches.
+  let dnsTargets = deps.router
+    ? null
+    : gatewayDns(sharedState?.routing.config ?? config, deps.random ?? systemRandom, logger);
+  sharedState?.onRoutingSwitch((next) => {
+    const fresh = gatewayDns(next, deps.random ?? systemRandom, logger);
+    if (fresh !== null && dnsTargets !== null) fresh.adopt(dnsTargets);
+    dnsTargets?.stop();
+    dnsTargets = fresh;
+    void fresh?.start();
+  });
   const routing: RoutingRuntime | null = deps.router
     ? null
     : (sharedState?.runtime ??
@@ -223,7 +233,16 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
   const qualityReports = new VqRtcpxrCollector(recorder, logger, (address) => reportSources(address));
   const edge: NativeEdge | DrachtioEdge =
     config.sip.edge === "drachtio"
-      ? drachtioEdge(config, { router, events, logger, clock, qualityReports })
+      ? drachtioEdge(config, {
+          router,
+          events,
+          logger,
+          clock,
+          qualityReports,
+          // drachtio-server hands CDR events to any connected instance: with Redis they meet the
+          // call's state there (src/sip/drachtio/call-store.ts).
+          ...(sharedState !== null ? { callStore: sharedState.drachtioCallStore } : {}),
+        })
       : new NativeEdge({
           settings: config.sip,
           router,
@@ -302,6 +321,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
           env: deps.env ?? {},
           metrics: metrics.registry,
           ...(shared !== null ? { routingConfig: () => shared.routing.config } : {}),
+          ...(shared !== null ? { cursorKey: shared.cursorKey } : {}),
           ...(deps.webhook ? { webhook: deps.webhook } : {}),
           ...(deps.webhookPoster ? { webhookPoster: deps.webhookPoster } : {}),
         });
@@ -367,7 +387,9 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
         }
       }
       let nextRouting: RoutingRuntime | null = null;
-      const nextDns = current === null ? null : gatewayDns(next, deps.random ?? systemRandom, logger);
+      // With Redis the gateways (and so their DNS) follow the routing version, not this file.
+      const nextDns =
+        current === null || sharedState !== null ? null : gatewayDns(next, deps.random ?? systemRandom, logger);
       // With Redis the routing objects come from the shared state, which reloads them itself.
       if (current !== null && sharedState === null) {
         try {
@@ -397,7 +419,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
         if (previous.capacity instanceof InProcessGatewayCapacity) previous.capacity.setLimits(next.gateways);
         nextRouting.start();
       }
-      if (current !== null) {
+      if (current !== null && sharedState === null) {
         if (nextDns !== null && dnsTargets !== null) nextDns.adopt(dnsTargets);
         dnsTargets?.stop();
         dnsTargets = nextDns;

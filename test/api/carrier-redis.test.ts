@@ -12,6 +12,7 @@ import { RedisKeys } from "../../src/store/redis/keys.js";
 import { RedisRoutingStore } from "../../src/store/redis/routing-store.js";
 import { writeRouting } from "../../src/store/redis/routing-writer.js";
 import { routingDocumentOf } from "../../src/store/routing-document.js";
+import { cdrEntry } from "../store/support/cdr-fixtures.js";
 import { freeSipPort, waitFor } from "../support/free-port.js";
 import { instanceConfig, routingConfig } from "../support/redis-dialgate.js";
 import { RedisServerProcess } from "../support/redis-server.js";
@@ -23,6 +24,7 @@ let redis: RedisServerProcess;
 let client: RedisClient;
 let store: RedisRoutingStore;
 let dialgate: Dialgate;
+let other: Dialgate;
 
 async function push(numbers: string[]): Promise<void> {
   const base = routingConfig({ gatewayPort: 5090 });
@@ -50,9 +52,11 @@ beforeAll(async () => {
   await push(["+14255550100"]);
   const config = instanceConfig(await freeSipPort(), { url: redis.url });
   dialgate = await startDialgate({ ...config, http: { ...config.http, adminToken: "redis-admin" } });
+  other = await startDialgate(instanceConfig(await freeSipPort(), { url: redis.url }));
 });
 
 afterAll(async () => {
+  await other?.stop();
   await dialgate?.stop();
   client?.disconnect();
   await redis?.cleanup();
@@ -84,5 +88,20 @@ describe("carrier and admin APIs on Redis", () => {
       "the pushed numbers",
     );
     expect((await get("/v1/carrier/numbers", "wrong")).status).toBe(401);
+  });
+
+  it("pages a carrier's CDRs across instances: a cursor from one is good on the other", async () => {
+    for (let i = 0; i < 5; i++) await dialgate.cdrLog.append(cdrEntry(`shared-cursor-${i}`));
+    const page = async (instance: Dialgate, query: string) => {
+      const r = await fetch(`http://127.0.0.1:${instance.http.address.port}/v1/carrier/cdrs?${query}`, {
+        headers: { authorization: `Bearer ${KEY}` },
+      });
+      expect(r.status).toBe(200);
+      return (await r.json()) as { records: { id: string }[]; nextCursor: string | null };
+    };
+    const first = await page(dialgate, "limit=2");
+    expect(first.records.map((r) => r.id)).toEqual(["shared-cursor-0", "shared-cursor-1"]);
+    const second = await page(other, `limit=2&cursor=${encodeURIComponent(first.nextCursor ?? "")}`);
+    expect(second.records.map((r) => r.id)).toEqual(["shared-cursor-2", "shared-cursor-3"]);
   });
 });

@@ -50,6 +50,11 @@ export interface CarrierServicesOptions {
    * shared routing version (`config push`), read per request.
    */
   readonly routingConfig?: () => DialgateConfig;
+  /**
+   * The key that signs paging cursors when several instances serve one CDR stream (Redis): a
+   * cursor one instance issued must page on any other. Default: a key file beside `cdr.file`.
+   */
+  readonly cursorKey?: Buffer;
 }
 
 export interface CarrierServices {
@@ -99,7 +104,7 @@ export async function openCarrierServices(o: CarrierServicesOptions): Promise<Ca
   }
   let cursorKey: Buffer;
   try {
-    cursorKey = await loadOrCreateCursorKey(join(dir, "cursor.key"));
+    cursorKey = o.cursorKey ?? (await loadOrCreateCursorKey(join(dir, "cursor.key")));
   } catch (err) {
     // Cursors then last only as long as this process.
     note("cursor key", err);

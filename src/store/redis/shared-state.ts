@@ -71,6 +71,8 @@ export interface SharedState {
    * `cursor.key` beside cdr.file is per instance, so a cursor would only work where issued).
    */
   readonly cursorKey: Buffer;
+  /** Told each time the instance switches to another routing version (with its merged config). */
+  onRoutingSwitch(listener: (config: DialgateConfig) => void): void;
   /** The CDR stream, spooling to `spool` (the local journal) while Redis is down. */
   openCdrStream(spool: CdrLog): Promise<RedisCdrStream>;
   /** `/readyz` check "redis": 503 naming Redis while it is unreachable. */
@@ -171,6 +173,7 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
   const detachCapacity = capacity.attach(deps.events);
   const nonceSecret = await routingStore.nonceSecret(randomBytes(32));
   const cursorKey = await routingStore.cursorSecret(randomBytes(32));
+  const switchListeners = new Set<(config: DialgateConfig) => void>();
   const routing: SharedRouting = await SharedRouting.open({
     instance: config,
     store: routingStore,
@@ -188,7 +191,10 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
       registrations,
       capacity,
     },
-    onSwitch: (version) => metrics.routingVersion.set(version),
+    onSwitch: (version, config) => {
+      metrics.routingVersion.set(version);
+      for (const listener of switchListeners) listener(config);
+    },
   });
   routingOpen = true;
   metrics.routingVersion.set(routing.version);
@@ -243,6 +249,9 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
     drachtioCallStore: new RedisDrachtioCallStore(client, keys),
     metrics,
     cursorKey,
+    onRoutingSwitch: (listener) => {
+      switchListeners.add(listener);
+    },
     adminWrites: (adminToken) =>
       adminWritesPlugin({ adminToken, store: routingStore, afterWrite: () => routing.refresh() }),
     openCdrStream: (spool) =>

@@ -1,0 +1,137 @@
+// With Redis, gateways without `address` are routing objects in Redis: their RFC 3263 lookup
+// must follow the routing version in use (not the instance file, which has no gateways), and a
+// push that adds such a gateway is resolved without a restart.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Dialgate, startDialgate } from "../../src/app.js";
+import { parseConfigText } from "../../src/config/load.js";
+import { dialgateConfigSchema, redisSchema } from "../../src/config/schema.js";
+import { createRedisClient, type RedisClient, waitForRedisReady } from "../../src/store/redis/connection.js";
+import { RedisKeys } from "../../src/store/redis/keys.js";
+import { RedisRoutingStore } from "../../src/store/redis/routing-store.js";
+import { writeRouting } from "../../src/store/redis/routing-writer.js";
+import { routingDocumentOf } from "../../src/store/routing-document.js";
+import { startDnsServer, type TestDnsServer } from "../support/dns-server.js";
+import { freeSipPort, waitFor } from "../support/free-port.js";
+import { RedisServerProcess } from "../support/redis-server.js";
+import { killAllSipp, SippProcess } from "../support/sipp.js";
+
+let redis: RedisServerProcess;
+let client: RedisClient;
+let dns: TestDnsServer;
+let dialgate: Dialgate;
+let sipPort: number;
+let first: SippProcess;
+
+/** The routing objects: one gateway known only by its FQDN (no address). */
+function routing(fqdn: string): string {
+  return `
+sip:
+  listen: [{ transport: udp, host: 127.0.0.1, port: 5060 }]
+  recordRouteHost: 127.0.0.1
+gateways:
+  - { fqdn: ${fqdn}, sipSignalingPort: 5060, enabled: true, sendSipOptions: false }
+tenants:
+  - id: contoso
+    domains: [contoso.com]
+    trustedClientNetworks: [127.0.0.0/8]
+    pstnUsages: [US]
+    voiceRoutes:
+      - { identity: r1, numberPattern: '^\\+1', priority: 1, onlinePstnUsages: [US], onlinePstnGatewayList: [${fqdn}] }
+    voiceRoutingPolicies:
+      - { identity: Global, onlinePstnUsages: [US] }
+    users:
+      - { id: alice@contoso.com, lineUri: '+14255550100', usageLocation: US }
+`;
+}
+
+async function push(fqdn: string): Promise<void> {
+  const parsed = parseConfigText(routing(fqdn));
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  const document = routingDocumentOf(parsed.config);
+  const r = await writeRouting(new RedisRoutingStore(client, new RedisKeys("dialgate")), () => ({
+    ok: true,
+    document,
+  }));
+  if (!r.ok) throw new Error(JSON.stringify(r));
+}
+
+async function callAsAlice(): Promise<number | null> {
+  const uac = await SippProcess.start({
+    scenario: "uac-user-call.xml",
+    remote: { host: "127.0.0.1", port: sipPort },
+    keys: { from_user: "alice", from_domain: "contoso.com" },
+    service: "+14255550123",
+    timeoutSeconds: 60,
+  });
+  return (await uac.wait()).exitCode;
+}
+
+beforeAll(async () => {
+  redis = await RedisServerProcess.start();
+  client = createRedisClient({ settings: redisSchema.parse({ url: redis.url }) });
+  await waitForRedisReady(client, 10_000, "test redis");
+  first = await SippProcess.start({ scenario: "uas-answer.xml", calls: 1, timeoutSeconds: 90 });
+  dns = await startDnsServer([
+    {
+      name: "_sip._udp.sbc1.dns.test",
+      type: "SRV",
+      ttl: 300,
+      data: { priority: 10, weight: 0, port: first.port, target: "a.dns.test" },
+    },
+    { name: "a.dns.test", type: "A", ttl: 300, data: "127.0.0.1" },
+  ] as never);
+  await push("sbc1.dns.test");
+  sipPort = await freeSipPort();
+  dialgate = await startDialgate(
+    dialgateConfigSchema.parse({
+      sip: {
+        listen: [{ transport: "udp", host: "127.0.0.1", port: sipPort }],
+        recordRouteHost: "127.0.0.1",
+        drainTimeoutSeconds: 0,
+        dnsServers: [`127.0.0.1:${dns.port}`],
+      },
+      http: { port: 0 },
+      redis: { url: redis.url },
+    }),
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await killAllSipp();
+  await dialgate?.stop();
+  await dns?.close();
+  client?.disconnect();
+  await redis?.cleanup();
+});
+
+describe("gateway DNS with the routing objects in Redis", () => {
+  it("resolves the gateways of the version in use, and of the next push", async () => {
+    await waitFor(
+      () => dns.questions.includes("A a.dns.test"),
+      20_000,
+      "dialgate to resolve sbc1's SRV target",
+    );
+    expect(await callAsAlice()).toBe(0);
+    expect((await first.wait()).exitCode).toBe(0);
+
+    // A push that brings another DNS-only gateway: looked up without a restart.
+    const second = await SippProcess.start({ scenario: "uas-answer.xml", calls: 1, timeoutSeconds: 60 });
+    dns.setZone([
+      {
+        name: "_sip._udp.sbc2.dns.test",
+        type: "SRV",
+        ttl: 300,
+        data: { priority: 10, weight: 0, port: second.port, target: "b.dns.test" },
+      },
+      { name: "b.dns.test", type: "A", ttl: 300, data: "127.0.0.1" },
+    ] as never);
+    await push("sbc2.dns.test");
+    await waitFor(
+      () => dns.questions.includes("A b.dns.test"),
+      20_000,
+      "dialgate to resolve sbc2 after the push",
+    );
+    expect(await callAsAlice()).toBe(0);
+    expect((await second.wait()).exitCode).toBe(0);
+  });
+});
