@@ -44,7 +44,7 @@ const repo = new URL("../..", import.meta.url).pathname;
 // The same SIPp scenarios as the end-to-end tests: a tenant user calls, the gateway answers.
 const scenarios = join(repo, "sipp-scenarios");
 const UAC = "uac-user-call.xml";
-const UAS = "uas-answer.xml";
+const UAS = "uas-answer-no-ringing.xml";
 const stepSeconds = Number(process.env.BENCH_SECONDS ?? 8);
 const maxRate = Number(process.env.BENCH_MAX_RATE ?? 6000);
 const startRate = Number(process.env.BENCH_START_RATE ?? 250);

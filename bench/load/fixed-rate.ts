@@ -38,15 +38,15 @@ export async function runFixed(
   const timeout = `${Math.ceil(o.calls / o.rate + o.holdMs / 1000 + 60)}s`;
   const uas = spawn(
     "sipp",
-    ["-sf", join(scenarios, "uas-answer.xml"), "-i", "127.0.0.1", "-p", String(uasPort), "-nostdin"].concat([
-      "-trace_stat",
-      "-stf",
-      join(work, "uas.csv"),
-      "-fd",
-      "1",
-      "-timeout",
-      timeout,
-    ]),
+    [
+      "-sf",
+      join(scenarios, "uas-answer-no-ringing.xml"),
+      "-i",
+      "127.0.0.1",
+      "-p",
+      String(uasPort),
+      "-nostdin",
+    ].concat(["-trace_stat", "-stf", join(work, "uas.csv"), "-fd", "1", "-timeout", timeout]),
     { cwd: work, stdio: "ignore" },
   );
   try {
