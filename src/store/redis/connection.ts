@@ -72,6 +72,9 @@ export function createRedisClient(options: RedisConnectOptions): RedisClient {
     // Reconnect forever, backing off to one attempt a second: recovery needs no restart.
     retryStrategy: (times) => Math.min(50 * times, 1_000),
     lazyConnect: options.lazyConnect ?? false,
+    // Commands of concurrent calls issued in one tick (capacity checks, leases, CDR appends) go
+    // out in one socket write: under load a write per command was ~10% of a worker's CPU.
+    enableAutoPipelining: true,
   };
   if (settings.cluster) {
     const seeds = [settings.url, ...settings.clusterNodes].map((s) => {
@@ -84,6 +87,7 @@ export function createRedisClient(options: RedisConnectOptions): RedisClient {
       clusterRetryStrategy: (times) => Math.min(50 * times, 1_000),
       lazyConnect: options.lazyConnect ?? false,
       slotsRefreshTimeout: 2_000,
+      enableAutoPipelining: true,
     });
   }
   if (settings.sentinel) {
