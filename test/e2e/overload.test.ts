@@ -82,4 +82,38 @@ describe("admission control", () => {
     expect((await uas.wait()).stats?.successfulCalls).toBe(4);
     await proxy.settled();
   });
+
+  it("refuses a retransmission of a refused INVITE again once the load has eased", async () => {
+    const load = { utilization: 1 };
+    const probe: LoadProbe = { sample: () => load.utilization };
+    const router = new TestRouter(() => forward(serialSteps([loopbackTarget(9)])));
+    proxy = await startTestProxy({
+      router,
+      transports: ["udp"],
+      timers: { t1Ms: 100, t4Ms: 500 },
+      loadProbe: probe,
+      random: () => 0.5,
+    });
+    const edge = proxy.dialgate.edge;
+    if (!(edge instanceof NativeEdge)) throw new Error("the test proxy runs the native edge");
+    await waitFor(() => edge.overload.rejectFraction > 0.5, 20_000, "shedding to start");
+    const caller = await RawSipClient.open("udp", proxy);
+    try {
+      const invite = rawRequest("INVITE", `sip:+15550100@127.0.0.1:${proxy.port}`, "udp");
+      caller.send(invite);
+      expect((await caller.response()).status).toBe(503);
+      // The caller's retransmission, already on its way, arrives after the load fell: the
+      // caller has given up on this INVITE, so admitting it now would leave a call nobody owns.
+      load.utilization = 0;
+      await waitFor(() => edge.overload.rejectFraction === 0, 20_000, "shedding to stop");
+      caller.send(invite);
+      const finals = () => caller.received.filter((r) => r.status >= 200);
+      await waitFor(() => finals().length === 2, 10_000, "an answer to the retransmission");
+      expect(finals()[1]?.status).toBe(503);
+      expect(caller.received.some((r) => r.status === 100)).toBe(false);
+      expect(router.requests.length).toBe(0);
+    } finally {
+      caller.close();
+    }
+  });
 });

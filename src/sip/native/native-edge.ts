@@ -34,6 +34,7 @@ import { capabilityHeaders, refuseOutOfDialog, validateForProxying } from "./req
 import { addressedToProxy, annotateVia, nextHop, preprocessRoutes } from "./route-preprocessing.js";
 import { type InviteContext, ServerTransactions } from "./server-transactions.js";
 import type { ServerTx } from "./server-tx.js";
+import { ShedMemory } from "./shed-memory.js";
 import type { SipTrafficObserver } from "./sip-traffic-observer.js";
 import { StatelessForwarder } from "./stateless-forwarder.js";
 import { SystemTimerService, type TimerService } from "./timer-service.js";
@@ -97,6 +98,7 @@ export class NativeEdge implements OutboundRequester {
   private readonly stateless: StatelessForwarder;
   private readonly drainGate: DrainGate;
   private readonly admission: AdmissionControl;
+  private readonly shed: ShedMemory;
   private readonly branchSalt = randomBytes(4).toString("hex");
   private readonly ctx: ProxyContext;
   private branchCounter = 0;
@@ -150,6 +152,7 @@ export class NativeEdge implements OutboundRequester {
       onTerminated: () => this.drainGate.check(),
     });
     this.admission = new AdmissionControl(this.settings.overload, options.loadProbe, options.random);
+    this.shed = new ShedMemory(this.timers.b);
     this.ctx = this.makeContext();
   }
 
@@ -348,7 +351,7 @@ export class NativeEdge implements OutboundRequester {
     }
 
     // Overload: a new call is refused before any state is made for it (admission-control.ts).
-    if (r.method === "INVITE" && r.to?.tag == null && !this.admission.admit()) {
+    if (r.method === "INVITE" && r.to?.tag == null && this.shouldShed(key)) {
       const headers: [string, string][] = [["Retry-After", this.admission.retryAfter]];
       this.stateless.reply(
         via,
@@ -402,6 +405,14 @@ export class NativeEdge implements OutboundRequester {
   }
 
   // ---- request handling --------------------------------------------------------------------------
+
+  /** A new INVITE admission control refuses now, or one it refused before (shed-memory.ts). */
+  private shouldShed(key: string): boolean {
+    const now = this.clock.monotonic();
+    if (!this.shed.has(key, now) && this.admission.admit()) return false;
+    this.shed.remember(key, now);
+    return true;
+  }
 
   private refuse(tx: ServerTx, r: SipRequest, refusal: ReturnType<typeof refuseOutOfDialog>): boolean {
     if (refusal === null) return false;
