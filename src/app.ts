@@ -322,6 +322,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
           metrics: metrics.registry,
           ...(shared !== null ? { routingConfig: () => shared.routing.config } : {}),
           ...(shared !== null ? { cursorKey: shared.cursorKey } : {}),
+          ...(shared !== null ? { webhookCoordination: shared.webhookCoordination } : {}),
           ...(deps.webhook ? { webhook: deps.webhook } : {}),
           ...(deps.webhookPoster ? { webhookPoster: deps.webhookPoster } : {}),
         });
@@ -389,7 +390,9 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       let nextRouting: RoutingRuntime | null = null;
       // With Redis the gateways (and so their DNS) follow the routing version, not this file.
       const nextDns =
-        current === null || sharedState !== null ? null : gatewayDns(next, deps.random ?? systemRandom, logger);
+        current === null || sharedState !== null
+          ? null
+          : gatewayDns(next, deps.random ?? systemRandom, logger);
       // With Redis the routing objects come from the shared state, which reloads them itself.
       if (current !== null && sharedState === null) {
         try {

@@ -15,6 +15,8 @@ import type { DurationStore } from "../../calls/duration-store.js";
 import type { DialgateConfig } from "../../config/schema.js";
 import {
   type DeadLetterStore,
+  type DeliveryLease,
+  type DeliveryPositionStore,
   FileDeadLetterStore,
   FilePositionStore,
 } from "../../delivery/webhook/delivery-state.js";
@@ -55,6 +57,12 @@ export interface CarrierServicesOptions {
    * cursor one instance issued must page on any other. Default: a key file beside `cdr.file`.
    */
   readonly cursorKey?: Buffer;
+  /**
+   * Several instances on one CDR stream (Redis): webhook positions shared, and one instance
+   * delivering each carrier (src/store/redis/webhook-coordination.ts). Default: a position
+   * file beside `cdr.file`, this instance delivering.
+   */
+  readonly webhookCoordination?: { readonly positions: DeliveryPositionStore; readonly lease: DeliveryLease };
 }
 
 export interface CarrierServices {
@@ -117,7 +125,8 @@ export async function openCarrierServices(o: CarrierServicesOptions): Promise<Ca
     carriers: deadLetters === null ? [] : startCarriers,
     env: o.env,
     log: o.log,
-    positions: new FilePositionStore(dir),
+    positions: o.webhookCoordination?.positions ?? new FilePositionStore(dir),
+    ...(o.webhookCoordination ? { lease: o.webhookCoordination.lease } : {}),
     deadLetters: letters,
     clock: o.clock,
     random: o.random,

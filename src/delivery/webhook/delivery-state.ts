@@ -9,6 +9,17 @@ import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 
+/**
+ * Which instance delivers a carrier's CDRs when several share one CDR stream (Redis): the
+ * holder of the carrier's lease. `hold` takes the lease or renews it, and says whether this
+ * instance holds it now; a lease that is not renewed lapses, so another instance takes over
+ * (from the shared position: what was in flight is sent again, at-least-once).
+ */
+export interface DeliveryLease {
+  hold(carrierId: string): Promise<boolean>;
+  release(carrierId: string): Promise<void>;
+}
+
 export interface DeliveryPositionStore {
   /** The position after the last record acknowledged or dead-lettered; null: none yet. */
   load(carrierId: string): Promise<string | null>;

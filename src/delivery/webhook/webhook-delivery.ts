@@ -8,7 +8,7 @@ import type { CdrLogReader } from "../../calls/cdr-log.js";
 import type { CarrierConfig } from "../../config/schema.js";
 import type { Clock, RandomSource } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
-import type { DeadLetterStore, DeliveryPositionStore } from "./delivery-state.js";
+import type { DeadLetterStore, DeliveryLease, DeliveryPositionStore } from "./delivery-state.js";
 import {
   DEFAULT_WEBHOOK_SETTINGS,
   type WebhookMetrics,
@@ -22,6 +22,8 @@ export interface WebhookDeliveryOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly log: CdrLogReader;
   readonly positions: DeliveryPositionStore;
+  /** Several instances on one CDR stream (Redis): one delivers each carrier at a time. */
+  readonly lease?: DeliveryLease;
   readonly deadLetters: DeadLetterStore;
   readonly clock: Clock;
   readonly random: RandomSource;
@@ -109,6 +111,7 @@ export function createWebhookDelivery(o: WebhookDeliveryOptions): WebhookDeliver
         secret,
         log: o.log,
         positions: o.positions,
+        ...(o.lease ? { lease: o.lease } : {}),
         deadLetters: o.deadLetters,
         clock: o.clock,
         random: o.random,

@@ -13,7 +13,7 @@ import type { CdrLogReader } from "../../calls/cdr-log.js";
 import type { Clock, RandomSource } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
 import { type BackoffPolicy, retryDelayMs } from "./backoff.js";
-import type { DeadLetterStore, DeliveryPositionStore } from "./delivery-state.js";
+import type { DeadLetterStore, DeliveryLease, DeliveryPositionStore } from "./delivery-state.js";
 import { SIGNATURE_HEADER, signatureHeader } from "./signature.js";
 
 export interface WebhookSettings {
@@ -83,6 +83,8 @@ export interface WebhookWorkerOptions {
   readonly secret: string;
   readonly log: CdrLogReader;
   readonly positions: DeliveryPositionStore;
+  /** Several instances on one CDR stream: only the lease holder delivers (absent: always). */
+  readonly lease?: DeliveryLease;
   readonly deadLetters: DeadLetterStore;
   readonly clock: Clock;
   readonly random: RandomSource;
@@ -93,6 +95,8 @@ export interface WebhookWorkerOptions {
 }
 
 const READ_BATCH = 500;
+/** How often an instance without a carrier's lease looks whether it lapsed. */
+const LEASE_RETRY_MS = 1_000;
 
 export class WebhookWorker {
   private readonly stopController = new AbortController();
@@ -135,6 +139,26 @@ export class WebhookWorker {
   }
 
   private async run(): Promise<void> {
+    const lease = this.o.lease;
+    if (lease === undefined) return this.deliverAll(() => Promise.resolve(true));
+    const holding = async () => {
+      try {
+        return await lease.hold(this.o.carrierId);
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, "webhook lease unavailable; delivery paused");
+        return false;
+      }
+    };
+    while (!this.stopping) {
+      // Another instance delivers while it holds the lease; look again a little later.
+      if (await holding()) await this.deliverAll(holding);
+      if (!this.stopping) await this.sleep(LEASE_RETRY_MS);
+    }
+    await lease.release(this.o.carrierId).catch(() => undefined);
+  }
+
+  /** Delivers from the saved position while `holding()` says so (checked once per turn). */
+  private async deliverAll(holding: () => Promise<boolean>): Promise<void> {
     const { log: cdrLog, carrierId, settings } = this.o;
     let saved = await this.o.positions.load(carrierId);
     if (saved !== null && !cdrLog.isValidPosition(saved)) {
@@ -151,6 +175,7 @@ export class WebhookWorker {
     let pending = new CarrierWindow(cdrLog, carrierId, range);
     let pendingSince = 0;
     while (!this.stopping) {
+      if (!(await holding())) return; // lost the lease: the holder goes on from the shared position
       let caughtUp = false;
       if (pending.size < settings.maxBatchRecords) {
         const batch = await cdrLog.readAfter(readPos, READ_BATCH);

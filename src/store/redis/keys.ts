@@ -6,18 +6,31 @@
 //   {<prefix>:cap}      gateway call counters and their leases
 //   {<prefix>:cdr}      the CDR stream and its idempotency index
 //   {<prefix>:drachtio} drachtio-server's CDR events by Call-ID (the drachtio edge)
+//   {<prefix>:webhook}  webhook delivery positions and the per-carrier delivery leases
 
 export class RedisKeys {
   private readonly routing: string;
   private readonly cap: string;
   private readonly cdr: string;
   private readonly drachtio: string;
+  private readonly webhook: string;
 
   constructor(readonly prefix: string) {
     this.routing = `{${prefix}:routing}`;
     this.cap = `{${prefix}:cap}`;
     this.cdr = `{${prefix}:cdr}`;
     this.drachtio = `{${prefix}:drachtio}`;
+    this.webhook = `{${prefix}:webhook}`;
+  }
+
+  /** Hash: carrier id -> CDR stream position up to which its webhook has delivered. */
+  get webhookPositions(): string {
+    return `${this.webhook}:positions`;
+  }
+
+  /** The lease naming the instance that delivers one carrier's webhook (its token, with a TTL). */
+  webhookLease(carrierId: string): string {
+    return `${this.webhook}:lease:${carrierId}`;
   }
 
   /** The version number of the routing objects in force (string integer). */

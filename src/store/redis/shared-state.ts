@@ -9,6 +9,7 @@ import type { ReadinessResult } from "../../api/readiness.js";
 import type { CdrLog } from "../../calls/cdr-log.js";
 import type { CallEventBus } from "../../calls/events.js";
 import type { DialgateConfig } from "../../config/schema.js";
+import type { DeliveryLease, DeliveryPositionStore } from "../../delivery/webhook/delivery-state.js";
 import type { OutboundRequester } from "../../routing/decision.js";
 import type { RoutingRuntime } from "../../routing/runtime.js";
 import type { Clock, RandomSource } from "../../util/clock.js";
@@ -31,6 +32,7 @@ import { SharedStateMetrics } from "./metrics.js";
 import { RedisRegistrationStore } from "./registration-store.js";
 import { RedisRoutingStore } from "./routing-store.js";
 import { SharedRouting } from "./shared-routing.js";
+import { RedisDeliveryLease, RedisDeliveryPositionStore } from "./webhook-coordination.js";
 
 export interface SharedStateDeps {
   readonly clock: Clock;
@@ -71,6 +73,8 @@ export interface SharedState {
    * `cursor.key` beside cdr.file is per instance, so a cursor would only work where issued).
    */
   readonly cursorKey: Buffer;
+  /** Webhook delivery across instances: shared positions and one deliverer per carrier. */
+  readonly webhookCoordination: { readonly positions: DeliveryPositionStore; readonly lease: DeliveryLease };
   /** Told each time the instance switches to another routing version (with its merged config). */
   onRoutingSwitch(listener: (config: DialgateConfig) => void): void;
   /** The CDR stream, spooling to `spool` (the local journal) while Redis is down. */
@@ -249,6 +253,10 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
     drachtioCallStore: new RedisDrachtioCallStore(client, keys),
     metrics,
     cursorKey,
+    webhookCoordination: {
+      positions: new RedisDeliveryPositionStore(client, keys),
+      lease: new RedisDeliveryLease(client, keys),
+    },
     onRoutingSwitch: (listener) => {
       switchListeners.add(listener);
     },
