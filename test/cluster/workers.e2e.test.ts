@@ -70,6 +70,23 @@ function asUser(scenario: string): string {
 
 const bob = { from_user: "bob", from_domain: "contoso.com" };
 
+/** SIPp calling as bob through the shared port, 10 calls a second. */
+function callAsBob(
+  service: string,
+  calls: number,
+  extra: { lostPercent?: number; timeoutSeconds?: number } = {},
+) {
+  return SippProcess.start({
+    scenario: "uac-user-call.xml",
+    remote: { host: "127.0.0.1", port: proxy.port },
+    service,
+    keys: bob,
+    calls,
+    rate: 10,
+    ...extra,
+  });
+}
+
 function received(s: { messages: readonly { direction: string; method: string; status: number | null }[] }) {
   return s.messages.filter((m) => m.direction === "received" && m.status === null && m.method === "INVITE");
 }
@@ -151,14 +168,7 @@ describe("two SIP workers on one shared port", () => {
   it("completes calls through both workers and counts them all on /metrics", async () => {
     const before = sample(await metricsText(), "dialgate_calls_total", 'outcome="answered"');
     const uas = await SippProcess.start({ scenario: "uas-answer.xml", port: gw.one, calls: 20 });
-    const uac = await SippProcess.start({
-      scenario: "uac-user-call.xml",
-      remote: { host: "127.0.0.1", port: proxy.port },
-      service: "5550123",
-      keys: bob,
-      calls: 20,
-      rate: 10,
-    });
+    const uac = await callAsBob("5550123", 20);
     const r = await uac.wait();
     expect(r.exitCode).toBe(0);
     expect(r.stats?.successfulCalls).toBe(20);
@@ -198,16 +208,7 @@ describe("two SIP workers on one shared port", () => {
 
   it("answers retransmitted INVITEs under 10% loss without a failed call", async () => {
     const uas = await SippProcess.start({ scenario: "uas-answer.xml", port: gw.one, calls: 30 });
-    const uac = await SippProcess.start({
-      scenario: "uac-user-call.xml",
-      remote: { host: "127.0.0.1", port: proxy.port },
-      service: "5550125",
-      keys: bob,
-      calls: 30,
-      rate: 10,
-      lostPercent: 10,
-      timeoutSeconds: 90,
-    });
+    const uac = await callAsBob("5550125", 30, { lostPercent: 10, timeoutSeconds: 90 });
     const r = await uac.wait();
     await uas.kill();
     expect(r.exitCode, `${r.errors}\n${JSON.stringify(r.stats)}`).toBe(0);
@@ -221,14 +222,7 @@ describe("two SIP workers on one shared port", () => {
       sets: { status: "503" },
     });
     const good = await SippProcess.start({ scenario: "uas-answer.xml", port: gw.two, calls: 10 });
-    const uac = await SippProcess.start({
-      scenario: "uac-user-call.xml",
-      remote: { host: "127.0.0.1", port: proxy.port },
-      service: "5550126",
-      keys: bob,
-      calls: 10,
-      rate: 10,
-    });
+    const uac = await callAsBob("5550126", 10);
     const r = await uac.wait();
     expect(r.exitCode).toBe(0);
     expect(r.stats?.successfulCalls).toBe(10);
@@ -245,14 +239,7 @@ describe("two SIP workers on one shared port", () => {
       remote: { host: "127.0.0.1", port: proxy.port },
     });
     expect((await reg.wait()).exitCode).toBe(0);
-    const uac = await SippProcess.start({
-      scenario: "uac-user-call.xml",
-      remote: { host: "127.0.0.1", port: proxy.port },
-      service: "+14255550100",
-      keys: bob,
-      calls: 10,
-      rate: 10,
-    });
+    const uac = await callAsBob("+14255550100", 10);
     const r = await uac.wait();
     expect(r.exitCode).toBe(0);
     expect(r.stats?.successfulCalls).toBe(10);
@@ -271,15 +258,7 @@ describe("two SIP workers on one shared port", () => {
     process.kill(victim!, "SIGKILL");
     // Straight away, while it is down: new calls still complete (retransmissions cover the
     // moment before the primary tells the survivor its sibling is gone).
-    const during = await SippProcess.start({
-      scenario: "uac-user-call.xml",
-      remote: { host: "127.0.0.1", port: proxy.port },
-      service: "5550127",
-      keys: bob,
-      calls: 10,
-      rate: 10,
-      timeoutSeconds: 60,
-    });
+    const during = await callAsBob("5550127", 10, { timeoutSeconds: 60 });
     const d = await during.wait();
     expect(d.exitCode, d.errors).toBe(0);
     expect(d.stats?.successfulCalls).toBe(10);
@@ -293,14 +272,7 @@ describe("two SIP workers on one shared port", () => {
       30_000,
       "the worker to be restarted",
     );
-    const after = await SippProcess.start({
-      scenario: "uac-user-call.xml",
-      remote: { host: "127.0.0.1", port: proxy.port },
-      service: "5550128",
-      keys: bob,
-      calls: 20,
-      rate: 10,
-    });
+    const after = await callAsBob("5550128", 20);
     const a = await after.wait();
     expect(a.exitCode, `${a.errors}\n${proxy.output().slice(-3000)}`).toBe(0);
     expect(a.stats?.successfulCalls).toBe(20);
