@@ -141,12 +141,18 @@ export async function startBinaryProxy(
     stderr += d.toString("utf8");
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  await waitFor(
-    () => stderr.includes("dialgate listening on") || child.exitCode !== null,
-    // Several worker processes (sip.workers) on a loaded 2-vCPU machine take a while.
-    30_000,
-    "dialgate to listen",
-  );
+  try {
+    await waitFor(
+      () => stderr.includes("dialgate listening on") || child.exitCode !== null,
+      // Several worker processes (sip.workers) on a loaded 2-vCPU machine take a while.
+      30_000,
+      "dialgate to listen",
+    );
+  } catch (err) {
+    // Never leave a half-started proxy behind: it would hold its ports for the tests after.
+    child.kill("SIGKILL");
+    throw err;
+  }
   if (child.exitCode !== null) throw new Error(`dialgate serve exited: ${stderr}`);
   return {
     port,
