@@ -19,6 +19,7 @@ import {
   NORTHWIND_KEY,
   startHarness,
 } from "./support/carrier-harness.js";
+import { parseCsv } from "./support/csv.js";
 
 let h: Harness;
 const fab: CallRecord[] = [];
@@ -235,34 +236,6 @@ describe("one CDR", () => {
     expect((await h.call(`/v1/carrier/cdrs/${shared.id}`, NORTHWIND_KEY)).status).toBe(200);
   });
 });
-
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") {
-      row.push(field);
-      field = "";
-    } else if (c === "\r" && text[i + 1] === "\n") {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = "";
-      i++;
-    } else field += c;
-  }
-  return rows;
-}
 
 describe("CSV export", () => {
   it("has the CDR field names as header and one row per record, matching the JSON", async () => {

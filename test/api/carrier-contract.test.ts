@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CallRecord } from "../../src/calls/call-record.js";
 import { amendmentEntry, quality } from "../store/support/cdr-fixtures.js";
 import { cdr, FABRIKAM_KEY, type Harness, NORTHWIND_KEY, startHarness } from "./support/carrier-harness.js";
+import { parseCsv } from "./support/csv.js";
 
 let h: Harness;
 type Page = { records: CallRecord[]; nextCursor: string | null };
@@ -76,34 +77,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.close();
 });
-
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") {
-      row.push(field);
-      field = "";
-    } else if (c === "\r" && text[i + 1] === "\n") {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = "";
-      i++;
-    } else field += c;
-  }
-  return rows;
-}
 
 describe("a late quality report", () => {
   it("appears once in a page, merged into its record (revision 2, with the quality)", async () => {

@@ -11,9 +11,7 @@ import { redisSchema } from "../../src/config/schema.js";
 import { createRedisClient, type RedisClient, waitForRedisReady } from "../../src/store/redis/connection.js";
 import { RedisKeys } from "../../src/store/redis/keys.js";
 import { RedisRoutingStore } from "../../src/store/redis/routing-store.js";
-import { freeTcpPort } from "../support/free-port.js";
 import { RedisClusterProcess, RedisServerProcess, redisCommand } from "../support/redis-server.js";
-import { createTestPki } from "../support/test-pki.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const bin = join(root, "dist/src/cli/main.js");
@@ -162,24 +160,7 @@ describe("dialgate config push with the file's redis section", () => {
   let tlsPort: number;
   let caFile: string;
   beforeAll(async () => {
-    const pki = createTestPki();
-    caFile = pki.caFile;
-    const cert = pki.issue("redis", ["localhost"], { loopbackIp: true });
-    tlsPort = await freeTcpPort();
-    redis = await RedisServerProcess.start({
-      extraArgs: [
-        "--tls-port",
-        String(tlsPort),
-        "--tls-cert-file",
-        cert.certFile,
-        "--tls-key-file",
-        cert.keyFile,
-        "--tls-ca-cert-file",
-        pki.caFile,
-        "--tls-auth-clients",
-        "no",
-      ],
-    });
+    ({ redis, tlsPort, caFile } = await RedisServerProcess.startWithTls());
   });
   afterAll(async () => {
     await redis?.cleanup();

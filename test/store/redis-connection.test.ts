@@ -11,9 +11,7 @@ import {
   type RedisClient,
   waitForRedisReady,
 } from "../../src/store/redis/connection.js";
-import { freeTcpPort } from "../support/free-port.js";
 import { RedisSentinelProcess, RedisServerProcess, redisCommand } from "../support/redis-server.js";
-import { createTestPki } from "../support/test-pki.js";
 
 const clients: RedisClient[] = [];
 
@@ -68,25 +66,7 @@ describe("TLS", () => {
   let tlsPort: number;
   let caFile: string;
   beforeAll(async () => {
-    const pki = createTestPki();
-    caFile = pki.caFile;
-    const cert = pki.issue("redis", ["localhost"], { loopbackIp: true });
-    tlsPort = await freeTcpPort();
-    // The plain port stays open for the harness's own PING; the client uses the TLS port.
-    redis = await RedisServerProcess.start({
-      extraArgs: [
-        "--tls-port",
-        String(tlsPort),
-        "--tls-cert-file",
-        cert.certFile,
-        "--tls-key-file",
-        cert.keyFile,
-        "--tls-ca-cert-file",
-        pki.caFile,
-        "--tls-auth-clients",
-        "no",
-      ],
-    });
+    ({ redis, tlsPort, caFile } = await RedisServerProcess.startWithTls());
   });
   afterAll(async () => {
     await redis?.cleanup();

@@ -9,6 +9,7 @@ import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freeTcpPort, waitFor } from "./free-port.js";
+import { createTestPki } from "./test-pki.js";
 
 const HOST = "127.0.0.1";
 
@@ -61,6 +62,24 @@ export class RedisServerProcess {
     const server = new RedisServerProcess(port, dir, [...persistence, ...(options.extraArgs ?? [])]);
     await server.start();
     return server;
+  }
+
+  /**
+   * A server that also speaks TLS on `tlsPort`, with a certificate for 127.0.0.1 from a
+   * throwaway CA (`caFile`, the trust anchor a client needs). The plain port stays open for the
+   * harness's own PING.
+   */
+  static async startWithTls(): Promise<{ redis: RedisServerProcess; tlsPort: number; caFile: string }> {
+    const pki = createTestPki();
+    const cert = pki.issue("redis", ["localhost"], { loopbackIp: true });
+    const tlsPort = await freeTcpPort();
+    const redis = await RedisServerProcess.start({
+      extraArgs: [
+        ...["--tls-port", String(tlsPort), "--tls-cert-file", cert.certFile],
+        ...["--tls-key-file", cert.keyFile, "--tls-ca-cert-file", pki.caFile, "--tls-auth-clients", "no"],
+      ],
+    });
+    return { redis, tlsPort, caFile: pki.caFile };
   }
 
   get url(): string {
