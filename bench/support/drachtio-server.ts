@@ -1,8 +1,9 @@
 // A real drachtio-server for `bench:load`'s drachtio rig: binary from DRACHTIO_BIN (relative to
-// the repository or absolute), else `drachtio` on PATH; a generated loopback configuration like
-// the tests' (test/support/drachtio-server.ts): admin port and secret for drachtio-srf, one SIP
-// contact for UDP and TCP, CDR events on (the edge's call records need them). Logging is at
-// `warning`, as the other rigs log only problems under load.
+// the repository or absolute), else `drachtio` on PATH, else ../shared; a generated loopback
+// configuration: admin port and secret for drachtio-srf, one SIP contact for UDP and TCP, CDR
+// events on (the edge's call records need them). Logging is at `warning`, as the other rigs log
+// only problems under load. The binary lookup and the configuration are the tests' too
+// (test/support/drachtio-server.ts imports them).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import { sleep, WatchedProcess } from "./processes.js";
 
 const HOST = "127.0.0.1";
 
+/** Where the drachtio binary is (shared by the bench and the tests): DRACHTIO_BIN (relative to the repo or absolute), PATH, then ../shared. */
 export function findDrachtioBinary(repo: string, env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env.DRACHTIO_BIN;
   if (fromEnv !== undefined && fromEnv !== "") {
@@ -23,9 +25,15 @@ export function findDrachtioBinary(repo: string, env: NodeJS.ProcessEnv = proces
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (dir !== "" && existsSync(join(dir, "drachtio"))) return join(dir, "drachtio");
   }
+  // The shared copy beside the checkout (../shared), or beside the directory of worktrees.
+  for (const up of ["..", "../.."]) {
+    const shared = resolve(repo, up, "shared/drachtio/drachtio");
+    if (existsSync(shared)) return shared;
+  }
   throw new Error(
-    "no drachtio-server binary: set DRACHTIO_BIN (e.g. DRACHTIO_BIN=../shared/drachtio/drachtio) or put " +
-      "`drachtio` on PATH (README, 'The drachtio edge')",
+    "no drachtio-server binary: set DRACHTIO_BIN or put `drachtio` on PATH (build drachtio-server " +
+      "v0.9.4 from source, or copy /usr/local/bin/drachtio out of the drachtio/drachtio-server image; " +
+      "see README, 'Deploying with drachtio-server and Redis')",
   );
 }
 
@@ -44,7 +52,10 @@ export class BenchDrachtioServer {
     const secret = randomBytes(8).toString("hex");
     mkdirSync(dir, { recursive: true });
     const conf = join(dir, "drachtio.conf.xml");
-    writeFileSync(conf, drachtioConfig({ adminPort, sipPort, secret, logFile: join(dir, "drachtio.log") }));
+    writeFileSync(
+      conf,
+      drachtioConfig({ host: HOST, adminPort, sipPort, secret, logFile: join(dir, "drachtio.log") }),
+    );
     const child = spawn(bin, ["-f", conf], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
     const logFile = join(dir, "drachtio.log");
     const watched = new WatchedProcess("drachtio-server", child, logFile);
@@ -67,13 +78,34 @@ export class BenchDrachtioServer {
   }
 }
 
-function drachtioConfig(o: { adminPort: number; sipPort: number; secret: string; logFile: string }): string {
+/** The generated configuration (bench and tests): loopback only, CDR events on (the edge's call records need them). */
+export function drachtioConfig(o: {
+  host: string;
+  adminPort: number;
+  sipPort: number;
+  secret: string;
+  logFile: string;
+  tls?: { port: number; keyFile: string; certFile: string; dhFile: string } | null;
+  /** drachtio-server's log level: `info` in tests, `warning` under load (default). */
+  logLevel?: "info" | "warning";
+}): string {
+  const verbose = o.logLevel === "info";
+  const tlsPort = o.tls ? ` tls-port="${o.tls.port}"` : "";
+  const tlsFiles = o.tls
+    ? `
+    <tls>
+      <key-file>${o.tls.keyFile}</key-file>
+      <cert-file>${o.tls.certFile}</cert-file>
+      <chain-file>${o.tls.certFile}</chain-file>
+      <dh-param>${o.tls.dhFile}</dh-param>
+    </tls>`
+    : "";
   return `<drachtio>
-  <admin port="${o.adminPort}" secret="${o.secret}">${HOST}</admin>
+  <admin port="${o.adminPort}"${tlsPort} secret="${o.secret}">${o.host}</admin>
   <sip>
     <contacts>
-      <contact>sip:${HOST}:${o.sipPort};transport=udp,tcp</contact>
-    </contacts>
+      <contact>sip:${o.host}:${o.sipPort};transport=udp,tcp</contact>
+    </contacts>${tlsFiles}
   </sip>
   <cdrs>true</cdrs>
   <logging>
@@ -84,8 +116,8 @@ function drachtioConfig(o: { adminPort: number; sipPort: number; secret: string;
       <maxFiles>2</maxFiles>
       <auto-flush>true</auto-flush>
     </file>
-    <sofia-loglevel>1</sofia-loglevel>
-    <loglevel>warning</loglevel>
+    <sofia-loglevel>${verbose ? 3 : 1}</sofia-loglevel>
+    <loglevel>${verbose ? "info" : "warning"}</loglevel>
   </logging>
 </drachtio>
 `;

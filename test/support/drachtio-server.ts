@@ -10,33 +10,16 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join, resolve } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { drachtioConfig, findDrachtioBinary as findBinaryIn } from "../../bench/support/drachtio-server.js";
 import { freeSipPort, freeTcpPort, waitFor } from "./free-port.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Where the drachtio binary is: DRACHTIO_BIN (relative to the repo or absolute), PATH, then ../shared. */
 export function findDrachtioBinary(env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = env.DRACHTIO_BIN;
-  if (fromEnv !== undefined && fromEnv !== "") {
-    const p = resolve(repoRoot, fromEnv);
-    if (!existsSync(p)) throw new Error(`DRACHTIO_BIN=${fromEnv} does not exist`);
-    return p;
-  }
-  for (const dir of (env.PATH ?? "").split(delimiter)) {
-    if (dir !== "" && existsSync(join(dir, "drachtio"))) return join(dir, "drachtio");
-  }
-  // The shared copy beside the checkout (../shared), or beside the directory of worktrees.
-  for (const up of ["..", "../.."]) {
-    const shared = resolve(repoRoot, up, "shared/drachtio/drachtio");
-    if (existsSync(shared)) return shared;
-  }
-  throw new Error(
-    "no drachtio-server binary: set DRACHTIO_BIN or put `drachtio` on PATH (build drachtio-server " +
-      "v0.9.4 from source, or copy /usr/local/bin/drachtio out of the drachtio/drachtio-server image; " +
-      "see README, 'Deploying with drachtio-server and Redis')",
-  );
+  return findBinaryIn(repoRoot, env);
 }
 
 export interface DrachtioServerOptions {
@@ -94,7 +77,15 @@ export class DrachtioServer {
     const tls = options.tls ? { port: await freeTcpPort(host), ...makeTlsFiles(dir) } : null;
     writeFileSync(
       conf,
-      drachtioConfig({ host, adminPort, sipPort, secret, logFile: join(dir, "drachtio.log"), tls }),
+      drachtioConfig({
+        host,
+        adminPort,
+        sipPort,
+        secret,
+        logFile: join(dir, "drachtio.log"),
+        tls,
+        logLevel: "info",
+      }),
     );
     const server = await DrachtioServer.spawn(bin, conf, { adminPort, sipPort, secret, dir, host });
     server.tls = tls === null ? null : { port: tls.port, caFile: tls.certFile };
@@ -183,48 +174,6 @@ export class DrachtioServer {
     this.child.kill("SIGKILL");
     await this.exit;
   }
-}
-
-/** The generated configuration: loopback only, CDR events on (the edge's call records need them). */
-export function drachtioConfig(o: {
-  host: string;
-  adminPort: number;
-  sipPort: number;
-  secret: string;
-  logFile: string;
-  tls?: { port: number; keyFile: string; certFile: string; dhFile: string } | null;
-}): string {
-  const tlsPort = o.tls ? ` tls-port="${o.tls.port}"` : "";
-  const tlsFiles = o.tls
-    ? `
-    <tls>
-      <key-file>${o.tls.keyFile}</key-file>
-      <cert-file>${o.tls.certFile}</cert-file>
-      <chain-file>${o.tls.certFile}</chain-file>
-      <dh-param>${o.tls.dhFile}</dh-param>
-    </tls>`
-    : "";
-  return `<drachtio>
-  <admin port="${o.adminPort}"${tlsPort} secret="${o.secret}">${o.host}</admin>
-  <sip>
-    <contacts>
-      <contact>sip:${o.host}:${o.sipPort};transport=udp,tcp</contact>
-    </contacts>${tlsFiles}
-  </sip>
-  <cdrs>true</cdrs>
-  <logging>
-    <file>
-      <name>${o.logFile}</name>
-      <archive>${join(o.logFile, "..", "archive")}</archive>
-      <size>50</size>
-      <maxFiles>2</maxFiles>
-      <auto-flush>true</auto-flush>
-    </file>
-    <sofia-loglevel>3</sofia-loglevel>
-    <loglevel>info</loglevel>
-  </logging>
-</drachtio>
-`;
 }
 
 function makeTlsFiles(dir: string): { keyFile: string; certFile: string; dhFile: string } {
