@@ -19,34 +19,43 @@ afterEach(async () => {
 });
 afterAll(killAllSipp);
 
+/**
+ * A proxy whose admission control reads `load.utilization` (set by the test) and forwards every
+ * call to `gatewayPort`; random 0.5: a call is refused exactly while more than half are shed.
+ */
+async function proxyWithLoad(utilization: number, gatewayPort: number) {
+  const load = { utilization };
+  const probe: LoadProbe = { sample: () => load.utilization };
+  const router = new TestRouter(() => forward(serialSteps([loopbackTarget(gatewayPort)])));
+  const started = await startTestProxy({
+    router,
+    transports: ["udp"],
+    timers: { t1Ms: 100, t4Ms: 500 },
+    loadProbe: probe,
+    random: () => 0.5,
+  });
+  proxy = started;
+  const edge = started.dialgate.edge;
+  if (!(edge instanceof NativeEdge)) throw new Error("the test proxy runs the native edge");
+  return { load, router, edge, started };
+}
+
 describe("admission control", () => {
   it("sheds new INVITEs with 503 + Retry-After under overload while admitted calls complete", async () => {
-    const load = { utilization: 0 };
-    const probe: LoadProbe = { sample: () => load.utilization };
     const uas = await SippProcess.start({ scenario: "uas-answer.xml", calls: 4, timeoutSeconds: 60 });
-    const router = new TestRouter(() => forward(serialSteps([loopbackTarget(uas.port)])));
-    // random 0.5: a call is refused exactly while more than half of the calls are being shed.
-    proxy = await startTestProxy({
-      router,
-      transports: ["udp"],
-      timers: { t1Ms: 100, t4Ms: 500 },
-      loadProbe: probe,
-      random: () => 0.5,
-    });
-    const edge = proxy.dialgate.edge;
-    if (!(edge instanceof NativeEdge)) throw new Error("the test proxy runs the native edge");
+    const { load, router, edge, started } = await proxyWithLoad(0, uas.port);
 
     // Three calls are admitted and held for a while.
     const held = await SippProcess.start({
       scenario: "uac-call.xml",
-      remote: proxy,
+      remote: started,
       calls: 3,
       rate: 10,
       pauseMs: 3000,
       timeoutSeconds: 60,
     });
     await waitFor(
-      () => proxy!.events.filter((e) => e.type === "answered").length === 3,
+      () => started.events.filter((e) => e.type === "answered").length === 3,
       20_000,
       "3 answered",
     );
@@ -54,9 +63,9 @@ describe("admission control", () => {
     // Saturated: the shed share climbs past one half.
     load.utilization = 1;
     await waitFor(() => edge.overload.rejectFraction > 0.5, 20_000, "shedding to start");
-    const caller = await RawSipClient.open("udp", proxy);
+    const caller = await RawSipClient.open("udp", started);
     try {
-      caller.send(rawRequest("INVITE", `sip:+15550100@127.0.0.1:${proxy.port}`, "udp"));
+      caller.send(rawRequest("INVITE", `sip:+15550100@127.0.0.1:${started.port}`, "udp"));
       const refused = await caller.response();
       expect(refused.status).toBe(503);
       expect(refused.header("Retry-After")).toBe("2");
@@ -76,30 +85,20 @@ describe("admission control", () => {
     // Load falls: new calls are admitted again.
     load.utilization = 0;
     await waitFor(() => edge.overload.rejectFraction === 0, 20_000, "shedding to stop");
-    const after = await SippProcess.start({ scenario: "uac-call.xml", remote: proxy, calls: 1 });
+    const after = await SippProcess.start({ scenario: "uac-call.xml", remote: started, calls: 1 });
     const afterResult = await after.wait();
     expect(afterResult.exitCode, afterResult.errors).toBe(0);
     expect((await uas.wait()).stats?.successfulCalls).toBe(4);
-    await proxy.settled();
+    await started.settled();
   });
 
   it("refuses a retransmission of a refused INVITE again once the load has eased", async () => {
-    const load = { utilization: 1 };
-    const probe: LoadProbe = { sample: () => load.utilization };
-    const router = new TestRouter(() => forward(serialSteps([loopbackTarget(9)])));
-    proxy = await startTestProxy({
-      router,
-      transports: ["udp"],
-      timers: { t1Ms: 100, t4Ms: 500 },
-      loadProbe: probe,
-      random: () => 0.5,
-    });
-    const edge = proxy.dialgate.edge;
-    if (!(edge instanceof NativeEdge)) throw new Error("the test proxy runs the native edge");
+    // The gateway is the discard port: nothing may be forwarded there anyway.
+    const { load, router, edge, started } = await proxyWithLoad(1, 9);
     await waitFor(() => edge.overload.rejectFraction > 0.5, 20_000, "shedding to start");
-    const caller = await RawSipClient.open("udp", proxy);
+    const caller = await RawSipClient.open("udp", started);
     try {
-      const invite = rawRequest("INVITE", `sip:+15550100@127.0.0.1:${proxy.port}`, "udp");
+      const invite = rawRequest("INVITE", `sip:+15550100@127.0.0.1:${started.port}`, "udp");
       caller.send(invite);
       expect((await caller.response()).status).toBe(503);
       // The caller's retransmission, already on its way, arrives after the load fell: the
