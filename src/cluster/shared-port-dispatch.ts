@@ -64,7 +64,6 @@ export class SharedPortDispatch implements UdpDispatch {
 
   unwrap(
     data: Buffer,
-    _arrivedOn: MessageSource,
     sharedLocal: (v6: boolean, port: number) => ListenAddress | null,
   ): InboundMessage | null {
     if (

@@ -45,7 +45,6 @@ export interface UdpDispatch {
   /** The original message inside an envelope (null when it is not a valid one from a sibling). */
   unwrap(
     data: Buffer,
-    arrivedOn: MessageSource,
     sharedLocal: (v6: boolean, port: number) => ListenAddress | null,
   ): InboundMessage | null;
   /** For a datagram on a shared socket: true when it was relayed to the worker that owns it. */

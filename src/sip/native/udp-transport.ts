@@ -58,7 +58,7 @@ export class UdpTransport {
       const dispatch = this.dispatch;
       if (dispatch?.isRelayed(data)) {
         // Admitted (flood limits) by the sibling that received it.
-        const inner = dispatch.unwrap(data, source, (sixth, port) => this.sharedLocal(sixth, port));
+        const inner = dispatch.unwrap(data, (sixth, port) => this.sharedLocal(sixth, port));
         if (inner !== null) this.handlers.onMessage(inner);
         return;
       }
