@@ -7,15 +7,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseConfigText } from "../../src/config/load.js";
 import { redisSchema } from "../../src/config/schema.js";
 import { createRedisClient, type RedisClient, waitForRedisReady } from "../../src/store/redis/connection.js";
 import { RedisKeys } from "../../src/store/redis/keys.js";
 import { RedisRoutingStore } from "../../src/store/redis/routing-store.js";
-import { writeRouting } from "../../src/store/redis/routing-writer.js";
-import { routingDocumentOf } from "../../src/store/routing-document.js";
 import { freeSipPort, waitFor } from "../support/free-port.js";
-import { registerScenario } from "../support/redis-dialgate.js";
+import { pushRouting, registerScenario } from "../support/redis-dialgate.js";
 import { RedisServerProcess } from "../support/redis-server.js";
 import { killAllSipp, SCENARIO_DIR, SippProcess } from "../support/sipp.js";
 import { type BinaryProxy, startBinaryProxy } from "../support/test-proxy.js";
@@ -26,36 +23,6 @@ let proxy: BinaryProxy;
 let httpPort: number;
 const gw = { one: 0, two: 0 };
 let scratch: string;
-
-/** Two gateways in two voice routes: sbc1 first, sbc2 when sbc1 fails (routing.md). */
-function routingYaml(): string {
-  const gateway = (name: string, port: number) => `
-  - { fqdn: ${name}.contoso.com, address: 127.0.0.1, sipSignalingPort: ${port}, transport: udp, enabled: true, sendSipOptions: false }`;
-  return `
-sip:
-  listen: [{ transport: udp, host: 127.0.0.1, port: 5060 }]
-  recordRouteHost: 127.0.0.1
-gateways:${gateway("sbc1", gw.one)}${gateway("sbc2", gw.two)}
-tenants:
-  - id: contoso
-    domains: [contoso.com]
-    trustedClientNetworks: [127.0.0.0/8]
-    dialPlans:
-      plans:
-        - identity: Redmond
-          normalizationRules:
-            - { name: 7digit, pattern: '^(\\d{7})$', translation: '+1425$1' }
-    pstnUsages: [US]
-    voiceRoutes:
-      - { identity: First, numberPattern: '^\\+1425555\\d{4}$', priority: 1, onlinePstnUsages: [US], onlinePstnGatewayList: [sbc1.contoso.com] }
-      - { identity: Second, numberPattern: '^\\+1425555\\d{4}$', priority: 2, onlinePstnUsages: [US], onlinePstnGatewayList: [sbc2.contoso.com] }
-    voiceRoutingPolicies:
-      - { identity: Global, onlinePstnUsages: [US] }
-    users:
-      - { id: alice@contoso.com, lineUri: '+14255550100', usageLocation: US, tenantDialPlan: Redmond }
-      - { id: bob@contoso.com, lineUri: '+14255550101', usageLocation: US, tenantDialPlan: Redmond }
-`;
-}
 
 /** A shared scenario with the caller as a tenant user (From: from_user@from_domain). */
 function asUser(scenario: string): string {
@@ -131,14 +98,11 @@ beforeAll(async () => {
   gw.one = await freeSipPort();
   gw.two = await freeSipPort();
   httpPort = await freeSipPort();
-  const parsed = parseConfigText(routingYaml());
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-  const document = routingDocumentOf(parsed.config);
-  const pushed = await writeRouting(new RedisRoutingStore(client, new RedisKeys("dialgate")), () => ({
-    ok: true,
-    document,
-  }));
-  if (!pushed.ok) throw new Error(JSON.stringify(pushed));
+  // sbc1 first, sbc2 in a route tried when sbc1 fails (routing.md).
+  await pushRouting(new RedisRoutingStore(client, new RedisKeys("dialgate")), {
+    gatewayPort: gw.one,
+    backupGatewayPort: gw.two,
+  });
   proxy = await startBinaryProxy(`
 sip:
   listen: [{ transport: udp, host: 127.0.0.1, port: @PORT@ }]

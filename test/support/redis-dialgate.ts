@@ -17,6 +17,8 @@ export interface RoutingFileOptions {
   /** Translation of the Redmond plan's 7-digit rule (the push tests change it). */
   readonly sevenDigitTranslation?: string;
   readonly maxConcurrentSessions?: number;
+  /** A second gateway, sbc2, in a route tried after sbc1's (failover). */
+  readonly backupGatewayPort?: number;
 }
 
 export function routingYaml(o: RoutingFileOptions): string {
@@ -31,7 +33,11 @@ gateways:
     transport: udp
     enabled: true
     sendSipOptions: false
-${o.maxConcurrentSessions !== undefined ? `    maxConcurrentSessions: ${o.maxConcurrentSessions}\n` : ""}
+${o.maxConcurrentSessions !== undefined ? `    maxConcurrentSessions: ${o.maxConcurrentSessions}\n` : ""}${
+  o.backupGatewayPort === undefined
+    ? ""
+    : `  - { fqdn: sbc2.contoso.com, address: 127.0.0.1, sipSignalingPort: ${o.backupGatewayPort}, transport: udp, enabled: true, sendSipOptions: false }\n`
+}
 tenants:
   - id: contoso
     domains: [contoso.com]
@@ -43,7 +49,11 @@ tenants:
             - { name: 7digit, pattern: '^(\\d{7})$', translation: '${o.sevenDigitTranslation ?? "+1425$1"}' }
     pstnUsages: [US]
     voiceRoutes:
-      - { identity: All, numberPattern: '^\\+1\\d{10}$', priority: 1, onlinePstnUsages: [US], onlinePstnGatewayList: [sbc1.contoso.com] }
+      - { identity: All, numberPattern: '^\\+1\\d{10}$', priority: 1, onlinePstnUsages: [US], onlinePstnGatewayList: [sbc1.contoso.com] }${
+        o.backupGatewayPort === undefined
+          ? ""
+          : "\n      - { identity: Backup, numberPattern: '^\\+1\\d{10}$', priority: 2, onlinePstnUsages: [US], onlinePstnGatewayList: [sbc2.contoso.com] }"
+      }
     voiceRoutingPolicies:
       - { identity: Global, onlinePstnUsages: [US] }
     users:
