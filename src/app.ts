@@ -186,13 +186,14 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
   let dnsTargets = deps.router
     ? null
     : gatewayDns(sharedState?.routing.config ?? config, deps.random ?? systemRandom, logger);
-  sharedState?.onRoutingSwitch((next) => {
-    const fresh = gatewayDns(next, deps.random ?? systemRandom, logger);
+  /** Swaps in the DNS book of a new set of gateways, keeping the answers the old one has. */
+  const replaceDns = (fresh: DnsGatewayTargets | null) => {
     if (fresh !== null && dnsTargets !== null) fresh.adopt(dnsTargets);
     dnsTargets?.stop();
     dnsTargets = fresh;
     void fresh?.start();
-  });
+  };
+  sharedState?.onRoutingSwitch((next) => replaceDns(gatewayDns(next, deps.random ?? systemRandom, logger)));
   const routing: RoutingRuntime | null = deps.router
     ? null
     : (sharedState?.runtime ??
@@ -320,9 +321,14 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
           logger,
           env: deps.env ?? {},
           metrics: metrics.registry,
-          ...(shared !== null ? { routingConfig: () => shared.routing.config } : {}),
-          ...(shared !== null ? { cursorKey: shared.cursorKey } : {}),
-          ...(shared !== null ? { webhookCoordination: shared.webhookCoordination } : {}),
+          // With Redis, shared by every instance: routing objects, cursor key, webhook delivery.
+          ...(shared !== null
+            ? {
+                routingConfig: () => shared.routing.config,
+                cursorKey: shared.cursorKey,
+                webhookCoordination: shared.webhookCoordination,
+              }
+            : {}),
           ...(deps.webhook ? { webhook: deps.webhook } : {}),
           ...(deps.webhookPoster ? { webhookPoster: deps.webhookPoster } : {}),
         });
@@ -422,12 +428,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
         if (previous.capacity instanceof InProcessGatewayCapacity) previous.capacity.setLimits(next.gateways);
         nextRouting.start();
       }
-      if (current !== null && sharedState === null) {
-        if (nextDns !== null && dnsTargets !== null) nextDns.adopt(dnsTargets);
-        dnsTargets?.stop();
-        dnsTargets = nextDns;
-        void nextDns?.start();
-      }
+      if (current !== null && sharedState === null) replaceDns(nextDns);
       // The drachtio edge has no sockets of its own: flood and TLS settings are drachtio-server's.
       if (edge instanceof NativeEdge) {
         edge.updateProtection(next.sip, trustedSourcesOf(next));
