@@ -45,7 +45,11 @@ export class BenchDrachtioServer {
     readonly secret: string,
   ) {}
 
-  /** Starts drachtio-server with its configuration and log in `dir`; resolves once the admin port accepts. */
+  /**
+   * Starts drachtio-server with its configuration and log in `dir`; resolves once the admin port
+   * and the SIP port (TCP) accept. drachtio-server opens its admin port before its SIP transports,
+   * and an app connecting in between is told of no SIP address at all.
+   */
   static async start(bin: string, dir: string): Promise<BenchDrachtioServer> {
     const adminPort = await freeTcpPort();
     const sipPort = await freeSipPort();
@@ -61,7 +65,7 @@ export class BenchDrachtioServer {
     const watched = new WatchedProcess("drachtio-server", child, logFile);
     const server = new BenchDrachtioServer(watched, sipPort, adminPort, secret);
     const deadline = Date.now() + 20_000;
-    while (!(await tcpOpen(adminPort))) {
+    while (!(await tcpOpen(adminPort)) || !(await tcpOpen(sipPort))) {
       if (watched.exited || Date.now() > deadline) {
         const stderr = watched.stderr;
         await server.stop();

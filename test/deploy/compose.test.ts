@@ -15,7 +15,7 @@ import { parse } from "yaml";
 import { parseDockerfile } from "../../scripts/replay-dockerfile.mjs";
 import { validateConfig } from "../../src/config/load.js";
 import { DrachtioEdge } from "../../src/sip/drachtio/drachtio-edge.js";
-import { findDrachtioBinary } from "../support/drachtio-server.js";
+import { findDrachtioBinary, tcpOpen } from "../support/drachtio-server.js";
 import { freeSipPort, freeTcpPort, waitFor } from "../support/free-port.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -115,6 +115,9 @@ describe("deploy/ configurations", () => {
         .replace(/<prometheus port="\d+">/, `<prometheus port="${await freeTcpPort()}">`),
     );
     child = spawn(findDrachtioBinary(), ["-f", conf], { cwd: dir, stdio: "ignore" });
+    // drachtio-server opens its admin port before its SIP transports; an app connecting in
+    // between is told of no SIP address. Wait for the SIP port as an operator's probe would.
+    await waitFor(() => tcpOpen("127.0.0.1", sip), 20_000, "drachtio-server's SIP port");
     const r = validateConfig(dialgateYaml);
     if (!r.ok) throw new Error("invalid deploy/dialgate/dialgate.yaml");
     const drachtio = {

@@ -71,10 +71,23 @@ describe("one instance on a Redis Cluster", () => {
     expect((await reg.wait()).exitCode).toBe(0);
 
     const leases = new RedisKeys("dialgate").gatewayLeases("sbc1.contoso.com");
-    // A 4 s call: several lease renewals (every capacityLeaseSeconds / 3).
-    const pending = call("bob", "5550190", gatewayPort, 4_000);
+    // An 8 s call: many lease renewals (every capacityLeaseSeconds / 3), and room for a slow
+    // start of the two SIPp processes on a busy CI machine.
+    const pending = call("bob", "5550190", gatewayPort, 8_000);
+    let ended: Awaited<typeof pending> | null = null;
+    void pending.then((r) => {
+      ended = r;
+    });
     // Mid-call, past capacityLeaseSeconds (1 s): the lease is still live, so it was renewed.
-    await waitFor(async () => (await client.zcard(leases)) === 1, 10_000, "the call's lease");
+    await waitFor(
+      async () => {
+        if (ended !== null)
+          throw new Error(`the call ended before its lease was seen: ${JSON.stringify(ended)}`);
+        return (await client.zcard(leases)) === 1;
+      },
+      30_000,
+      "the call's lease",
+    );
     await new Promise((r) => setTimeout(r, 1_200));
     expect(await client.zcount(leases, `(${Date.now()}`, "+inf")).toBe(1);
     const out = await pending;

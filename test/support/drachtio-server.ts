@@ -107,10 +107,12 @@ export class DrachtioServer {
       await waitFor(
         async () => {
           if (server.exited) throw new Error(`drachtio exited at start:\n${server.diagnostics()}`);
-          return tcpOpen(host, adminPort);
+          // The admin port opens before the SIP transports, and an app connecting in between
+          // is told of no SIP address: wait for both.
+          return (await tcpOpen(host, adminPort)) && (await tcpOpen(host, sipPort));
         },
         20_000,
-        `drachtio admin port ${host}:${adminPort}`,
+        `drachtio admin port ${host}:${adminPort} and SIP port ${sipPort}`,
       );
     } catch (err) {
       await server.stop();
@@ -205,7 +207,8 @@ function makeTlsFiles(dir: string): { keyFile: string; certFile: string; dhFile:
   return { keyFile, certFile, dhFile };
 }
 
-function tcpOpen(host: string, port: number): Promise<boolean> {
+/** Whether `host:port` accepts a TCP connection. */
+export function tcpOpen(host: string, port: number): Promise<boolean> {
   return new Promise((resolvePromise) => {
     const s = connect({ host, port });
     s.once("connect", () => {
