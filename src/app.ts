@@ -64,6 +64,12 @@ export interface DialgateDeps {
    * first worker serves HTTP (carrier and admin APIs, webhooks, cluster-wide /metrics).
    */
   readonly worker?: WorkerLink;
+  /**
+   * false: the recorder is built but never subscribes to the call events, so no CDR is written.
+   * Only for the recorder-off side of the benchmark A/B (bench/load/serve-unrecorded.ts, issue
+   * #12's "the recorder may cost at most 10%"); `dialgate serve` always records.
+   */
+  readonly recordCalls?: boolean;
 }
 
 export interface Dialgate {
@@ -126,6 +132,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       file: deps.worker ? workerCdrFile(config.cdr.file, deps.worker.identity.index) : config.cdr.file,
       segmentBytes: config.cdr.segmentBytes,
       commitDelayMs: config.cdr.commitDelayMs,
+      commitIntervalMs: config.cdr.commitIntervalMs,
       slowCommitMs: config.cdr.slowCommitMs,
       logger,
       clock,
@@ -173,7 +180,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     },
     onCallExpired: (callId) => edgeForRecorder?.forgetDialog(callId),
   });
-  recorder.attach(events);
+  if (deps.recordCalls !== false) recorder.attach(events);
   // Shutdown: the recorder closes what is still up (endedBy proxy) and flushes every record into
   // the log before the log closes.
   const closeCdrLog = async () => {

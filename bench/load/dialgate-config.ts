@@ -28,10 +28,15 @@ function sipSection(o: SipSectionOptions): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** The instance's own settings besides sip: HTTP for /readyz, the CDR journal in the step's directory. */
+/**
+ * The instance's own settings besides sip: HTTP for /readyz, the CDR journal in the step's
+ * directory. BENCH_CDR_COMMIT_DELAY_MS sets `cdr.commitDelayMs` (default: dialgate's).
+ */
 function instanceSections(httpPort: number, cdrFile: string): string {
+  const delay = process.env.BENCH_CDR_COMMIT_DELAY_MS;
+  const commit = delay === undefined || delay === "" ? "" : `, commitDelayMs: ${Number(delay)}`;
   return `http: { host: 127.0.0.1, port: ${httpPort} }
-cdr: { file: '${cdrFile}' }
+cdr: { file: '${cdrFile}'${commit} }
 `;
 }
 

@@ -2,6 +2,8 @@
 //   direct          UAC -> UAS, no proxy (the ceiling of the rig)
 //   kamailio        Debian's Kamailio as an equivalent stateful record-routing proxy (bench/kamailio)
 //   dialgate        `dialgate serve`, native edge, embedded store (routing objects in its file)
+//   dialgate-unrecorded  the same instance with its call recorder unsubscribed (no CDRs; the
+//                   journal open and idle): the recorder-off side of issue #12's A/B
 //   dialgate-redis  the same, but the routing objects pushed to a real redis-server with
 //                   `dialgate config push` and the instance's file holding only sip/http/redis/cdr:
 //                   capacity leases and the CDR stream (and registrations) go through Redis
@@ -16,7 +18,14 @@ import { sleep, WatchedProcess, waitExit } from "../support/processes.js";
 import { BenchRedisServer } from "../support/redis-server.js";
 import { embeddedConfig, pushedRoutingFile, redisInstanceConfig } from "./dialgate-config.js";
 
-export const RIGS = ["direct", "kamailio", "dialgate", "dialgate-redis", "drachtio"] as const;
+export const RIGS = [
+  "direct",
+  "kamailio",
+  "dialgate",
+  "dialgate-unrecorded",
+  "dialgate-redis",
+  "drachtio",
+] as const;
 export type Rig = (typeof RIGS)[number];
 
 export function parseRigs(text: string): Rig[] {
@@ -75,6 +84,7 @@ export async function openRig(rig: Rig, settings: RigSettings): Promise<RigSessi
         close: async () => {},
       };
     case "dialgate":
+    case "dialgate-unrecorded":
       return {
         rig,
         helpers: [],
@@ -87,7 +97,8 @@ export async function openRig(rig: Rig, settings: RigSettings): Promise<RigSessi
             join(work, "cdr.jsonl"),
             uasPort,
           );
-          const dialgate = await startDialgate(settings.repo, work, config, httpPort);
+          const entry = rig === "dialgate" ? CLI_ENTRY : join("dist", "bench", "load", "serve-unrecorded.js");
+          const dialgate = await startDialgate(settings.repo, work, config, httpPort, entry);
           return { port, processes: [dialgate], stop: () => dialgate.stop() };
         },
         close: async () => {},
@@ -182,17 +193,23 @@ async function startKamailio(settings: RigSettings, work: string, uasPort: numbe
 }
 
 /** `dialgate serve` on a generated file; resolves once GET /readyz answers 200 (SIP, CDR log, Redis, drachtio). */
+const CLI_ENTRY = join("dist", "src", "cli", "main.js");
+
 async function startDialgate(
   repo: string,
   work: string,
   configText: string,
   httpPort: number,
+  entry = CLI_ENTRY,
 ): Promise<WatchedProcess> {
   const config = join(work, "dialgate.yaml");
   writeFileSync(config, configText);
+  // BENCH_DIALGATE_NODE_ARGS: extra node flags for the proxy, e.g. `--cpu-prof --cpu-prof-dir=prof`
+  // (Node refuses --cpu-prof in NODE_OPTIONS).
+  const nodeArgs = (process.env.BENCH_DIALGATE_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
   const child = spawn(
     process.execPath,
-    [join(repo, "dist", "src", "cli", "main.js"), "serve", "--config", config],
+    [...nodeArgs, join(repo, entry), ...(entry === CLI_ENTRY ? ["serve"] : []), "--config", config],
     {
       cwd: work,
       stdio: ["ignore", "ignore", "pipe"],

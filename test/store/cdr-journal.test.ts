@@ -70,6 +70,34 @@ describe("CDR journal", () => {
     expect(await readAll(j)).toEqual(Array.from({ length: n }, (_, i) => `c${i}`));
   });
 
+  it("spaces commits by commitIntervalMs: entries that trickle in after a commit share the next fsync", async () => {
+    const j = await journal({ commitIntervalMs: 300 });
+    await j.append(cdrEntry("first"));
+    expect(j.stats.fsyncs).toBe(1);
+    // One entry per event-loop turn, each after the last commit: back to back, each would get
+    // its own fsync; inside the interval they wait and go together.
+    const trickle: Promise<string>[] = [];
+    for (let i = 0; i < 5; i++) {
+      trickle.push(j.append(cdrEntry(`t${i}`)));
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(trickle);
+    expect(j.stats.fsyncs).toBe(2);
+    expect(await readAll(j)).toEqual(["first", "t0", "t1", "t2", "t3", "t4"]);
+  });
+
+  it("commits back to back with commitIntervalMs 0", async () => {
+    const j = await journal({ commitIntervalMs: 0 });
+    await j.append(cdrEntry("first"));
+    const trickle: Promise<string>[] = [];
+    for (let i = 0; i < 3; i++) {
+      trickle.push(j.append(cdrEntry(`t${i}`)));
+      // Past the commit in flight: a fresh fsync each time.
+      await trickle[i];
+    }
+    expect(j.stats.fsyncs).toBe(4);
+  });
+
   it("reports each group commit to listeners and wakes waitForCommit", async () => {
     const j = await journal();
     const commits: number[] = [];

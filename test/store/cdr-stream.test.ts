@@ -107,6 +107,21 @@ describe("Redis Stream CDR log (standalone)", () => {
     expect((await allIds(a.log)).filter((id) => id === "dup-1")).toHaveLength(1);
   });
 
+  it("appends the CDRs of one event-loop turn in one script call, each once, in order", async () => {
+    const evals = async () =>
+      Number(/cmdstat_eval:calls=(\d+)/.exec(await a.client.info("commandstats"))?.[1] ?? 0);
+    const before = await evals();
+    const names = Array.from({ length: 20 }, (_, i) => `turn-${i}`);
+    // One already in the stream: the batch returns its first position instead of a copy.
+    const earlier = await a.log.append(cdrEntry("turn-5"));
+    const positions = await Promise.all(names.map((n) => a.log.append(cdrEntry(n))));
+    expect((await evals()) - before).toBe(2);
+    expect(positions[5]).toBe(earlier);
+    const fresh = positions.filter((_, i) => i !== 5);
+    expect([...fresh].sort(compareIds)).toEqual(fresh);
+    const ids = (await allIds(b.log)).filter((id) => id.startsWith("turn-"));
+    expect(ids).toEqual(["turn-5", ...names.filter((n) => n !== "turn-5")]);
+  });
   it("merges quality amendments into findById", async () => {
     const record = makeRecord("q-1");
     await a.log.append({ kind: "cdr", record });
@@ -238,3 +253,10 @@ describe("Redis Stream CDR log retention", () => {
     expect(await client.hlen(new RedisKeys("dialgate").cdrIndex)).toBeLessThanOrEqual(5);
   });
 });
+
+/** Stream ids in numeric order (`<ms>-<seq>`). */
+function compareIds(x: string, y: string): number {
+  const [xm = 0, xs = 0] = x.split("-").map(Number);
+  const [ym = 0, ys = 0] = y.split("-").map(Number);
+  return xm - ym || xs - ys;
+}

@@ -22,25 +22,44 @@ import type { Logger } from "../../util/logger.js";
 import { CALL_PATH_TIMEOUT_MS, isRedisReady, type RedisClient, withDeadline } from "./connection.js";
 import type { RedisKeys } from "./keys.js";
 
-// KEYS: stream, key->id hash, keys by time, amendments of the record (or a placeholder).
-// ARGV: idempotency key, entry JSON, now ms, min id to keep, amended record id ('' for a CDR).
+// Appends a batch of entries in one round trip (the entries of one event-loop turn: one
+// command per busy turn instead of one per CDR).
+// KEYS: stream, key->id hash, keys by time, then per entry the amendments set of its record (or
+// a placeholder). ARGV: now ms, min id to keep, then per entry: idempotency key, entry JSON,
+// amended record id ('' for a CDR). Returns the stream id of each entry, in order.
 const APPEND_SCRIPT = `
-local existing = redis.call('HGET', KEYS[2], ARGV[1])
-if existing then return existing end
-local id = redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[4], '*', 'e', ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[1], id)
-redis.call('ZADD', KEYS[3], tonumber(ARGV[3]), ARGV[1])
-if ARGV[5] ~= '' then
-  redis.call('SADD', KEYS[4], id)
-  redis.call('PEXPIRE', KEYS[4], tonumber(ARGV[3]) - tonumber(ARGV[4]))
+local now, minid = tonumber(ARGV[1]), ARGV[2]
+local out = {}
+for i = 1, (#ARGV - 2) / 3 do
+  local key, json, rec = ARGV[3 * i], ARGV[3 * i + 1], ARGV[3 * i + 2]
+  local id = redis.call('HGET', KEYS[2], key)
+  if not id then
+    id = redis.call('XADD', KEYS[1], 'MINID', '~', minid, '*', 'e', json)
+    redis.call('HSET', KEYS[2], key, id)
+    redis.call('ZADD', KEYS[3], now, key)
+    if rec ~= '' then
+      redis.call('SADD', KEYS[3 + i], id)
+      redis.call('PEXPIRE', KEYS[3 + i], now - tonumber(minid))
+    end
+  end
+  out[i] = id
 end
-local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[4], 'LIMIT', 0, 100)
+local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. minid, 'LIMIT', 0, 100)
 for _, k in ipairs(old) do
   redis.call('HDEL', KEYS[2], k)
   redis.call('ZREM', KEYS[3], k)
 end
-return id
+return out
 `;
+
+/** Largest batch per script call (bounds the script's run time inside Redis). */
+const MAX_APPEND_BATCH = 256;
+
+interface QueuedAppend {
+  readonly entry: CdrLogEntry;
+  readonly resolve: (id: string) => void;
+  readonly reject: (err: Error) => void;
+}
 
 const POSITION = /^\d{1,20}-\d{1,20}$/;
 const SPOOL_PREFIX = "spool:";
@@ -76,6 +95,9 @@ export class RedisCdrStream implements CdrLog {
   private replaying: Promise<void> | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private closed = false;
+  /** Appends of the current event-loop turn, sent together (flushAppends). */
+  private queued: QueuedAppend[] = [];
+  private flushScheduled = false;
 
   private constructor(private readonly options: RedisCdrStreamOptions) {}
 
@@ -127,30 +149,45 @@ export class RedisCdrStream implements CdrLog {
     return `${SPOOL_PREFIX}${position}`;
   }
 
-  private async appendToStream(entry: CdrLogEntry): Promise<string> {
+  private appendToStream(entry: CdrLogEntry): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ entry, resolve, reject });
+      if (this.flushScheduled) return;
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        const all = this.queued;
+        this.queued = [];
+        for (let i = 0; i < all.length; i += MAX_APPEND_BATCH)
+          void this.appendBatch(all.slice(i, i + MAX_APPEND_BATCH));
+      });
+    });
+  }
+
+  private async appendBatch(batch: readonly QueuedAppend[]): Promise<void> {
     const k = this.options.keys;
     const now = this.options.now();
-    const recordId = entry.kind === "quality" ? entry.amendment.cdrId : "";
-    // An append that timed out may still be carried out once Redis answers: the entry is then
-    // spooled as well, and its idempotency key makes the replay a no-op.
-    const id = await withDeadline(
-      this.options.client.eval(
-        APPEND_SCRIPT,
-        4,
-        k.cdrStream,
-        k.cdrIndex,
-        k.cdrIndexByTime,
-        recordId === "" ? `${k.cdrStream}:none` : amendmentsKey(k, recordId),
-        idempotencyKey(entry),
-        JSON.stringify(entry),
-        String(now),
-        String(Math.max(0, now - this.options.retentionMs)),
-        recordId,
-      ),
-      CALL_PATH_TIMEOUT_MS,
-      "a CDR append",
-    );
-    return String(id);
+    const keys = [k.cdrStream, k.cdrIndex, k.cdrIndexByTime];
+    const args = [String(now), String(Math.max(0, now - this.options.retentionMs))];
+    for (const { entry } of batch) {
+      const recordId = entry.kind === "quality" ? entry.amendment.cdrId : "";
+      keys.push(recordId === "" ? `${k.cdrStream}:none` : amendmentsKey(k, recordId));
+      args.push(idempotencyKey(entry), JSON.stringify(entry), recordId);
+    }
+    try {
+      // An append that timed out may still be carried out once Redis answers: its entries are
+      // then spooled as well, and their idempotency keys make the replay a no-op.
+      const ids = (await withDeadline(
+        this.options.client.eval(APPEND_SCRIPT, keys.length, ...keys, ...args),
+        CALL_PATH_TIMEOUT_MS,
+        "a CDR append",
+      )) as unknown[];
+      batch.forEach((q, i) => {
+        q.resolve(String(ids[i]));
+      });
+    } catch (err) {
+      for (const q of batch) q.reject(err as Error);
+    }
   }
 
   /** Copies spooled entries to the stream while Redis is reachable. */
@@ -167,7 +204,8 @@ export class RedisCdrStream implements CdrLog {
             if (seq === this.spoolSeq && this.spoolInFlight === 0) break;
             continue;
           }
-          for (const c of batch) await this.appendToStream(c.entry);
+          // Queued in one turn: one script call for the batch, entries kept in journal order.
+          await Promise.all(batch.map((c) => this.appendToStream(c.entry)));
           const last = batch[batch.length - 1] as CommittedEntry;
           await this.saveCursor(last.position);
           this.pending = Math.max(0, this.pending - batch.length);

@@ -12,6 +12,14 @@
 // release path into every failover step; operators size `maxConcurrentSessions` with margin
 // anyway (the trunk enforces its own hard limit).
 //
+// Lease changes are written in batches, one pipeline per `LEASE_FLUSH_MS` (one ZADD and one ZREM
+// per gateway with every member of the window) instead of two commands per call: the Redis
+// store's cost per call is what limits its call rate (bench/README.md, issue #14). An attempt
+// that fails inside the window never reaches Redis at all. Other instances see a new lease up
+// to that much later -- the same kind of overshoot as the decision-time check above, bounded by
+// the calls routed in 10 ms -- while this instance's own count adds the changes not yet
+// written, so a burst on one instance cannot overshoot.
+//
 // If Redis is unreachable the counter falls back to this instance's own calls (the in-process
 // counter fed with the same events), so calls keep routing.
 import { randomUUID } from "node:crypto";
@@ -32,6 +40,9 @@ for i, key in ipairs(KEYS) do
 end
 return out
 `;
+
+/** How long lease changes gather before they are written in one pipeline. */
+export const LEASE_FLUSH_MS = 10;
 
 export interface GatewayLoad {
   readonly gateway: string;
@@ -60,6 +71,10 @@ export class RedisGatewayCapacity implements GatewayCapacity {
   /** maxConcurrentSessions of the limited gateways routed to so far, for the periodic count. */
   private readonly limits = new Map<string, number>();
   private renewTimer: ReturnType<typeof setInterval> | null = null;
+  /** Lease key -> members taken / given back since the last flush (not yet in Redis). */
+  private readonly toAdd = new Map<string, Set<string>>();
+  private readonly toRemove = new Map<string, Set<string>>();
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly options: RedisGatewayCapacityOptions) {
     // Limits are read from the gateways passed to atCapacity; the local fallback only counts.
@@ -78,6 +93,8 @@ export class RedisGatewayCapacity implements GatewayCapacity {
       off();
       if (this.renewTimer !== null) clearInterval(this.renewTimer);
       this.renewTimer = null;
+      // What the calls of this instance changed last still reaches Redis.
+      void this.flush();
     };
   }
 
@@ -109,7 +126,7 @@ export class RedisGatewayCapacity implements GatewayCapacity {
       counts = limited.map((g) => this.local.callsInProgress(g.fqdn));
     }
     limited.forEach((g, i) => {
-      const n = counts[i] ?? 0;
+      const n = (counts[i] ?? 0) + this.unwritten(this.options.keys.gatewayLeases(g.fqdn));
       const limit = g.maxConcurrentSessions as number;
       this.limits.set(g.fqdn, limit);
       if (n >= limit) out.add(g.fqdn);
@@ -148,11 +165,8 @@ export class RedisGatewayCapacity implements GatewayCapacity {
     const list = byGateway.get(fqdn) ?? [];
     list.push(member);
     byGateway.set(fqdn, list);
-    const expiry = this.options.now() + this.options.leaseSeconds * 1000;
-    this.options.client.zadd(this.options.keys.gatewayLeases(fqdn), expiry, member).catch((err: Error) =>
-      // The next renewal re-adds it once Redis is back (ZADD, not XX).
-      this.options.logger.warn({ gateway: fqdn, err: err.message }, "cannot take a capacity lease in Redis"),
-    );
+    addTo(this.toAdd, this.options.keys.gatewayLeases(fqdn), member);
+    this.scheduleFlush();
   }
 
   private release(callId: string, fqdn: string): void {
@@ -173,10 +187,47 @@ export class RedisGatewayCapacity implements GatewayCapacity {
   }
 
   private remove(fqdn: string, members: readonly string[]): void {
-    this.options.client
-      .zrem(this.options.keys.gatewayLeases(fqdn), ...members)
-      // Unreachable Redis: the lease lapses by itself.
-      .catch(() => undefined);
+    const key = this.options.keys.gatewayLeases(fqdn);
+    const adding = this.toAdd.get(key);
+    for (const m of members) {
+      // Taken and given back inside one window: Redis never needs to hear of it.
+      if (adding?.delete(m)) continue;
+      addTo(this.toRemove, key, m);
+    }
+    if (adding?.size === 0) this.toAdd.delete(key);
+    this.scheduleFlush();
+  }
+
+  /** Members added minus members removed on `key` that Redis has not been told of yet. */
+  private unwritten(key: string): number {
+    return (this.toAdd.get(key)?.size ?? 0) - (this.toRemove.get(key)?.size ?? 0);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer !== null || (this.toAdd.size === 0 && this.toRemove.size === 0)) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      void this.flush();
+    }, LEASE_FLUSH_MS);
+    this.flushTimer.unref();
+  }
+
+  /** Writes the gathered lease changes in one pipeline (tests call it to skip the wait). */
+  async flush(): Promise<void> {
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.toAdd.size === 0 && this.toRemove.size === 0) return;
+    const expiry = this.options.now() + this.options.leaseSeconds * 1000;
+    const pipeline = this.options.client.pipeline();
+    for (const [key, members] of this.toAdd) pipeline.zadd(key, ...[...members].flatMap((m) => [expiry, m]));
+    for (const [key, members] of this.toRemove) pipeline.zrem(key, ...members);
+    this.toAdd.clear();
+    this.toRemove.clear();
+    // Unreachable Redis: a lost add comes back with the next renewal (ZADD, not XX) and a lost
+    // removal lapses by itself.
+    const results = await pipeline.exec().catch((err: Error) => [[err, null]] as [Error | null, unknown][]);
+    const failed = results?.find(([err]) => err !== null)?.[0];
+    if (failed) this.options.logger.warn({ err: failed.message }, "cannot write capacity leases to Redis");
   }
 
   /** Pushes the expiry of every lease this instance holds forward (re-adding lost ones). */
@@ -218,7 +269,11 @@ export class RedisGatewayCapacity implements GatewayCapacity {
       return;
     }
     known.forEach(([fqdn, limit], i) =>
-      this.report({ gateway: fqdn, callsInProgress: counts[i] ?? 0, maxConcurrentSessions: limit }),
+      this.report({
+        gateway: fqdn,
+        callsInProgress: (counts[i] ?? 0) + this.unwritten(this.options.keys.gatewayLeases(fqdn)),
+        maxConcurrentSessions: limit,
+      }),
     );
   }
 
@@ -233,4 +288,10 @@ export class RedisGatewayCapacity implements GatewayCapacity {
     }
     this.options.onLoad?.(load, high);
   }
+}
+
+function addTo(map: Map<string, Set<string>>, key: string, member: string): void {
+  const set = map.get(key);
+  if (set === undefined) map.set(key, new Set([member]));
+  else set.add(member);
 }
