@@ -1,8 +1,11 @@
 // Call flows through the native edge: CANCEL, Max-Forwards, in-dialog requests from either
 // side, early media, and retransmissions under loss.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { SippOptions, SippResult } from "../support/sipp.js";
-import { killAllSipp, SippProcess } from "../support/sipp.js";
+import { killAllSipp, SCENARIO_DIR, SippProcess } from "../support/sipp.js";
 import { startTestProxy, type TestProxy } from "../support/test-proxy.js";
 import { forward, loopbackTarget, serialSteps, TestRouter } from "../support/test-router.js";
 
@@ -102,8 +105,19 @@ describe("call flows", () => {
     // the gateway), so the proxy's transactions must absorb and repair on both legs. Enough
     // calls that some messages are certainly lost.
     const calls = 30;
+    // The gateway keeps each call 4 s after its 200 to the BYE (the shared scenario: 500 ms),
+    // so a BYE whose 200 was lost finds the call when the proxy retransmits it (T1 100 ms:
+    // at 100, 300, 700, 1,500 ms ...); with 500 ms, two lost 200s in a row (or a retransmission
+    // delayed by a busy machine) left the BYE unanswered and the call failed with a 408.
+    const lingering = join(mkdtempSync(join(tmpdir(), "dialgate-loss-")), "uas-answer-linger.xml");
+    const shared = readFileSync(join(SCENARIO_DIR, "uas-answer.xml"), "utf8");
+    expect(shared).toContain('<timewait milliseconds="500"/>');
+    writeFileSync(
+      lingering,
+      shared.replace('<timewait milliseconds="500"/>', '<timewait milliseconds="4000"/>'),
+    );
     const uas = await SippProcess.start({
-      scenario: "uas-answer.xml",
+      scenario: lingering,
       calls,
       lostPercent: 10,
       timeoutSeconds: 60,

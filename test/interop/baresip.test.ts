@@ -64,6 +64,10 @@ async function startBaresip(
       "poll_method epoll",
       `sip_listen ${HOST}:${sipPort}`,
       "sip_trans_def udp",
+      // Its RTP sockets from below the test ports' slices (test/support/free-port.ts): by
+      // default baresip binds anywhere in 1024-49152 and could take a port another test file
+      // had just picked (seen as EADDRINUSE in a parallel SIPp).
+      "rtp_ports 10000-14999",
       `audio_source aufile,${join(dir, "tone.wav")}`,
       `audio_player aufile,${join(dir, "heard.wav")}`,
       `audio_alert aufile,${join(dir, "alert.wav")}`,

@@ -24,6 +24,20 @@ export async function freeSipPort(host = "127.0.0.1"): Promise<number> {
   throw new Error(`no port free for both UDP and TCP in ${sliceStart}-${sliceStart + SLICE - 1}`);
 }
 
+/**
+ * A UDP port for SIPp's `-mp`: SIPp also binds the port two above it (video RTP echo) without
+ * being told, so that one must be free as well, and is never handed out afterwards.
+ */
+export async function freeMediaPort(host = "127.0.0.1"): Promise<number> {
+  for (let attempt = 0; attempt < SLICE; attempt++) {
+    const port = sliceStart + (next % SLICE);
+    next += 4;
+    if (port + 2 >= sliceStart + SLICE) continue;
+    if ((await udpPortFree(host, port)) && (await udpPortFree(host, port + 2))) return port;
+  }
+  throw new Error(`no media port pair free in ${sliceStart}-${sliceStart + SLICE - 1}`);
+}
+
 /** A free TCP port (IPv6 hosts such as ::1 work too). */
 export function freeTcpPort(host = "127.0.0.1"): Promise<number> {
   return freeSipPort(host);

@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freeUdpPort, udpPortFree, waitFor } from "./free-port.js";
+import { freeMediaPort, freeUdpPort, udpPortFree, waitFor } from "./free-port.js";
 import { parseSippMessageLog, type SippLoggedMessage } from "./sipp-message-log.js";
 
 export const SCENARIO_DIR = fileURLToPath(new URL("../../sipp-scenarios/", import.meta.url));
@@ -114,7 +114,7 @@ export class SippProcess {
       "-cp",
       String(await freeUdpPort()),
       "-mp",
-      String(await freeUdpPort()),
+      String(await freeMediaPort()),
       "-m",
       String(options.calls ?? 1),
       "-nostdin",
