@@ -19,7 +19,7 @@ const workersText = process.env.BENCH_DIALGATE_WORKERS;
 
 async function main(): Promise<void> {
   console.log(
-    "rig | offered cps | goodput cps | refused at once | admitted but failed | retrans/100 calls | proxy CPU",
+    "rig | offered cps | goodput cps | refused at once | admitted but failed | retrans/100 calls | proxy CPU | helper CPU (redis-server)",
   );
   for (const rig of rigs) {
     const session = await openRig(rig, {
@@ -43,6 +43,7 @@ async function main(): Promise<void> {
             admittedFailed,
             ((100 * r.uac.retransmissions) / calls).toFixed(1),
             `${Math.round((100 * r.proxyCpuSeconds) / r.wallSeconds)}%`,
+            session.helpers.length === 0 ? "-" : `${Math.round((100 * r.helperCpuSeconds) / r.wallSeconds)}%`,
           ].join(" | "),
         );
       }

@@ -24,6 +24,8 @@ export interface FixedRunResult {
   readonly uas: SippTotals;
   readonly wallSeconds: number;
   readonly proxyCpuSeconds: number;
+  /** CPU seconds of the rig's helpers over the same time (redis-server), 0 without any. */
+  readonly helperCpuSeconds: number;
 }
 
 export async function runFixed(
@@ -54,6 +56,7 @@ export async function runFixed(
     try {
       await beforeCalls?.(proxy);
       const cpuBefore = proxy.processes.map((p) => cpuSeconds(p.pid));
+      const helperCpuBefore = session.helpers.map((p) => cpuSeconds(p.pid));
       const started = performance.now();
       const uac = spawn(
         "sipp",
@@ -73,6 +76,10 @@ export async function runFixed(
         (sum, p, i) => sum + Math.max(0, cpuSeconds(p.pid) - (cpuBefore[i] ?? 0)),
         0,
       );
+      const helperCpuSeconds = session.helpers.reduce(
+        (sum, p, i) => sum + Math.max(0, cpuSeconds(p.pid) - (helperCpuBefore[i] ?? 0)),
+        0,
+      );
       // The UAS writes its statistics once a second (-fd 1): let the last ones land.
       await sleep(2500);
       uas.kill("SIGTERM");
@@ -82,6 +89,7 @@ export async function runFixed(
         uas: readSippTotals(join(work, "uas.csv")),
         wallSeconds,
         proxyCpuSeconds,
+        helperCpuSeconds,
       };
     } finally {
       await proxy.stop();

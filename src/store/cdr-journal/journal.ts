@@ -525,8 +525,9 @@ export class CdrJournal implements CdrLog {
       const positions: string[] = [];
       for (const p of batch) {
         end += p.line.length;
-        noteEntry(active, p.entry, end);
-        positions.push(formatPosition(active.segment, end));
+        const position = formatPosition(active.segment, end);
+        noteEntry(active, p.entry, end, position);
+        positions.push(position);
       }
       active.bytes = end;
       this.commitStartedAt = null;

@@ -37,9 +37,13 @@ export function emptySegment(segment: number): SegmentMeta {
   };
 }
 
-/** Accounts one committed entry ending at `end`. */
-export function noteEntry(meta: SegmentMeta, entry: CdrLogEntry, end: number): void {
-  const position = formatPosition(meta.segment, end);
+/** Accounts one committed entry ending at `end` (its position, when the caller has it already). */
+export function noteEntry(
+  meta: SegmentMeta,
+  entry: CdrLogEntry,
+  end: number,
+  position = formatPosition(meta.segment, end),
+): void {
   if (meta.firstPosition === null) meta.firstPosition = position;
   meta.lastPosition = position;
   meta.count += 1;
