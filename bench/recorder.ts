@@ -12,7 +12,8 @@
 // GC, the fsync threads) per call is the recorder's cost. Compare it with the proxy's CPU per
 // call from bench:overload at the same rate (README).
 //
-// BENCH_RATE (default 500 calls/s), BENCH_SECONDS (default 10), BENCH_HOLD_MS (default 500).
+// BENCH_RATE (default 500 calls/s), BENCH_SECONDS (default 10), BENCH_HOLD_MS (default 500),
+// BENCH_COMMIT_INTERVAL_MS (the journal's `cdr.commitIntervalMs`; default dialgate's).
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -66,7 +67,11 @@ interface Run {
 
 async function run(withRecorder: boolean): Promise<Run> {
   const dir = await mkdtemp(join(process.env.BENCH_DIR ?? tmpdir(), "dialgate-bench-recorder-"));
-  const journal = await openCdrJournal({ file: join(dir, "cdr.jsonl") });
+  const interval = process.env.BENCH_COMMIT_INTERVAL_MS;
+  const journal = await openCdrJournal({
+    file: join(dir, "cdr.jsonl"),
+    ...(interval === undefined || interval === "" ? {} : { commitIntervalMs: Number(interval) }),
+  });
   const bus = new CallEventBus();
   const recorder = new CallRecorder({
     sink: journal,
