@@ -35,6 +35,7 @@ export function handleCancel(
   } else {
     context.cancelled = true;
     deps.emit({ type: "cancelled", callId: r.callId ?? "", at: deps.now() });
-    invite.tx.respond(487, createResponse(context.request, 487, "Request Terminated").serialize());
+    if (context.request !== null)
+      invite.tx.respond(487, createResponse(context.request, 487, "Request Terminated").serialize());
   }
 }

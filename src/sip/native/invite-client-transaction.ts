@@ -39,10 +39,15 @@ export class InviteClientTransaction<R extends ResponseLike> implements Transact
   /** The INVITE bytes, kept only while they may be retransmitted (Calling). */
   private request: Uint8Array | null;
 
-  constructor(private readonly o: InviteClientTransactionOptions<R>) {
+  private readonly o: Omit<InviteClientTransactionOptions<R>, "request">;
+
+  constructor(options: InviteClientTransactionOptions<R>) {
+    // The options without the INVITE's bytes: those are dropped once they cannot be resent.
+    const { request, ...o } = options;
+    this.o = o;
     this.key = o.key;
     this.intervalA = o.timers.a;
-    this.request = o.request;
+    this.request = request;
   }
 
   get stateName(): string {

@@ -15,6 +15,7 @@ import type { CallRouter, OutboundRequester, RouteTarget, RoutingDecision } from
 import { NetworkSet } from "../../routing/ip-networks.js";
 import { type Clock, systemClock } from "../../util/clock.js";
 import { type Logger, silentLogger } from "../../util/logger.js";
+import { ownCopy } from "../../util/own-copy.js";
 import { createResponse, type SipRequest, type SipResponse, type ViaHop } from "../index.js";
 import { AdmissionControl, type LoadProbe } from "./admission-control.js";
 import { handleCancel } from "./cancel-handling.js";
@@ -541,6 +542,9 @@ export class NativeEdge implements OutboundRequester {
   ): void {
     const call = new ProxyCall(this.ctx, r, source.transport, tx, plan);
     context.call = call;
+    // From now on the call holds the request (and lets it go once settled): the context, which
+    // lives as long as the server transaction, does not keep it too.
+    context.request = null;
     this.activeCalls++;
     call.start();
   }
@@ -575,7 +579,12 @@ export class NativeEdge implements OutboundRequester {
       },
       callRecorded: (callId) => this.callRecords?.recorded(callId) ?? null,
       dialogConfirmed: (request, _response) => {
-        this.dialogs.confirmed(request.callId ?? "", request.from?.tag ?? null, this.clock.now());
+        // Own copies: the dialog outlives the INVITE, whose text a substring would keep alive.
+        this.dialogs.confirmed(
+          ownCopy(request.callId ?? ""),
+          ownCopy(request.from?.tag ?? null),
+          this.clock.now(),
+        );
       },
     };
   }

@@ -65,14 +65,25 @@ export class ProxyBranch {
   private liveTx = 0;
   private finished = false;
 
+  /** Where the branch goes (the BranchSpec without its request, released once sent). */
+  readonly spec: Omit<BranchSpec, "request">;
+  private readonly invite: boolean;
+  /** The request to send, until start() has built and sent it. */
+  private toSend: SipRequest | null;
+
   constructor(
     private readonly ctx: ProxyContext,
-    readonly spec: BranchSpec,
+    spec: BranchSpec,
     private readonly user: BranchUser,
-  ) {}
+  ) {
+    const { request, ...where } = spec;
+    this.spec = where;
+    this.toSend = request;
+    this.invite = request.method === "INVITE";
+  }
 
   get isInvite(): boolean {
-    return this.spec.request.method === "INVITE";
+    return this.invite;
   }
 
   get target(): RouteTarget | null {
@@ -80,14 +91,17 @@ export class ProxyBranch {
   }
 
   start(): void {
+    const toSend = this.toSend;
+    this.toSend = null;
+    if (toSend === null) return;
     let dest = this.spec.destination;
-    let built = this.build(dest);
+    let built = this.build(dest, toSend);
     // §18.1.1: a request that would exceed the UDP size limit goes over TCP instead, when we can.
     if (dest.transport === "udp" && built !== null && built.bytes.length > UDP_SIZE_LIMIT) {
       const tcp: Destination = { ...dest, transport: "tcp" };
       if (this.ctx.localFor(tcp) !== null) {
         dest = tcp;
-        built = this.build(tcp);
+        built = this.build(tcp, toSend);
       }
     }
     if (built === null) {
@@ -152,10 +166,10 @@ export class ProxyBranch {
     this.timerC = null;
   }
 
-  private build(dest: Destination): { bytes: Buffer; request: SipRequest } | null {
+  private build(dest: Destination, toSend: SipRequest): { bytes: Buffer; request: SipRequest } | null {
     const local = this.ctx.localFor(dest);
     if (local === null) return null;
-    const request = this.spec.request.clone();
+    const request = toSend.clone();
     if (this.spec.recordRoute) {
       const inbound = this.spec.inboundTransport;
       // Double record-routing when the two sides use different transports, so each side
@@ -166,7 +180,7 @@ export class ProxyBranch {
       }
       request.addRecordRoute(this.ctx.recordRouteFor(local));
     }
-    this.branchId = this.ctx.newBranch(this.spec.request);
+    this.branchId = this.ctx.newBranch(toSend);
     this.viaValue = `SIP/2.0/${viaTransportName(dest.transport)} ${this.ctx.sentByFor(local)};branch=${this.branchId};rport`;
     request.pushVia(this.viaValue);
     // §18.3 / §20.14: mandatory on a stream; over UDP too, because an RFC 2543 request may
@@ -264,6 +278,9 @@ export class ProxyBranch {
     if (s < 300) {
       this.answered = true;
       this.settled = true;
+      // Answered: no CANCEL and no hop-by-hop ACK will be built from the request any more,
+      // and the transaction lingers 64*T1 (RFC 6026): do not keep the parsed request that long.
+      this.sent = null;
       this.user.onSuccess(this, r);
       return;
     }

@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import type { AttemptStep, CallContext, HeaderEdits, RouteTarget } from "../../routing/decision.js";
+import { ownCopy } from "../../util/own-copy.js";
 import { createResponse, type SipRequest, type SipResponse } from "../index.js";
 import { chooseBestResponse, type FinalOutcome, upstreamStatus } from "./best-response.js";
 import { type BranchSpec, type BranchUser, type LocalEndCause, ProxyBranch } from "./proxy-branch.js";
@@ -44,17 +45,34 @@ export class ProxyCall implements BranchUser {
   private launching = false;
   private readonly callId: string;
   private readonly reportEvents: boolean;
+  private readonly method: string;
+  /**
+   * The request as received (Route preprocessing done, Max-Forwards decremented) until a 2xx
+   * settles the call; then only the caller's From and To are kept (callerView), because the
+   * transactions linger 64*T1 after a 2xx (RFC 6026) and a parsed INVITE per call for 32 s was
+   * most of the proxy's memory (bench/README.md, held calls).
+   */
+  private original: SipRequest | null;
+  private callerView: { readonly from: string | undefined; readonly to: string | undefined } | null = null;
 
   constructor(
     private readonly ctx: ProxyContext,
-    /** The request as received, Route preprocessing done, Max-Forwards already decremented. */
-    private readonly request: SipRequest,
+    request: SipRequest,
     private readonly inboundTransport: NativeTransport,
     private readonly server: ServerTx,
     private readonly plan: ForwardPlan,
   ) {
-    this.callId = request.callId ?? "";
+    this.original = request;
+    this.method = request.method;
+    // Own copy: the recorder and the capacity counter key the call by it for as long as it lasts.
+    this.callId = ownCopy(request.callId ?? "");
     this.reportEvents = plan.kind === "routed" && request.method === "INVITE";
+  }
+
+  /** The request as received; only read before a 2xx settles the call (see `original`). */
+  private get request(): SipRequest {
+    if (this.original === null) throw new Error("the request of a settled call was released");
+    return this.original;
   }
 
   get isFinished(): boolean {
@@ -77,7 +95,7 @@ export class ProxyCall implements BranchUser {
     if (this.reportEvents)
       this.ctx.emit({
         type: "received",
-        method: this.request.method,
+        method: this.method,
         call: this.plan.call,
         callId: this.callId,
         at: this.plan.receivedAt ?? this.ctx.now(),
@@ -133,7 +151,7 @@ export class ProxyCall implements BranchUser {
         request,
         destination: nativeDestination(target),
         inboundTransport: this.inboundTransport,
-        recordRoute: isDialogCreating(this.request.method),
+        recordRoute: isDialogCreating(this.method),
         target,
         step: index,
       });
@@ -269,15 +287,22 @@ export class ProxyCall implements BranchUser {
     };
     // The call's end is acknowledged only once its CDR is durable (bounded wait).
     const recorded =
-      first && this.plan.kind === "in-dialog" && this.request.method === "BYE"
+      first && this.plan.kind === "in-dialog" && this.method === "BYE"
         ? (this.ctx.callRecorded?.(this.callId) ?? null)
         : null;
     if (recorded === null) deliver();
     else void recorded.then(deliver);
     if (first) {
       this.finalSent = true;
-      if (this.request.method === "INVITE" && this.plan.kind === "routed")
+      if (this.method === "INVITE" && this.plan.kind === "routed") {
         this.ctx.dialogConfirmed(this.request, response);
+        // Settled: what later 2xx (retransmissions, other forks) need is the caller's view.
+        this.callerView ??= {
+          from: ownCopy(this.request.header("From")),
+          to: ownCopy(this.request.header("To")),
+        };
+        this.original = null;
+      }
     }
   }
 
@@ -341,9 +366,10 @@ export class ProxyCall implements BranchUser {
    */
   private restoreCallerView(copy: SipResponse): void {
     if (this.plan.kind !== "routed") return;
-    const from = this.request.header("From");
+    const view = this.callerView;
+    const from = view !== null ? view.from : this.request.header("From");
     if (from !== undefined && copy.header("From") !== from) copy.setHeader("From", from);
-    const to = this.request.header("To");
+    const to = view !== null ? view.to : this.request.header("To");
     const answeredTo = copy.header("To");
     if (to === undefined || answeredTo === undefined) return;
     const tag = copy.to?.tag ?? null;

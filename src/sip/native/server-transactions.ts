@@ -3,6 +3,7 @@
 // the router and CANCEL handling work on. Responses are built here so a bad router header
 // becomes a 500 rather than an exception.
 import type { Logger } from "../../util/logger.js";
+import { ownCopy } from "../../util/own-copy.js";
 import { createResponse, type SipRequest, type SipResponse } from "../index.js";
 import { InviteServerTransaction } from "./invite-server-transaction.js";
 import { NonInviteServerTransaction } from "./non-invite-server-transaction.js";
@@ -18,7 +19,8 @@ import type { Destination, MessageSource } from "./transport-types.js";
 
 /** What an INVITE server transaction is attached to while the router decides and after. */
 export interface InviteContext {
-  readonly request: SipRequest;
+  /** The INVITE until a call takes it over (then the call holds it, and null here). */
+  request: SipRequest | null;
   call: ProxyCall | null;
   cancelled: boolean;
 }
@@ -57,15 +59,21 @@ export class ServerTransactions {
     key: string,
     context: InviteContext | null,
   ): ServerTx {
+    // The key is built from the request's Via (substrings of the message text): stored as it
+    // is, it would keep the whole message alive as long as the transaction (64*T1 after a 2xx).
+    key = ownCopy(key);
     const { layer, transport, timers, timerService, log } = this.deps;
     const channel: TransactionChannel = {
       reliable: source.transport !== "udp",
       send: (data, onError) => transport.reply(source, replyTo, data, onError),
     };
+    // The closures below must not refer to `r`: they live as long as the transaction (64*T1
+    // after a 2xx) and would keep the parsed request alive.
+    const isInvite = r.method === "INVITE";
     const user = {
       onTerminated: () => {
         layer.removeServer(tx);
-        if (r.method === "INVITE") this.inviteContexts.delete(key);
+        if (isInvite) this.inviteContexts.delete(key);
         context?.call?.serverTerminated();
         this.deps.onTerminated();
       },
