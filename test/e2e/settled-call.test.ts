@@ -1,0 +1,93 @@
+// A call settled by a 2xx keeps only what later 2xx need (proxy-call.ts: the parsed INVITE is
+// released, RFC 6026 keeps the transactions 64*T1): a retransmitted 200 from the gateway still
+// reaches the caller with the From and To the caller sent, although the router rewrote both
+// toward the gateway.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { waitFor } from "../support/free-port.js";
+import { RawSipClient, rawRequest } from "../support/raw-sip-client.js";
+import { killAllSipp, SippProcess } from "../support/sipp.js";
+import { startTestProxy } from "../support/test-proxy.js";
+import { forward, loopbackTarget, serialSteps, TestRouter } from "../support/test-router.js";
+
+afterAll(killAllSipp);
+
+/** A gateway that answers the INVITE, then sends the same 200 again before the ACK comes. */
+function doubleOkScenario(): string {
+  const ok = `
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]gw[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:gw@[local_ip]:[local_port]>
+      Content-Length: 0
+`;
+  const file = join(mkdtempSync(join(tmpdir(), "dialgate-settled-")), "uas-double-ok.xml");
+  writeFileSync(
+    file,
+    `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="answers twice">
+  <recv request="INVITE"/>
+  <send><![CDATA[${ok}]]></send>
+  <pause milliseconds="200"/>
+  <send><![CDATA[${ok}]]></send>
+  <recv request="ACK"/>
+  <timewait milliseconds="500"/>
+</scenario>`,
+  );
+  return file;
+}
+
+describe("a call settled by a 2xx", () => {
+  it("relays a retransmitted 200 with the caller's own From and To", async () => {
+    const uas = await SippProcess.start({ scenario: doubleOkScenario() });
+    const target = {
+      ...loopbackTarget(uas.port),
+      headerEdits: { from: "<sip:+14255550100@trunk.example>", toUri: "sip:+14255550123@trunk.example" },
+    };
+    const router = new TestRouter(() => forward(serialSteps([target])));
+    const proxy = await startTestProxy({ router });
+    const caller = await RawSipClient.open("udp", proxy);
+    try {
+      const uri = `sip:+14255550123@127.0.0.1:${proxy.port}`;
+      caller.send(rawRequest("INVITE", uri, "udp", { branch: "z9hG4bKsettled1", callId: "settled@test" }));
+      await waitFor(() => caller.received.filter((r) => r.status === 200).length === 2, 10_000, "two 200s");
+      const oks = caller.received.filter((r) => r.status === 200);
+      // The ACK for the 2xx goes end to end, along the Record-Route (the proxy forwards it).
+      const rr = oks[0]?.header("Record-Route") ?? "";
+      const to = oks[0]?.header("To") ?? "";
+      caller.send(
+        [
+          `ACK sip:gw@127.0.0.1:${uas.port} SIP/2.0`,
+          "Via: SIP/2.0/UDP 127.0.0.1:@PORT@;branch=z9hG4bKsettledack;rport",
+          "Max-Forwards: 70",
+          `Route: ${rr}`,
+          "From: <sip:tester@127.0.0.1>;tag=raw1",
+          `To: ${to}`,
+          "Call-ID: settled@test",
+          "CSeq: 1 ACK",
+          "Content-Length: 0",
+          "",
+          "",
+        ].join("\r\n"),
+      );
+      for (const ok of oks) {
+        expect(ok.header("From")).toBe("<sip:tester@127.0.0.1>;tag=raw1");
+        expect(ok.header("To")?.startsWith(`<${uri}>;tag=`)).toBe(true);
+        expect(ok.header("Call-ID")).toBe("settled@test");
+      }
+      // What the gateway saw was rewritten (so the caller's view was restored, not passed through).
+      const gw = await uas.kill();
+      const invite = gw.messages.find((m) => m.direction === "received" && m.method === "INVITE");
+      expect(invite?.header("From")[0]).toMatch(/^<sip:\+14255550100@trunk\.example>;tag=raw1$/);
+    } finally {
+      caller.close();
+      await proxy.stop();
+    }
+  });
+});
