@@ -174,4 +174,29 @@ describe("admin API writes through Redis", () => {
     expect((r.json?.error as { code: string }).code).toBe("store_unavailable");
     await redis.start();
   });
+
+  it("once Redis is back, a write through one instance reaches the other by pub/sub again", async () => {
+    // The periodic version check is off (3600 s): only a re-subscribed connection hears of it.
+    await waitFor(
+      () =>
+        a.dialgate.sharedState?.client.status === "ready" &&
+        b.dialgate.sharedState?.client.status === "ready",
+      20_000,
+      "both instances reconnected",
+    );
+    let r: Awaited<ReturnType<typeof api>> = { status: 0, json: null };
+    await waitFor(
+      async () => {
+        r = await api(a, "PUT", "/v1/admin/tenants/contoso/users/hana@contoso.com", {
+          lineUri: "+14255550104",
+          usageLocation: "US",
+        });
+        return r.status === 201;
+      },
+      20_000,
+      "a write accepted after the outage",
+    );
+    await bothAt(r.json?.routingVersion as number);
+    expect((await api(b, "GET", "/v1/admin/users/hana@contoso.com")).status).toBe(200);
+  });
 });

@@ -14,6 +14,13 @@ export interface RedisConnectOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** ioredis `lazyConnect`: do not connect until the first command. */
   readonly lazyConnect?: boolean;
+  /**
+   * A pub/sub connection whose owner subscribes again itself after a reconnect (shared-routing.ts;
+   * standalone and Sentinel).
+   * ioredis's own re-subscription runs its SUBSCRIBE with nothing to catch its failure: a
+   * connection lost again at that moment (Redis restarting) was an unhandled rejection.
+   */
+  readonly resubscribesItself?: boolean;
 }
 
 interface ParsedUrl {
@@ -75,6 +82,8 @@ export function createRedisClient(options: RedisConnectOptions): RedisClient {
     // Commands of concurrent calls issued in one tick (capacity checks, leases, CDR appends) go
     // out in one socket write: under load a write per command was ~10% of a worker's CPU.
     enableAutoPipelining: true,
+    // Not on a Cluster: its subscriber connection moves between nodes and re-subscribes itself.
+    ...(options.resubscribesItself && !settings.cluster ? { autoResubscribe: false } : {}),
   };
   if (settings.cluster) {
     const seeds = [settings.url, ...settings.clusterNodes].map((s) => {

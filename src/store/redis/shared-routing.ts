@@ -74,6 +74,7 @@ export class SharedRouting {
     const shared = new SharedRouting(options);
     await options.subscriber.subscribe(options.store.keys.routingChannel);
     options.subscriber.on("message", shared.onMessage);
+    options.subscriber.on("ready", shared.onReconnect);
     await shared.refresh();
     if (shared.current.version === 0)
       options.logger.warn(
@@ -101,11 +102,28 @@ export class SharedRouting {
     this.pollTimer.unref();
   }
 
+  /**
+   * After a reconnect: subscribe again (the connection is created with `resubscribesItself`),
+   * and look for a version pushed while the connection was down.
+   */
+  private readonly onReconnect = (): void => {
+    this.options.subscriber.subscribe(this.options.store.keys.routingChannel).then(
+      () => void this.refresh(),
+      (err: Error) =>
+        // Lost again at once: the next "ready" subscribes; the periodic check covers the gap.
+        this.options.logger.warn(
+          { err: err.message },
+          "cannot subscribe to routing changes; retrying on reconnect",
+        ),
+    );
+  };
+
   stop(): void {
     this.running = false;
     if (this.pollTimer !== null) clearInterval(this.pollTimer);
     this.pollTimer = null;
     this.options.subscriber.off("message", this.onMessage);
+    this.options.subscriber.off("ready", this.onReconnect);
     this.current.runtime.stop();
   }
 

@@ -104,7 +104,11 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
   const logger = deps.logger.child({ component: "redis" });
   const target = describeRedisTarget(settings);
   const client = createRedisClient({ settings, ...(deps.env ? { env: deps.env } : {}) });
-  const subscriber = createRedisClient({ settings, ...(deps.env ? { env: deps.env } : {}) });
+  const subscriber = createRedisClient({
+    settings,
+    resubscribesItself: true,
+    ...(deps.env ? { env: deps.env } : {}),
+  });
   const keys = new RedisKeys(settings.keyPrefix);
   let down: { since: number; error: string; silent: boolean } | null = null;
   const cache = new EffectiveDialPlanCache(settings.effectivePlanCacheSize, (userId, plan) => {
