@@ -190,9 +190,8 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
   };
   // Gateways without `address` are found by DNS (RFC 3263; src/routing/dns/), in the background.
   // With Redis the gateways are those of the routing version in use, followed across switches.
-  let dnsTargets = deps.router
-    ? null
-    : gatewayDns(sharedState?.routing.config ?? config, deps.random ?? systemRandom, logger);
+  const dnsFor = (c: DialgateConfig) => gatewayDns(c, deps.random ?? systemRandom, logger);
+  let dnsTargets = deps.router ? null : dnsFor(sharedState?.routing.config ?? config);
   /** Swaps in the DNS book of a new set of gateways, keeping the answers the old one has. */
   const replaceDns = (fresh: DnsGatewayTargets | null) => {
     if (fresh !== null && dnsTargets !== null) fresh.adopt(dnsTargets);
@@ -200,7 +199,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     dnsTargets = fresh;
     void fresh?.start();
   };
-  sharedState?.onRoutingSwitch((next) => replaceDns(gatewayDns(next, deps.random ?? systemRandom, logger)));
+  sharedState?.onRoutingSwitch((next) => replaceDns(dnsFor(next)));
   const routing: RoutingRuntime | null = deps.router
     ? null
     : (sharedState?.runtime ??
@@ -402,10 +401,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       }
       let nextRouting: RoutingRuntime | null = null;
       // With Redis the gateways (and so their DNS) follow the routing version, not this file.
-      const nextDns =
-        current === null || sharedState !== null
-          ? null
-          : gatewayDns(next, deps.random ?? systemRandom, logger);
+      const nextDns = current === null || sharedState !== null ? null : dnsFor(next);
       // With Redis the routing objects come from the shared state, which reloads them itself.
       if (current !== null && sharedState === null) {
         try {

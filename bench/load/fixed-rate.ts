@@ -72,14 +72,8 @@ export async function runFixed(
       await waitExit(uac, (o.calls / o.rate + o.holdMs / 1000 + 90) * 1000);
       clearInterval(ticker);
       const wallSeconds = (performance.now() - started) / 1000;
-      const proxyCpuSeconds = proxy.processes.reduce(
-        (sum, p, i) => sum + Math.max(0, cpuSeconds(p.pid) - (cpuBefore[i] ?? 0)),
-        0,
-      );
-      const helperCpuSeconds = session.helpers.reduce(
-        (sum, p, i) => sum + Math.max(0, cpuSeconds(p.pid) - (helperCpuBefore[i] ?? 0)),
-        0,
-      );
+      const proxyCpuSeconds = cpuSince(proxy.processes, cpuBefore);
+      const helperCpuSeconds = cpuSince(session.helpers, helperCpuBefore);
       // The UAS writes its statistics once a second (-fd 1): let the last ones land.
       await sleep(2500);
       uas.kill("SIGTERM");
@@ -98,4 +92,9 @@ export async function runFixed(
     if (uas.exitCode === null && uas.signalCode === null) uas.kill("SIGKILL");
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** CPU seconds the processes used since `before` (their readings, in the same order). */
+function cpuSince(processes: readonly { readonly pid: number }[], before: readonly number[]): number {
+  return processes.reduce((sum, p, i) => sum + Math.max(0, cpuSeconds(p.pid) - (before[i] ?? 0)), 0);
 }

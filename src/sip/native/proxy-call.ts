@@ -296,11 +296,8 @@ export class ProxyCall implements BranchUser {
       this.finalSent = true;
       if (this.method === "INVITE" && this.plan.kind === "routed") {
         this.ctx.dialogConfirmed(this.request, response);
-        // Settled: what later 2xx (retransmissions, other forks) need is the caller's view.
-        this.callerView ??= {
-          from: ownCopy(this.request.header("From")),
-          to: ownCopy(this.request.header("To")),
-        };
+        // Settled: later 2xx (retransmissions, other forks) need only the caller's view, which
+        // relaying this one has taken.
         this.original = null;
       }
     }
@@ -366,10 +363,13 @@ export class ProxyCall implements BranchUser {
    */
   private restoreCallerView(copy: SipResponse): void {
     if (this.plan.kind !== "routed") return;
-    const view = this.callerView;
-    const from = view !== null ? view.from : this.request.header("From");
+    // Taken from the request once, as own copies: it outlives the request (see `original`).
+    this.callerView ??= {
+      from: ownCopy(this.request.header("From")),
+      to: ownCopy(this.request.header("To")),
+    };
+    const { from, to } = this.callerView;
     if (from !== undefined && copy.header("From") !== from) copy.setHeader("From", from);
-    const to = view !== null ? view.to : this.request.header("To");
     const answeredTo = copy.header("To");
     if (to === undefined || answeredTo === undefined) return;
     const tag = copy.to?.tag ?? null;

@@ -5,6 +5,8 @@
 // caller, who got the 503 and gave up, would leave a call ringing or answered at the gateway
 // that nobody ACKs or hangs up. A remembered INVITE is refused again, the same way.
 
+import { ownCopy } from "../../util/own-copy.js";
+
 /** Bounded: past `maxEntries` the oldest are forgotten first (they are the closest to expiry). */
 export class ShedMemory {
   private readonly until = new Map<string, number>();
@@ -21,7 +23,8 @@ export class ShedMemory {
       if (oldest !== undefined) this.until.delete(oldest);
     }
     this.until.delete(key);
-    this.until.set(key, now + this.holdMs);
+    // Kept 64*T1: an own copy, not a slice that would hold the refused INVITE's whole text.
+    this.until.set(ownCopy(key), now + this.holdMs);
   }
 
   has(key: string, now: number): boolean {

@@ -111,22 +111,13 @@ export class RedisGatewayCapacity implements GatewayCapacity {
     if (limited.length === 0) return out;
     let counts: number[];
     try {
-      counts = (await withDeadline(
-        this.options.client.eval(
-          COUNT_SCRIPT,
-          limited.length,
-          ...limited.map((g) => this.options.keys.gatewayLeases(g.fqdn)),
-          String(this.options.now()),
-        ),
-        CALL_PATH_TIMEOUT_MS,
-        "the gateway capacity count",
-      )) as number[];
+      counts = await this.liveCounts(limited.map((g) => g.fqdn));
     } catch {
       // Redis down or not answering: this instance's own calls are all it can see.
       counts = limited.map((g) => this.local.callsInProgress(g.fqdn));
     }
     limited.forEach((g, i) => {
-      const n = (counts[i] ?? 0) + this.unwritten(this.options.keys.gatewayLeases(g.fqdn));
+      const n = counts[i] ?? 0;
       const limit = g.maxConcurrentSessions as number;
       this.limits.set(g.fqdn, limit);
       if (n >= limit) out.add(g.fqdn);
@@ -255,26 +246,27 @@ export class RedisGatewayCapacity implements GatewayCapacity {
     if (known.length === 0) return;
     let counts: number[];
     try {
-      counts = (await withDeadline(
-        this.options.client.eval(
-          COUNT_SCRIPT,
-          known.length,
-          ...known.map(([fqdn]) => this.options.keys.gatewayLeases(fqdn)),
-          String(this.options.now()),
-        ),
-        CALL_PATH_TIMEOUT_MS,
-        "the gateway capacity count",
-      )) as number[];
+      counts = await this.liveCounts(known.map(([fqdn]) => fqdn));
     } catch {
       return;
     }
     known.forEach(([fqdn, limit], i) =>
-      this.report({
-        gateway: fqdn,
-        callsInProgress: (counts[i] ?? 0) + this.unwritten(this.options.keys.gatewayLeases(fqdn)),
-        maxConcurrentSessions: limit,
-      }),
+      this.report({ gateway: fqdn, callsInProgress: counts[i] ?? 0, maxConcurrentSessions: limit }),
     );
+  }
+
+  /**
+   * Live leases per gateway across instances (lapsed ones dropped), plus this instance's
+   * changes not yet written. Throws when Redis does not answer in time.
+   */
+  private async liveCounts(fqdns: readonly string[]): Promise<number[]> {
+    const keys = fqdns.map((fqdn) => this.options.keys.gatewayLeases(fqdn));
+    const counts = (await withDeadline(
+      this.options.client.eval(COUNT_SCRIPT, keys.length, ...keys, String(this.options.now())),
+      CALL_PATH_TIMEOUT_MS,
+      "the gateway capacity count",
+    )) as number[];
+    return keys.map((key, i) => (counts[i] ?? 0) + this.unwritten(key));
   }
 
   private report(load: GatewayLoad): void {
