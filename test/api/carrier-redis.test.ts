@@ -5,16 +5,13 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Dialgate } from "../../src/app.js";
 import { startDialgate } from "../../src/app.js";
-import type { DialgateConfig } from "../../src/config/schema.js";
 import { redisSchema } from "../../src/config/schema.js";
 import { createRedisClient, type RedisClient, waitForRedisReady } from "../../src/store/redis/connection.js";
 import { RedisKeys } from "../../src/store/redis/keys.js";
 import { RedisRoutingStore } from "../../src/store/redis/routing-store.js";
-import { writeRouting } from "../../src/store/redis/routing-writer.js";
-import { routingDocumentOf } from "../../src/store/routing-document.js";
 import { cdrEntry } from "../store/support/cdr-fixtures.js";
 import { freeSipPort, waitFor } from "../support/free-port.js";
-import { instanceConfig, routingConfig } from "../support/redis-dialgate.js";
+import { instanceConfig, pushRouting } from "../support/redis-dialgate.js";
 import { RedisServerProcess } from "../support/redis-server.js";
 
 const KEY = "redis-carrier-key";
@@ -27,9 +24,8 @@ let dialgate: Dialgate;
 let other: Dialgate;
 
 async function push(numbers: string[]): Promise<void> {
-  const base = routingConfig({ gatewayPort: 5090 });
-  const config: DialgateConfig = {
-    ...base,
+  await pushRouting(store, {
+    gatewayPort: 5090,
     carriers: [
       {
         id: "fabrikam",
@@ -38,10 +34,7 @@ async function push(numbers: string[]): Promise<void> {
         numbers: numbers.map((number) => ({ number, tenant: "contoso" })),
       },
     ],
-  };
-  const document = routingDocumentOf(config);
-  const r = await writeRouting(store, () => ({ ok: true, document }));
-  if (!r.ok) throw new Error(JSON.stringify(r));
+  });
 }
 
 beforeAll(async () => {

@@ -22,6 +22,14 @@ let dialgate: Dialgate;
 let sipPort: number;
 let first: SippProcess;
 
+/** A gateway's UDP SRV record pointing at `target`:`port`, and the target's loopback A record. */
+function srvZone(fqdn: string, target: string, port: number): never {
+  return [
+    { name: `_sip._udp.${fqdn}`, type: "SRV", ttl: 300, data: { priority: 10, weight: 0, port, target } },
+    { name: target, type: "A", ttl: 300, data: "127.0.0.1" },
+  ] as never;
+}
+
 /** The routing objects: one gateway known only by its FQDN (no address). */
 function routing(fqdn: string): string {
   return `
@@ -71,15 +79,7 @@ beforeAll(async () => {
   client = createRedisClient({ settings: redisSchema.parse({ url: redis.url }) });
   await waitForRedisReady(client, 10_000, "test redis");
   first = await SippProcess.start({ scenario: "uas-answer.xml", calls: 1, timeoutSeconds: 90 });
-  dns = await startDnsServer([
-    {
-      name: "_sip._udp.sbc1.dns.test",
-      type: "SRV",
-      ttl: 300,
-      data: { priority: 10, weight: 0, port: first.port, target: "a.dns.test" },
-    },
-    { name: "a.dns.test", type: "A", ttl: 300, data: "127.0.0.1" },
-  ] as never);
+  dns = await startDnsServer(srvZone("sbc1.dns.test", "a.dns.test", first.port));
   await push("sbc1.dns.test");
   sipPort = await freeSipPort();
   dialgate = await startDialgate(
@@ -116,15 +116,7 @@ describe("gateway DNS with the routing objects in Redis", () => {
 
     // A push that brings another DNS-only gateway: looked up without a restart.
     const second = await SippProcess.start({ scenario: "uas-answer.xml", calls: 1, timeoutSeconds: 60 });
-    dns.setZone([
-      {
-        name: "_sip._udp.sbc2.dns.test",
-        type: "SRV",
-        ttl: 300,
-        data: { priority: 10, weight: 0, port: second.port, target: "b.dns.test" },
-      },
-      { name: "b.dns.test", type: "A", ttl: 300, data: "127.0.0.1" },
-    ] as never);
+    dns.setZone(srvZone("sbc2.dns.test", "b.dns.test", second.port));
     await push("sbc2.dns.test");
     await waitFor(
       () => dns.questions.includes("A b.dns.test"),

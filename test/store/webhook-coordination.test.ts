@@ -5,14 +5,12 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Dialgate, startDialgate } from "../../src/app.js";
-import { type DialgateConfig, redisSchema } from "../../src/config/schema.js";
+import { redisSchema } from "../../src/config/schema.js";
 import { createRedisClient, type RedisClient, waitForRedisReady } from "../../src/store/redis/connection.js";
 import { RedisKeys } from "../../src/store/redis/keys.js";
 import { RedisRoutingStore } from "../../src/store/redis/routing-store.js";
-import { writeRouting } from "../../src/store/redis/routing-writer.js";
-import { routingDocumentOf } from "../../src/store/routing-document.js";
 import { freeSipPort, waitFor } from "../support/free-port.js";
-import { instanceConfig, routingConfig } from "../support/redis-dialgate.js";
+import { instanceConfig, pushRouting } from "../support/redis-dialgate.js";
 import { RedisServerProcess } from "../support/redis-server.js";
 import { WebhookReceiver } from "../support/webhook-receiver.js";
 import { cdrEntry } from "./support/cdr-fixtures.js";
@@ -33,9 +31,8 @@ beforeAll(async () => {
   client = createRedisClient({ settings: redisSchema.parse({ url: redis.url }) });
   await waitForRedisReady(client, 10_000, "test redis");
   receiver = await WebhookReceiver.start();
-  const base = routingConfig({ gatewayPort: 5090 });
-  const config: DialgateConfig = {
-    ...base,
+  await pushRouting(new RedisRoutingStore(client, new RedisKeys("dialgate")), {
+    gatewayPort: 5090,
     carriers: [
       {
         id: "fabrikam",
@@ -45,13 +42,7 @@ beforeAll(async () => {
         cdrWebhook: { url: receiver.url, secretEnv: "FABRIKAM_WEBHOOK_SECRET" },
       },
     ],
-  };
-  const document = routingDocumentOf(config);
-  const pushed = await writeRouting(new RedisRoutingStore(client, new RedisKeys("dialgate")), () => ({
-    ok: true,
-    document,
-  }));
-  if (!pushed.ok) throw new Error(JSON.stringify(pushed));
+  });
   a = await startDialgate(instanceConfig(await freeSipPort(), { url: redis.url }), deps);
   b = await startDialgate(instanceConfig(await freeSipPort(), { url: redis.url }), deps);
 }, 60_000);

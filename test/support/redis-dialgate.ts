@@ -19,6 +19,8 @@ export interface RoutingFileOptions {
   readonly maxConcurrentSessions?: number;
   /** A second gateway, sbc2, in a route tried after sbc1's (failover). */
   readonly backupGatewayPort?: number;
+  /** Carriers (their numbers, API keys and webhooks), added as they are. */
+  readonly carriers?: DialgateConfig["carriers"];
 }
 
 export function routingYaml(o: RoutingFileOptions): string {
@@ -66,7 +68,7 @@ tenants:
 export function routingConfig(o: RoutingFileOptions): DialgateConfig {
   const r = parseConfigText(routingYaml(o));
   if (!r.ok) throw new Error(`test routing file invalid: ${JSON.stringify(r.problems)}`);
-  return r.config;
+  return o.carriers === undefined ? r.config : { ...r.config, carriers: o.carriers };
 }
 
 export async function pushRouting(store: RedisRoutingStore, o: RoutingFileOptions): Promise<number> {
