@@ -2,7 +2,7 @@
 // everything, a SIPp UAC at `rate` calls/s for `calls` calls holding each `holdMs`, and what
 // both sides counted. The UAS's counts tell admitted calls from refused ones: an INVITE the
 // proxy refused (503 from admission control) never reaches it.
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +15,10 @@ export interface FixedRun {
   readonly rate: number;
   readonly calls: number;
   readonly holdMs: number;
+  /** Called once the proxy is up, before the warm-up. */
+  readonly onProxyStarted?: (proxy: RunningProxy) => Promise<void>;
+  /** Calls (0 hold) through the proxy before `beforeCalls` and the measured run. */
+  readonly warmUp?: { readonly rate: number; readonly calls: number };
   /** Called every second while the UAC runs, with the seconds since it started. */
   readonly onTick?: (seconds: number, proxy: RunningProxy) => void;
 }
@@ -54,20 +58,19 @@ export async function runFixed(
   try {
     const proxy = await session.startProxy(work, uasPort);
     try {
+      await o.onProxyStarted?.(proxy);
+      if (o.warmUp !== undefined) {
+        // Short calls through the same proxy first, so that what follows measures a proxy that
+        // has carried traffic (its JIT warm, its heap grown to its working size).
+        const w = o.warmUp;
+        const warm = await startUac(proxy.port, work, scenarios, { ...w, holdMs: 0 }, "warm-up.csv", timeout);
+        await waitExit(warm, (w.calls / w.rate + 90) * 1000);
+      }
       await beforeCalls?.(proxy);
       const cpuBefore = proxy.processes.map((p) => cpuSeconds(p.pid));
       const helperCpuBefore = session.helpers.map((p) => cpuSeconds(p.pid));
       const started = performance.now();
-      const uac = spawn(
-        "sipp",
-        [`127.0.0.1:${proxy.port}`, "-sf", join(scenarios, "uac-user-call.xml")]
-          .concat(["-key", "from_user", "caller", "-key", "from_domain", "bench.example"])
-          .concat(["-i", "127.0.0.1", "-p", String(await freeUdpPort()), "-s", "4255550100"])
-          .concat(["-r", String(o.rate), "-m", String(o.calls), "-d", String(o.holdMs)])
-          .concat(["-l", String(o.rate * Math.ceil(o.holdMs / 1000 + 8)), "-nostdin", "-timeout", timeout])
-          .concat(["-trace_stat", "-stf", join(work, "uac.csv"), "-fd", "1"]),
-        { cwd: work, stdio: "ignore" },
-      );
+      const uac = await startUac(proxy.port, work, scenarios, o, "uac.csv", timeout);
       const ticker = setInterval(() => o.onTick?.((performance.now() - started) / 1000, proxy), 1000);
       await waitExit(uac, (o.calls / o.rate + o.holdMs / 1000 + 90) * 1000);
       clearInterval(ticker);
@@ -92,6 +95,27 @@ export async function runFixed(
     if (uas.exitCode === null && uas.signalCode === null) uas.kill("SIGKILL");
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** A SIPp UAC placing `o.calls` calls at `o.rate` through the proxy, statistics to `csv`. */
+async function startUac(
+  proxyPort: number,
+  work: string,
+  scenarios: string,
+  o: Pick<FixedRun, "rate" | "calls" | "holdMs">,
+  csv: string,
+  timeout: string,
+): Promise<ChildProcess> {
+  return spawn(
+    "sipp",
+    [`127.0.0.1:${proxyPort}`, "-sf", join(scenarios, "uac-user-call.xml")]
+      .concat(["-key", "from_user", "caller", "-key", "from_domain", "bench.example"])
+      .concat(["-i", "127.0.0.1", "-p", String(await freeUdpPort()), "-s", "4255550100"])
+      .concat(["-r", String(o.rate), "-m", String(o.calls), "-d", String(o.holdMs)])
+      .concat(["-l", String(o.rate * Math.ceil(o.holdMs / 1000 + 8)), "-nostdin", "-timeout", timeout])
+      .concat(["-trace_stat", "-stf", join(work, csv), "-fd", "1"]),
+    { cwd: work, stdio: "ignore" },
+  );
 }
 
 /** CPU seconds the processes used since `before` (their readings, in the same order). */

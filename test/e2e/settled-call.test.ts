@@ -1,7 +1,9 @@
-// A call settled by a 2xx keeps only what later 2xx need (proxy-call.ts: the parsed INVITE is
-// released, RFC 6026 keeps the transactions 64*T1): a retransmitted 200 from the gateway still
+// A call settled by a 2xx keeps only what later 2xx need: RFC 6026 keeps the INVITE's
+// transactions 64*T1, and the edge keeps them as a compact Accepted window entry
+// (accepted-window.ts) instead of the whole call. A retransmitted 200 from the gateway still
 // reaches the caller with the From and To the caller sent, although the router rewrote both
-// toward the gateway.
+// toward the gateway; a retransmitted INVITE is absorbed, a late CANCEL gets its 200 and
+// cancels nothing, and the entry expires after 64*T1.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -51,7 +53,8 @@ describe("a call settled by a 2xx", () => {
       headerEdits: { from: "<sip:+14255550100@trunk.example>", toUri: "sip:+14255550123@trunk.example" },
     };
     const router = new TestRouter(() => forward(serialSteps([target])));
-    const proxy = await startTestProxy({ router });
+    // T1 = 50 ms: the Accepted window (64*T1) lasts 3.2 s.
+    const proxy = await startTestProxy({ router, timers: { t1Ms: 50 } });
     const caller = await RawSipClient.open("udp", proxy);
     try {
       const uri = `sip:+14255550123@127.0.0.1:${proxy.port}`;
@@ -81,10 +84,30 @@ describe("a call settled by a 2xx", () => {
         expect(ok.header("To")?.startsWith(`<${uri}>;tag=`)).toBe(true);
         expect(ok.header("Call-ID")).toBe("settled@test");
       }
-      // What the gateway saw was rewritten (so the caller's view was restored, not passed through).
+      // The call itself is over; its two transactions wait in the Accepted window.
+      const inWindow = proxy.dialgate.stats;
+      expect(inWindow.calls).toBe(0);
+      expect(inWindow.serverTransactions).toBeGreaterThanOrEqual(1);
+      expect(inWindow.clientTransactions).toBe(1);
+      // A retransmitted INVITE is absorbed (RFC 6026 §7.1), a CANCEL gets 200 and cancels nothing.
+      const seenBefore = caller.received.length;
+      caller.send(rawRequest("INVITE", uri, "udp", { branch: "z9hG4bKsettled1", callId: "settled@test" }));
+      caller.send(rawRequest("CANCEL", uri, "udp", { branch: "z9hG4bKsettled1", callId: "settled@test" }));
+      const answersTo = (method: string) =>
+        caller.received.filter((r) => r.header("CSeq")?.endsWith(` ${method}`));
+      await waitFor(() => answersTo("CANCEL").length > 0, 5_000, "the CANCEL's answer");
+      const later = caller.received.slice(seenBefore);
+      expect(later.map((r) => `${r.status} ${r.header("CSeq")}`)).toEqual(["200 1 CANCEL"]);
+      // What the gateway saw was rewritten (so the caller's view was restored, not passed through),
+      // and it got one INVITE and no CANCEL.
+      await new Promise((r) => setTimeout(r, 300));
       const gw = await uas.kill();
-      const invite = gw.messages.find((m) => m.direction === "received" && m.method === "INVITE");
-      expect(invite?.header("From")[0]).toMatch(/^<sip:\+14255550100@trunk\.example>;tag=raw1$/);
+      const invites = gw.messages.filter((m) => m.direction === "received" && m.method === "INVITE");
+      expect(invites).toHaveLength(1);
+      expect(invites[0]?.header("From")[0]).toMatch(/^<sip:\+14255550100@trunk\.example>;tag=raw1$/);
+      expect(gw.messages.some((m) => m.direction === "received" && m.method === "CANCEL")).toBe(false);
+      // The window lets its entry go after 64*T1 (3.2 s here), with its sweep timer.
+      await proxy.settled(10_000);
     } finally {
       caller.close();
       await proxy.stop();

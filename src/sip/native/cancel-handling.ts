@@ -8,6 +8,8 @@ import type { Destination, MessageSource } from "./transport-types.js";
 
 export interface CancelDeps {
   readonly servers: ServerTransactions;
+  /** Whether the INVITE under this key was answered and is in the Accepted window. */
+  readonly answered: (inviteKey: string) => boolean;
   readonly emit: (event: CallEvent) => void;
   readonly now: () => number;
 }
@@ -23,6 +25,12 @@ export function handleCancel(
   const { servers } = deps;
   const tx = servers.create(r, source, replyTo, key, null);
   const invite = servers.findInvite(inviteKey);
+  if (invite === null && deps.answered(inviteKey)) {
+    // §9.2: the INVITE's transaction still exists (Accepted, RFC 6026) and is answered: a 200
+    // to the CANCEL, and nothing to cancel.
+    servers.respond(tx, r, 200, "OK");
+    return;
+  }
   if (invite === null) {
     servers.respond(tx, r, 481, "Call/Transaction Does Not Exist");
     return;

@@ -116,6 +116,17 @@ export class InviteClientTransaction<R extends ResponseLike> implements Transact
     return this.state === InviteClientState.Proceeding;
   }
 
+  /**
+   * Hands the Accepted state over to the edge's compact window (accepted-window.ts): Timer M
+   * stops and the state is Terminated, without telling the TU, which is the one retiring it.
+   */
+  retire(): void {
+    if (this.state !== InviteClientState.Accepted) return;
+    this.state = InviteClientState.Terminated;
+    this.o.timerService.clear(this.timerM);
+    this.timerM = null;
+  }
+
   terminate(): void {
     if (this.state === InviteClientState.Terminated) return;
     this.state = InviteClientState.Terminated;

@@ -121,6 +121,22 @@ export class InviteServerTransaction implements Transaction {
     }
   }
 
+  /** The channel back to the caller (the Accepted window keeps it once this transaction retires). */
+  get channel(): TransactionChannel {
+    return this.o.channel;
+  }
+
+  /**
+   * Hands the Accepted state over to the edge's compact window (accepted-window.ts): the timers
+   * stop and the state is Terminated, without telling the TU, which is the one retiring it.
+   */
+  retire(): void {
+    if (this.state !== InviteServerState.Accepted) return;
+    this.state = InviteServerState.Terminated;
+    this.o.timerService.clear(this.timerL);
+    this.timerL = null;
+  }
+
   terminate(): void {
     if (this.state === InviteServerState.Terminated) return;
     this.state = InviteServerState.Terminated;

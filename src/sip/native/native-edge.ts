@@ -17,6 +17,7 @@ import { type Clock, systemClock } from "../../util/clock.js";
 import { type Logger, silentLogger } from "../../util/logger.js";
 import { ownCopy } from "../../util/own-copy.js";
 import { createResponse, type SipRequest, type SipResponse, type ViaHop } from "../index.js";
+import { AcceptedWindow } from "./accepted-window.js";
 import { AdmissionControl, type LoadProbe } from "./admission-control.js";
 import { handleCancel } from "./cancel-handling.js";
 import { DialogTracker } from "./dialog-tracker.js";
@@ -24,6 +25,7 @@ import { DrainGate } from "./drain-gate.js";
 import { LocalIdentity, responseDestination } from "./edge-addressing.js";
 import { InboundDispatch } from "./inbound-dispatch.js";
 import { inboundRequestView } from "./inbound-request-view.js";
+import { InviteClientState } from "./invite-client-transaction.js";
 import { InviteServerState, InviteServerTransaction } from "./invite-server-transaction.js";
 import { type ProtectionStats, SourceProtection, type TrustedSources } from "./limits.js";
 import { BRANCH_PREFIX, loopHash } from "./loop-detection.js";
@@ -100,6 +102,7 @@ export class NativeEdge implements OutboundRequester {
   private readonly drainGate: DrainGate;
   private readonly admission: AdmissionControl;
   private readonly shed: ShedMemory;
+  private readonly accepted: AcceptedWindow;
   private readonly branchSalt = randomBytes(4).toString("hex");
   private readonly ctx: ProxyContext;
   private branchCounter = 0;
@@ -154,6 +157,7 @@ export class NativeEdge implements OutboundRequester {
     });
     this.admission = new AdmissionControl(this.settings.overload, options.loadProbe, options.random);
     this.shed = new ShedMemory(this.timers.b);
+    this.accepted = new AcceptedWindow(this.timerService, Math.max(this.timers.l, this.timers.m), this.log);
     this.ctx = this.makeContext();
   }
 
@@ -251,8 +255,9 @@ export class NativeEdge implements OutboundRequester {
 
   get stats(): NativeEdgeStats {
     return {
-      serverTransactions: this.layer.serverCount,
-      clientTransactions: this.layer.clientCount,
+      // An Accepted window entry stands for one INVITE server and one client transaction.
+      serverTransactions: this.layer.serverCount + this.accepted.size,
+      clientTransactions: this.layer.clientCount + this.accepted.size,
       calls: this.activeCalls,
       dialogs: this.dialogs.count,
       timers: this.timerService.activeCount,
@@ -283,6 +288,7 @@ export class NativeEdge implements OutboundRequester {
     this.admission.stop();
     this.layer.terminateAll();
     this.servers.clear();
+    this.accepted.clear();
     this.dialogs.clear();
     if (this.timerService instanceof SystemTimerService) this.timerService.clearAll();
     await this.transport.close();
@@ -344,9 +350,16 @@ export class NativeEdge implements OutboundRequester {
       else existing.receiveRequest();
       return;
     }
+    // RFC 6026 §7.1: an answered INVITE's retransmissions are absorbed for Timer L.
+    if (r.method === "INVITE" && this.accepted.hasServer(key)) return;
 
     if (r.method === "CANCEL") {
-      const deps = { servers: this.servers, emit: this.ctx.emit, now: this.ctx.now };
+      const deps = {
+        servers: this.servers,
+        answered: (inviteKey: string) => this.accepted.hasServer(inviteKey),
+        emit: this.ctx.emit,
+        now: this.ctx.now,
+      };
       handleCancel(deps, r, source, replyTo, key, serverTransactionKey(keyFields, "INVITE"));
       return;
     }
@@ -392,9 +405,17 @@ export class NativeEdge implements OutboundRequester {
     // §18.1.2: a response whose top Via is not ours is discarded.
     if (via === undefined || !this.us.isOurs(via.host, via.port) || via.branch === null) return;
     const method = res.cseq?.method ?? "";
-    const tx = this.layer.findClient(clientTransactionKey(via.branch, method));
+    const key = clientTransactionKey(via.branch, method);
+    const tx = this.layer.findClient(key);
     if (tx !== undefined) {
       tx.receiveResponse(res);
+      return;
+    }
+    const accepted = this.accepted.findClient(key);
+    if (accepted !== undefined) {
+      // RFC 6026 §7.2: a 2xx retransmission in Timer M goes upstream like the first one;
+      // anything else is absorbed, as the Accepted client transaction would.
+      if (res.status >= 200 && res.status < 300) this.accepted.relay(accepted, res);
       return;
     }
     // §16.7 / RFC 6026: a 2xx to an INVITE with no transaction left is forwarded statelessly.
@@ -578,6 +599,19 @@ export class NativeEdge implements OutboundRequester {
         this.drainGate.check();
       },
       callRecorded: (callId) => this.callRecords?.recorded(callId) ?? null,
+      retireAnswered: (server, client, callerView) => {
+        if (
+          !(server instanceof InviteServerTransaction) ||
+          server.currentState !== InviteServerState.Accepted
+        )
+          return false;
+        if (client.currentState !== InviteClientState.Accepted) return false;
+        const upstream = this.servers.retireInvite(server);
+        client.retire();
+        this.layer.removeClient(client);
+        this.accepted.add(server.key, client.key, upstream, callerView);
+        return true;
+      },
       dialogConfirmed: (request, _response) => {
         // Own copies: the dialog outlives the INVITE, whose text a substring would keep alive.
         this.dialogs.confirmed(

@@ -275,12 +275,13 @@ export class ProxyBranch {
       return;
     }
     this.clearTimerC();
+    // A final: no CANCEL will be built from the request any more, and the hop-by-hop ACK of a
+    // non-2xx is already built; the transaction lingers (64*T1 after a 2xx, RFC 6026, Timer D
+    // or K otherwise), so the parsed request is not kept that long.
+    this.sent = null;
     if (s < 300) {
       this.answered = true;
       this.settled = true;
-      // Answered: no CANCEL and no hop-by-hop ACK will be built from the request any more,
-      // and the transaction lingers 64*T1 (RFC 6026): do not keep the parsed request that long.
-      this.sent = null;
       this.user.onSuccess(this, r);
       return;
     }
@@ -338,6 +339,18 @@ export class ProxyBranch {
     this.finished = true;
     this.clearTimerC();
     this.user.onBranchDone(this);
+  }
+
+  /**
+   * The answered INVITE transaction when it is all that is left of this branch (Accepted, no
+   * CANCEL transaction left, Timer C stopped): the call may then hand it to the Accepted window.
+   */
+  get quietAcceptedTx(): InviteClientTransaction<SipResponse> | null {
+    const tx = this.tx;
+    if (!(tx instanceof InviteClientTransaction) || tx.currentState !== InviteClientState.Accepted)
+      return null;
+    // liveTx counts the CANCEL's transaction too: 1 means the INVITE's is the only one left.
+    return this.liveTx === 1 && this.timerC === null ? tx : null;
   }
 
   /** Whether the branch still has live transactions (for leak accounting). */

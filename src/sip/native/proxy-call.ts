@@ -3,6 +3,8 @@ import type { AttemptStep, CallContext, HeaderEdits, RouteTarget } from "../../r
 import { ownCopy } from "../../util/own-copy.js";
 import { createResponse, type SipRequest, type SipResponse } from "../index.js";
 import { chooseBestResponse, type FinalOutcome, upstreamStatus } from "./best-response.js";
+import { type CallerView, restoreCallerView, takeCallerView } from "./caller-view.js";
+import type { InviteClientTransaction } from "./invite-client-transaction.js";
 import { type BranchSpec, type BranchUser, type LocalEndCause, ProxyBranch } from "./proxy-branch.js";
 import type { ProxyContext } from "./proxy-context.js";
 import type { ServerTx } from "./server-tx.js";
@@ -47,13 +49,13 @@ export class ProxyCall implements BranchUser {
   private readonly reportEvents: boolean;
   private readonly method: string;
   /**
-   * The request as received (Route preprocessing done, Max-Forwards decremented) until a 2xx
-   * settles the call; then only the caller's From and To are kept (callerView), because the
-   * transactions linger 64*T1 after a 2xx (RFC 6026) and a parsed INVITE per call for 32 s was
-   * most of the proxy's memory (bench/README.md, held calls).
+   * The request as received (Route preprocessing done, Max-Forwards decremented) until the
+   * caller has its final response; then only the caller's From and To are kept (callerView),
+   * because the transactions linger 64*T1 after a 2xx (RFC 6026) and a parsed INVITE per call
+   * for 32 s was most of the proxy's memory (bench/README.md, held calls).
    */
   private original: SipRequest | null;
-  private callerView: { readonly from: string | undefined; readonly to: string | undefined } | null = null;
+  private callerView: CallerView | null = null;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -69,7 +71,7 @@ export class ProxyCall implements BranchUser {
     this.reportEvents = plan.kind === "routed" && request.method === "INVITE";
   }
 
-  /** The request as received; only read before a 2xx settles the call (see `original`). */
+  /** The request as received; only read before the final response (see `original`). */
   private get request(): SipRequest {
     if (this.original === null) throw new Error("the request of a settled call was released");
     return this.original;
@@ -210,7 +212,8 @@ export class ProxyCall implements BranchUser {
     this.finishSearch();
   }
 
-  private stepFailures = new Map<number, { status: number; cause: "response" | LocalEndCause }[]>();
+  /** Failures per step; made on the first failure (most calls have none). */
+  private stepFailures: Map<number, { status: number; cause: "response" | LocalEndCause }[]> | null = null;
 
   /**
    * routing.md: fail over only when every target of the step failed with a failover code,
@@ -219,7 +222,7 @@ export class ProxyCall implements BranchUser {
   private stepAllowsFailover(): boolean {
     if (this.plan.kind !== "routed") return false;
     const step = this.plan.steps[this.stepIndex];
-    const failures = this.stepFailures.get(this.stepIndex) ?? [];
+    const failures = this.stepFailures?.get(this.stepIndex) ?? [];
     if (step === undefined || failures.length === 0) return false;
     return failures.every(
       (f) =>
@@ -240,7 +243,7 @@ export class ProxyCall implements BranchUser {
     this.sendFinal(
       status,
       reason,
-      best.local || status !== best.status ? null : (this.responses.get(best.seq) ?? null),
+      best.local || status !== best.status ? null : (this.responses?.get(best.seq) ?? null),
     );
   }
 
@@ -294,16 +297,50 @@ export class ProxyCall implements BranchUser {
     else void recorded.then(deliver);
     if (first) {
       this.finalSent = true;
-      if (this.method === "INVITE" && this.plan.kind === "routed") {
-        this.ctx.dialogConfirmed(this.request, response);
-        // Settled: later 2xx (retransmissions, other forks) need only the caller's view, which
-        // relaying this one has taken.
-        this.original = null;
-      }
+      const dialog = this.method === "INVITE" && this.plan.kind === "routed";
+      if (dialog) this.ctx.dialogConfirmed(this.request, response);
+      this.releaseRequest();
+      if (dialog) this.retireIfQuiet();
     }
   }
 
-  private readonly responses = new Map<number, SipResponse>();
+  /**
+   * The caller has its final answer: later 2xx (retransmissions, other forks) need only the
+   * caller's view, and the server transaction lingers (64*T1 after a 2xx, RFC 6026; Timer J
+   * for a non-INVITE over UDP), so the parsed request is let go now.
+   */
+  private releaseRequest(): void {
+    if (this.original === null) return;
+    if (this.plan.kind === "routed") this.callerView ??= takeCallerView(this.original);
+    this.original = null;
+  }
+
+  /**
+   * An answered INVITE whose only live parts are its Accepted transactions hands them to the
+   * edge's compact Accepted window (accepted-window.ts) and ends here: the ProxyCall, its
+   * branches and both transactions no longer linger 64*T1 per answered call.
+   */
+  private retireIfQuiet(): void {
+    if (this.finished || this.original !== null || this.plan.kind !== "routed" || this.method !== "INVITE")
+      return;
+    let accepted: InviteClientTransaction<SipResponse> | null = null;
+    for (const b of this.branches) {
+      if (b.answered) {
+        // Two answered forks: each 2xx needs the full machinery (rare; left as it is).
+        if (accepted !== null) return;
+        accepted = b.quietAcceptedTx;
+        if (accepted === null) return;
+      } else if (!b.done) return;
+    }
+    if (accepted === null || !this.ctx.retireAnswered(this.server, accepted, this.callerView)) return;
+    this.serverDone = true;
+    this.finished = true;
+    this.clearFailoverTimer();
+    this.ctx.callFinished();
+  }
+
+  /** Final failure responses by outcome number, for best-response selection; made on the first one. */
+  private responses: Map<number, SipResponse> | null = null;
 
   onFailure(
     branch: ProxyBranch,
@@ -313,7 +350,11 @@ export class ProxyCall implements BranchUser {
     cause: "response" | LocalEndCause,
   ): void {
     const seq = this.recordOutcome(status, reason, response === null);
-    if (response !== null && !this.finalSent) this.responses.set(seq, response);
+    if (response !== null && !this.finalSent) {
+      this.responses ??= new Map();
+      this.responses.set(seq, response);
+    }
+    this.stepFailures ??= new Map();
     const list = this.stepFailures.get(branch.spec.step) ?? [];
     list.push({ status, cause });
     this.stepFailures.set(branch.spec.step, list);
@@ -337,6 +378,8 @@ export class ProxyCall implements BranchUser {
 
   onBranchDone(_branch: ProxyBranch): void {
     this.checkFinished();
+    // A failed-over or cancelled branch that ends after the 2xx may leave the call quiet.
+    if (this.answered) this.retireIfQuiet();
   }
 
   // ---- sending upstream ---------------------------------------------------------------------
@@ -355,26 +398,11 @@ export class ProxyCall implements BranchUser {
     this.server.respond(response.status, copy.serialize());
   }
 
-  /**
-   * The router may rewrite From (the caller's number toward a gateway, forwardPai anonymity) and
-   * To (inbound translation) on the forwarded request. Responses carry the From and To of the
-   * request they answer (RFC 3261 §8.2.6.2), so the caller must get back what it sent -- with the
-   * callee's To tag -- or a strict UA would not recognise its own transaction's answer.
-   */
+  /** Puts the caller's From and To back (caller-view.ts); taken from the request once. */
   private restoreCallerView(copy: SipResponse): void {
     if (this.plan.kind !== "routed") return;
-    // Taken from the request once, as own copies: it outlives the request (see `original`).
-    this.callerView ??= {
-      from: ownCopy(this.request.header("From")),
-      to: ownCopy(this.request.header("To")),
-    };
-    const { from, to } = this.callerView;
-    if (from !== undefined && copy.header("From") !== from) copy.setHeader("From", from);
-    const answeredTo = copy.header("To");
-    if (to === undefined || answeredTo === undefined) return;
-    const tag = copy.to?.tag ?? null;
-    const expected = tag === null ? to : `${to};tag=${tag}`;
-    if (answeredTo !== expected && answeredTo !== to) copy.setHeader("To", expected);
+    this.callerView ??= takeCallerView(this.request);
+    restoreCallerView(copy, this.callerView);
   }
 
   private sendFinal(status: number, reason: string, response: SipResponse | null): void {
@@ -389,7 +417,8 @@ export class ProxyCall implements BranchUser {
     if (this.reportEvents && !this.cancelled && status >= 300)
       this.emit({ type: "rejected", status, reason });
     // The choice is made: the responses kept for it are not needed while the transactions linger.
-    this.responses.clear();
+    this.responses = null;
+    this.releaseRequest();
   }
 
   private clearFailoverTimer(): void {

@@ -3,8 +3,10 @@
 import type { CallEvent } from "../../calls/events.js";
 import type { Logger } from "../../util/logger.js";
 import type { SipRequest, SipResponse } from "../index.js";
+import type { CallerView } from "./caller-view.js";
 import type { InviteClientTransaction } from "./invite-client-transaction.js";
 import type { NonInviteClientTransaction } from "./non-invite-client-transaction.js";
+import type { ServerTx } from "./server-tx.js";
 import type { TimerService } from "./timer-service.js";
 import type { TransactionTimers } from "./transaction-timers.js";
 import type { TransactionChannel } from "./transaction-user.js";
@@ -42,6 +44,16 @@ export interface ProxyContext {
    * the BYE's 2xx is forwarded only then (src/calls/call-recorder.ts `recorded`).
    */
   callRecorded?(callId: string): Promise<void> | null;
+  /**
+   * An answered INVITE is settled and quiet: the edge takes its Accepted server and client
+   * transactions into the compact Accepted window (accepted-window.ts). False when it cannot
+   * (the transactions are not both Accepted), and the call keeps them.
+   */
+  retireAnswered(
+    server: ServerTx,
+    client: InviteClientTransaction<SipResponse>,
+    callerView: CallerView | null,
+  ): boolean;
   /** A 2xx to an INVITE went upstream: track the dialog. */
   dialogConfirmed(request: SipRequest, response: SipResponse): void;
 }

@@ -63,10 +63,7 @@ export class ServerTransactions {
     // is, it would keep the whole message alive as long as the transaction (64*T1 after a 2xx).
     key = ownCopy(key);
     const { layer, transport, timers, timerService, log } = this.deps;
-    const channel: TransactionChannel = {
-      reliable: source.transport !== "udp",
-      send: (data, onError) => transport.reply(source, replyTo, data, onError),
-    };
+    const channel = replyChannel(transport, source, replyTo);
     // The closures below must not refer to `r`: they live as long as the transaction (64*T1
     // after a 2xx) and would keep the parsed request alive.
     const isInvite = r.method === "INVITE";
@@ -86,6 +83,17 @@ export class ServerTransactions {
     layer.addServer(tx);
     if (r.method === "INVITE" && context !== null) this.inviteContexts.set(key, context);
     return tx;
+  }
+
+  /**
+   * Takes an answered INVITE's server transaction out of the tables for the Accepted window
+   * (accepted-window.ts); returns its channel back to the caller.
+   */
+  retireInvite(tx: InviteServerTransaction): TransactionChannel {
+    tx.retire();
+    this.deps.layer.removeServer(tx);
+    this.inviteContexts.delete(tx.key);
+    return tx.channel;
   }
 
   respond(
@@ -112,4 +120,20 @@ export class ServerTransactions {
   clear(): void {
     this.inviteContexts.clear();
   }
+}
+
+/**
+ * The channel back to a request's source, made in a scope of its own: V8 gives closures made in
+ * one function a shared context, and the Accepted window keeps this channel after the
+ * transaction and its call are gone (a closure beside it would keep them alive).
+ */
+function replyChannel(
+  transport: TransportLayer,
+  source: MessageSource,
+  replyTo: Destination,
+): TransactionChannel {
+  return {
+    reliable: source.transport !== "udp",
+    send: (data, onError) => transport.reply(source, replyTo, data, onError),
+  };
 }

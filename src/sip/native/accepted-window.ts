@@ -1,0 +1,110 @@
+// RFC 6026's Accepted window, kept small. After a 2xx the INVITE's server transaction lingers
+// 64*T1 to absorb retransmitted INVITEs (Timer L), and the client transaction 64*T1 to pass 2xx
+// retransmissions upstream (Timer M). Kept as they were -- a ProxyCall with its branch, both
+// transactions, their option objects, closures and Node timers -- that window cost about 3 KB
+// per answered call, most of the memory of a proxy holding calls (bench/README.md, held calls).
+// Once a call is settled and nothing else of it is live, the edge keeps only an entry here: both
+// keys, the channel back to the caller and the caller's From and To.
+//
+// Expiry is by a coarse tick (64*T1 / 32, one second at the default T1) through the timer
+// service, armed only while the window holds entries: an entry lives at least 64*T1 and at most
+// one tick longer, which RFC 6026 allows (the timers only need to outlast retransmissions).
+import type { Logger } from "../../util/logger.js";
+import type { SipResponse } from "../index.js";
+import { type CallerView, restoreCallerView } from "./caller-view.js";
+import type { TimerHandle, TimerService } from "./timer-service.js";
+import type { TransactionChannel } from "./transaction-user.js";
+
+export interface AcceptedInvite {
+  /** §17.2.3 key of the INVITE server transaction (absorbs retransmitted INVITEs, CANCEL gets 200). */
+  readonly serverKey: string;
+  /** §17.1.3 key of the INVITE client transaction (2xx retransmissions from downstream). */
+  readonly clientKey: string;
+  /** The server transaction's channel back to the caller. */
+  readonly upstream: TransactionChannel;
+  /** The caller's From and To, restored on relayed 2xx (null when the router rewrote neither). */
+  readonly callerView: CallerView | null;
+  readonly expiresAtTick: number;
+}
+
+/** Ticks per window: 32 ticks of 64*T1/32 each, plus one for the tick an entry was born in. */
+const TICKS = 32;
+
+export class AcceptedWindow {
+  private readonly byServer = new Map<string, AcceptedInvite>();
+  private readonly byClient = new Map<string, AcceptedInvite>();
+  private readonly tickMs: number;
+  private tick = 0;
+  private sweep: TimerHandle | null = null;
+
+  constructor(
+    private readonly timerService: TimerService,
+    /** 64*T1: Timer L and Timer M (RFC 6026 §8.4, §8.7). */
+    lifetimeMs: number,
+    private readonly log: Logger,
+  ) {
+    this.tickMs = Math.max(1, lifetimeMs / TICKS);
+  }
+
+  add(
+    serverKey: string,
+    clientKey: string,
+    upstream: TransactionChannel,
+    callerView: CallerView | null,
+  ): void {
+    const entry: AcceptedInvite = {
+      serverKey,
+      clientKey,
+      upstream,
+      callerView,
+      expiresAtTick: this.tick + TICKS + 1,
+    };
+    this.byServer.set(serverKey, entry);
+    this.byClient.set(clientKey, entry);
+    this.sweep ??= this.timerService.set(this.tickMs, () => this.onTick());
+  }
+
+  /** Whether `key` is an answered INVITE server transaction still in its window. */
+  hasServer(key: string): boolean {
+    return this.byServer.has(key);
+  }
+
+  /** The window entry whose client transaction `key` names. */
+  findClient(key: string): AcceptedInvite | undefined {
+    return this.byClient.get(key);
+  }
+
+  /** §16.7 step 5 / RFC 6026 §7.2: a 2xx retransmission goes upstream, our Via removed. */
+  relay(entry: AcceptedInvite, response: SipResponse): void {
+    const copy = response.clone();
+    copy.popVia();
+    if (entry.callerView !== null) restoreCallerView(copy, entry.callerView);
+    entry.upstream.send(copy.serialize(), (err) =>
+      this.log.debug({ err: err.message }, "cannot relay a 2xx retransmission"),
+    );
+  }
+
+  /** Entries in the window (each stands for one server and one client transaction). */
+  get size(): number {
+    return this.byServer.size;
+  }
+
+  clear(): void {
+    this.byServer.clear();
+    this.byClient.clear();
+    this.timerService.clear(this.sweep);
+    this.sweep = null;
+  }
+
+  private onTick(): void {
+    this.sweep = null;
+    this.tick++;
+    // Entries were added in tick order, so the oldest are first: stop at the first one still due.
+    for (const entry of this.byServer.values()) {
+      if (entry.expiresAtTick > this.tick) break;
+      this.byServer.delete(entry.serverKey);
+      if (this.byClient.get(entry.clientKey) === entry) this.byClient.delete(entry.clientKey);
+    }
+    if (this.byServer.size > 0) this.sweep = this.timerService.set(this.tickMs, () => this.onTick());
+  }
+}
