@@ -29,5 +29,5 @@ EXPOSE 5060/udp 5060/tcp 8080/tcp
 ENV DIALGATE_HEALTH_URL=http://127.0.0.1:8080/healthz
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch(process.env.DIALGATE_HEALTH_URL).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "dist/src/cli/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=8", "dist/src/cli/main.js"]
 CMD ["serve", "--config", "/etc/dialgate/dialgate.yaml"]

@@ -18,6 +18,8 @@
 //   machine, where even 250 cps fails)  BENCH_KAMAILIO_CHILDREN (default: Kamailio's own default)
 //   BENCH_DIALGATE_WORKERS=N (writes `sip.workers: N` for the native-edge dialgate rigs)
 //   DRACHTIO_BIN (the drachtio rig's binary; default: `drachtio` on PATH)
+//   BENCH_WARMUP_SECONDS=0 (uncounted calls at half the step's rate through the freshly started
+//   proxy before each step, every rig alike; 0: each step measures a proxy started just before)
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
@@ -49,6 +51,7 @@ const stepSeconds = Number(process.env.BENCH_SECONDS ?? 8);
 const maxRate = Number(process.env.BENCH_MAX_RATE ?? 6000);
 const startRate = Number(process.env.BENCH_START_RATE ?? 250);
 const rigs = parseRigs(process.env.BENCH_RIGS ?? "direct,kamailio,dialgate");
+const warmUpSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 0);
 const workersText = process.env.BENCH_DIALGATE_WORKERS;
 const dialgateWorkers = workersText === undefined || workersText === "" ? undefined : Number(workersText);
 if (dialgateWorkers !== undefined && !(Number.isInteger(dialgateWorkers) && dialgateWorkers >= 1))
@@ -159,45 +162,25 @@ async function runCalls(
   trace: readonly string[],
 ): Promise<Measured> {
   const uacPort = await freeUdpPort();
+  if (warmUpSeconds > 0) {
+    // Uncounted calls at half the step's rate first, through the same proxy and UAS: the step
+    // then measures a proxy in service (JIT warm, heap grown), not one started a second ago.
+    const warmRate = Math.max(1, Math.round(rate / 2));
+    const warm = spawn(
+      "sipp",
+      uacArgs(proxy.port, await freeUdpPort(), warmRate, warmRate * warmUpSeconds, join(work, "warm-up.csv"), []),
+      { cwd: work, stdio: "ignore" },
+    );
+    await waitExit(warm, (warmUpSeconds * 3 + 30) * 1000);
+    await sleep(1000);
+  }
   const watched = [...proxy.processes, ...session.helpers];
   const cpuBefore = watched.map((p) => cpuSeconds(p.pid));
   const started = performance.now();
-  const uac = spawn(
-    "sipp",
-    [
-      `127.0.0.1:${proxy.port}`,
-      "-sf",
-      join(scenarios, UAC),
-      "-key",
-      "from_user",
-      "caller",
-      "-key",
-      "from_domain",
-      "bench.example",
-      "-i",
-      "127.0.0.1",
-      "-p",
-      String(uacPort),
-      "-s",
-      "4255550100",
-      "-r",
-      String(rate),
-      "-m",
-      String(calls),
-      "-l",
-      String(Math.max(100, rate * 4)),
-      "-nostdin",
-      "-timeout",
-      `${stepSeconds * 3 + 20}s`,
-      "-trace_stat",
-      "-stf",
-      join(work, "uac.csv"),
-      "-fd",
-      "1",
-      ...trace,
-    ],
-    { cwd: work, stdio: "ignore" },
-  );
+  const uac = spawn("sipp", uacArgs(proxy.port, uacPort, rate, calls, join(work, "uac.csv"), trace), {
+    cwd: work,
+    stdio: "ignore",
+  });
   await waitExit(uac, (stepSeconds * 3 + 30) * 1000);
   const wallSeconds = (performance.now() - started) / 1000;
   const processFailure = watched.map((p) => p.failure()).find((f) => f !== null) ?? null;
@@ -218,6 +201,49 @@ async function runCalls(
     processes: own.length === 0 ? null : own.reduce((n, p) => n + processTree(p.pid).length, 0),
     processFailure,
   };
+}
+
+/** SIPp UAC arguments: `calls` calls at `rate` through the proxy, statistics to `csv`. */
+function uacArgs(
+  proxyPort: number,
+  uacPort: number,
+  rate: number,
+  calls: number,
+  csv: string,
+  trace: readonly string[],
+): string[] {
+  return [
+    `127.0.0.1:${proxyPort}`,
+    "-sf",
+    join(scenarios, UAC),
+    "-key",
+    "from_user",
+    "caller",
+    "-key",
+    "from_domain",
+    "bench.example",
+    "-i",
+    "127.0.0.1",
+    "-p",
+    String(uacPort),
+    "-s",
+    "4255550100",
+    "-r",
+    String(rate),
+    "-m",
+    String(calls),
+    "-l",
+    String(Math.max(100, rate * 4)),
+    "-nostdin",
+    "-timeout",
+    `${stepSeconds * 3 + 20}s`,
+    "-trace_stat",
+    "-stf",
+    csv,
+    "-fd",
+    "1",
+    ...trace,
+  ];
 }
 
 function latencies(work: string): Pick<StepResult, "forwardingUs" | "answerUs"> {
@@ -346,7 +372,7 @@ async function main(): Promise<void> {
   const out = {
     date: new Date().toISOString(),
     machine: { cpu, cores: cpus().length },
-    settings: { stepSeconds, startRate, maxRate, dialgateWorkers: dialgateWorkers ?? null },
+    settings: { stepSeconds, startRate, maxRate, warmUpSeconds, dialgateWorkers: dialgateWorkers ?? null },
     results,
   };
   mkdirSync(join(repo, "bench", "results"), { recursive: true });

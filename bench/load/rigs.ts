@@ -206,7 +206,12 @@ async function startDialgate(
   writeFileSync(config, configText);
   // BENCH_DIALGATE_NODE_ARGS: extra node flags for the proxy, e.g. `--cpu-prof --cpu-prof-dir=prof`
   // (Node refuses --cpu-prof in NODE_OPTIONS).
-  const nodeArgs = (process.env.BENCH_DIALGATE_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+  // The young-generation cap dialgate is launched with (src/cli/main.ts, npm start, Dockerfile)
+  // comes first, so that a flag given here overrides it.
+  const nodeArgs = [
+    "--max-semi-space-size=8",
+    ...(process.env.BENCH_DIALGATE_NODE_ARGS ?? "").split(" ").filter((a) => a !== ""),
+  ];
   const child = spawn(
     process.execPath,
     [...nodeArgs, join(repo, entry), ...(entry === CLI_ENTRY ? ["serve"] : []), "--config", config],
