@@ -168,7 +168,14 @@ async function runCalls(
     const warmRate = Math.max(1, Math.round(rate / 2));
     const warm = spawn(
       "sipp",
-      uacArgs(proxy.port, await freeUdpPort(), warmRate, warmRate * warmUpSeconds, join(work, "warm-up.csv"), []),
+      uacArgs(
+        proxy.port,
+        await freeUdpPort(),
+        warmRate,
+        warmRate * warmUpSeconds,
+        join(work, "warm-up.csv"),
+        [],
+      ),
       { cwd: work, stdio: "ignore" },
     );
     await waitExit(warm, (warmUpSeconds * 3 + 30) * 1000);
