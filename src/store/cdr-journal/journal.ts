@@ -110,11 +110,20 @@ export class JournalError extends Error {
 }
 
 interface PendingAppend {
-  readonly line: Buffer;
+  /** The entry's line (entry-codec.ts), newline included. */
+  readonly line: string;
+  /** Its length in UTF-8 bytes: positions are byte offsets. */
+  readonly bytes: number;
   readonly entry: CdrLogEntry;
   readonly enqueuedAt: number;
   readonly resolve: (position: string) => void;
   readonly reject: (err: Error) => void;
+}
+
+function joinLines(batch: readonly PendingAppend[]): string {
+  let text = "";
+  for (const p of batch) text += p.line;
+  return text;
 }
 
 export async function openCdrJournal(options: CdrJournalOptions): Promise<CdrJournal> {
@@ -235,8 +244,9 @@ export class CdrJournal implements CdrLog {
     if (this.readOnly)
       return Promise.reject(new JournalError("read_only", "the CDR journal was opened read-only"));
     const line = encodeEntry(entry);
+    const bytes = Buffer.byteLength(line, "utf8");
     return new Promise<string>((resolve, reject) => {
-      this.pending.push({ line, entry, enqueuedAt: this.clock.monotonic(), resolve, reject });
+      this.pending.push({ line, bytes, entry, enqueuedAt: this.clock.monotonic(), resolve, reject });
       this.scheduleFlush();
     });
   }
@@ -506,8 +516,7 @@ export class CdrJournal implements CdrLog {
       const handle = await this.writableHandle();
       const active = this.activeMeta();
       if (active === undefined) throw new Error("no active segment");
-      const buf =
-        batch.length === 1 ? (batch[0] as PendingAppend).line : Buffer.concat(batch.map((p) => p.line));
+      const buf = Buffer.from(batch.length === 1 ? (batch[0] as PendingAppend).line : joinLines(batch), "utf8");
       this.dirty = true;
       let written = 0;
       while (written < buf.length) {
@@ -524,7 +533,7 @@ export class CdrJournal implements CdrLog {
       let end = base;
       const positions: string[] = [];
       for (const p of batch) {
-        end += p.line.length;
+        end += p.bytes;
         const position = formatPosition(active.segment, end);
         noteEntry(active, p.entry, end, position);
         positions.push(position);
