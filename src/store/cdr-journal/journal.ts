@@ -516,7 +516,7 @@ export class CdrJournal implements CdrLog {
       const handle = await this.writableHandle();
       const active = this.activeMeta();
       if (active === undefined) throw new Error("no active segment");
-      const buf = Buffer.from(batch.length === 1 ? (batch[0] as PendingAppend).line : joinLines(batch), "utf8");
+      const buf = Buffer.from(joinLines(batch), "utf8");
       this.dirty = true;
       let written = 0;
       while (written < buf.length) {
