@@ -301,6 +301,7 @@ export class ProxyCall implements BranchUser {
       if (dialog) this.ctx.dialogConfirmed(this.request, response);
       this.releaseRequest();
       if (dialog) this.retireIfQuiet();
+      else this.checkFinished();
     }
   }
 
@@ -419,6 +420,7 @@ export class ProxyCall implements BranchUser {
     // The choice is made: the responses kept for it are not needed while the transactions linger.
     this.responses = null;
     this.releaseRequest();
+    this.checkFinished();
   }
 
   private clearFailoverTimer(): void {
@@ -427,10 +429,16 @@ export class ProxyCall implements BranchUser {
   }
 
   private checkFinished(): void {
-    if (this.finished || !this.serverDone) return;
+    if (this.finished) return;
+    // A non-INVITE server transaction answers retransmissions by itself once it has its final
+    // response (Timer J, 32 s over UDP): the call does not wait for it, and lets its branches go.
+    if (!this.serverDone && !(this.finalSent && this.method !== "INVITE")) return;
     if (this.branches.some((b) => !b.done)) return;
     this.finished = true;
     this.clearFailoverTimer();
+    // The server transaction's TU (server-transactions.ts) still refers to this call until its
+    // last timer: keep nothing heavy here by then.
+    this.branches.length = 0;
     this.ctx.callFinished();
   }
 
