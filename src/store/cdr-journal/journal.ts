@@ -5,12 +5,12 @@
 // fdatasync'd. Commits are serialised: while one batch is being fsync'd, new entries queue,
 // and the next batch takes all of them — so under load one fsync carries many entries
 // ("natural" group commit, as PostgreSQL and MySQL do by default with commit_delay /
-// binlog_group_commit_sync_delay = 0). `commitIntervalMs` (default 10) spaces the starts of two
+// binlog_group_commit_sync_delay = 0). `commitIntervalMs` (default 25) spaces the starts of two
 // commits: on a disk whose fdatasync takes a millisecond or two, natural group commit alone
 // fsyncs once per CDR up to several hundred calls/s, and those fsyncs (kernel time charged to
 // the proxy) were most of the recorder's cost in `bench:load` (issue #12: 10-30 points of CPU at
 // 500 calls/s on ext4, against 3-4 on tmpfs, where fsync is free). With the spacing, a busy
-// proxy does at most 100 fsyncs/s and a quiet one commits at once, so an entry waits at most
+// proxy does at most 40 fsyncs/s and a quiet one commits at once, so an entry waits at most
 // the interval plus two fsyncs (well inside the 50 ms budget). `commitDelayMs` adds an optional
 // gathering window before a commit, and commits slower than `slowCommitMs` (default 50 ms, the
 // latency budget for a CDR) are logged and counted.
@@ -56,7 +56,7 @@ import {
 import { acquireWriterLock, releaseWriterLock } from "./writer-lock.js";
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
-export const DEFAULT_COMMIT_INTERVAL_MS = 10;
+export const DEFAULT_COMMIT_INTERVAL_MS = 25;
 const OPEN_RETRY_MS = 5000;
 
 export interface CdrJournalOptions {
