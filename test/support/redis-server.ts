@@ -226,17 +226,12 @@ export class RedisClusterProcess {
     const nodes: RedisServerProcess[] = [];
     try {
       for (let i = 0; i < masters; i++) {
-        // The cluster bus listens on port + 10000: both must be free.
-        let port = 0;
-        for (let attempt = 0; attempt < 50; attempt++) {
-          const candidate = await freeTcpPort(HOST);
-          if (candidate + 10000 > 65535) continue;
-          if ((await redisCommand(candidate + 10000, "PING", 200)) !== null) continue;
-          if (nodes.some((n) => n.port === candidate)) continue;
-          port = candidate;
-          break;
-        }
-        if (port === 0) throw new Error("no free port pair for a cluster node");
+        // The cluster bus listens on port + 10000 unless told otherwise, and that number lies in
+        // another vitest worker's port slice (free-port.ts), where that worker may hand it out
+        // at the same moment (seen as a SIPp "Address already in use"). So the bus gets a port
+        // of its own from this worker's slice (`cluster-port`, Redis 7).
+        const port = await freeTcpPort(HOST);
+        const busPort = await freeTcpPort(HOST);
         nodes.push(
           await RedisServerProcess.start({
             port,
@@ -247,6 +242,8 @@ export class RedisClusterProcess {
               `nodes-${port}.conf`,
               "--cluster-node-timeout",
               "5000",
+              "--cluster-port",
+              String(busPort),
             ],
           }),
         );
