@@ -12,7 +12,13 @@
 import type { Logger } from "../../util/logger.js";
 import type { SipResponse } from "../index.js";
 import { type CallerView, restoreCallerView } from "./caller-view.js";
+import { InviteClientState, type InviteClientTransaction } from "./invite-client-transaction.js";
+import { InviteServerState, InviteServerTransaction } from "./invite-server-transaction.js";
+import type { ClientTx } from "./proxy-context.js";
+import type { ServerTransactions } from "./server-transactions.js";
+import type { ServerTx } from "./server-tx.js";
 import type { TimerHandle, TimerService } from "./timer-service.js";
+import type { TransactionLayer } from "./transaction-layer.js";
 import type { TransactionChannel } from "./transaction-user.js";
 
 export interface AcceptedInvite {
@@ -107,4 +113,33 @@ export class AcceptedWindow {
     }
     if (this.byServer.size > 0) this.sweep = this.timerService.set(this.tickMs, () => this.onTick());
   }
+}
+
+/** An answered call's two transactions, as the call hands them over. */
+export interface AnsweredPair {
+  readonly server: ServerTx;
+  readonly client: InviteClientTransaction<SipResponse>;
+  readonly callerView: CallerView | null;
+}
+
+/**
+ * Moves an answered call's Accepted server and client transactions out of the transaction
+ * tables into the window (their timers stopped, their TUs not told). False, and nothing
+ * touched, when either is not in the Accepted state.
+ */
+export function retireIntoWindow(
+  window: AcceptedWindow,
+  servers: ServerTransactions,
+  layer: TransactionLayer<ServerTx, ClientTx>,
+  pair: AnsweredPair,
+): boolean {
+  const { server, client } = pair;
+  if (!(server instanceof InviteServerTransaction) || server.currentState !== InviteServerState.Accepted)
+    return false;
+  if (client.currentState !== InviteClientState.Accepted) return false;
+  const upstream = servers.retireInvite(server);
+  client.retire();
+  layer.removeClient(client);
+  window.add(server.key, client.key, upstream, pair.callerView);
+  return true;
 }

@@ -17,7 +17,7 @@ import { type Clock, systemClock } from "../../util/clock.js";
 import { type Logger, silentLogger } from "../../util/logger.js";
 import { ownCopy } from "../../util/own-copy.js";
 import { createResponse, type SipRequest, type SipResponse, type ViaHop } from "../index.js";
-import { AcceptedWindow } from "./accepted-window.js";
+import { AcceptedWindow, retireIntoWindow } from "./accepted-window.js";
 import { AdmissionControl, type LoadProbe } from "./admission-control.js";
 import { handleCancel } from "./cancel-handling.js";
 import { DialogTracker } from "./dialog-tracker.js";
@@ -25,7 +25,6 @@ import { DrainGate } from "./drain-gate.js";
 import { LocalIdentity, responseDestination } from "./edge-addressing.js";
 import { InboundDispatch } from "./inbound-dispatch.js";
 import { inboundRequestView } from "./inbound-request-view.js";
-import { InviteClientState } from "./invite-client-transaction.js";
 import { InviteServerState, InviteServerTransaction } from "./invite-server-transaction.js";
 import { type ProtectionStats, SourceProtection, type TrustedSources } from "./limits.js";
 import { BRANCH_PREFIX, loopHash } from "./loop-detection.js";
@@ -599,19 +598,8 @@ export class NativeEdge implements OutboundRequester {
         this.drainGate.check();
       },
       callRecorded: (callId) => this.callRecords?.recorded(callId) ?? null,
-      retireAnswered: (server, client, callerView) => {
-        if (
-          !(server instanceof InviteServerTransaction) ||
-          server.currentState !== InviteServerState.Accepted
-        )
-          return false;
-        if (client.currentState !== InviteClientState.Accepted) return false;
-        const upstream = this.servers.retireInvite(server);
-        client.retire();
-        this.layer.removeClient(client);
-        this.accepted.add(server.key, client.key, upstream, callerView);
-        return true;
-      },
+      retireAnswered: (server, client, callerView) =>
+        retireIntoWindow(this.accepted, this.servers, this.layer, { server, client, callerView }),
       dialogConfirmed: (request, _response) => {
         // Own copies: the dialog outlives the INVITE, whose text a substring would keep alive.
         this.dialogs.confirmed(
