@@ -11,7 +11,7 @@
 // one tick longer, which RFC 6026 allows (the timers only need to outlast retransmissions).
 import type { Logger } from "../../util/logger.js";
 import type { SipResponse } from "../index.js";
-import { type CallerView, restoreCallerView } from "./caller-view.js";
+import { type CallerView, upstreamCopy } from "./caller-view.js";
 import { InviteClientState, type InviteClientTransaction } from "./invite-client-transaction.js";
 import { InviteServerState, InviteServerTransaction } from "./invite-server-transaction.js";
 import type { ClientTx } from "./proxy-context.js";
@@ -82,10 +82,7 @@ export class AcceptedWindow {
 
   /** §16.7 step 5 / RFC 6026 §7.2: a 2xx retransmission goes upstream, our Via removed. */
   relay(entry: AcceptedInvite, response: SipResponse): void {
-    const copy = response.clone();
-    copy.popVia();
-    if (entry.callerView !== null) restoreCallerView(copy, entry.callerView);
-    entry.upstream.send(copy.serialize(), (err) =>
+    entry.upstream.send(upstreamCopy(response, entry.callerView).serialize(), (err) =>
       this.log.debug({ err: err.message }, "cannot relay a 2xx retransmission"),
     );
   }

@@ -16,8 +16,19 @@ export function takeCallerView(request: SipRequest): CallerView {
   return { from: ownCopy(request.header("From")), to: ownCopy(request.header("To")) };
 }
 
+/**
+ * The copy of a downstream response that goes upstream (§16.7 step 3: our Via removed), with
+ * the caller's From and To put back when the router rewrote them (`view`; null: nothing to do).
+ */
+export function upstreamCopy(response: SipResponse, view: CallerView | null): SipResponse {
+  const copy = response.clone();
+  copy.popVia();
+  if (view !== null) restoreCallerView(copy, view);
+  return copy;
+}
+
 /** Puts the caller's From and To back on a response copy about to go upstream. */
-export function restoreCallerView(copy: SipResponse, view: CallerView): void {
+function restoreCallerView(copy: SipResponse, view: CallerView): void {
   const { from, to } = view;
   if (from !== undefined && copy.header("From") !== from) copy.setHeader("From", from);
   const answeredTo = copy.header("To");

@@ -3,7 +3,7 @@ import type { AttemptStep, CallContext, HeaderEdits, RouteTarget } from "../../r
 import { ownCopy } from "../../util/own-copy.js";
 import { createResponse, type SipRequest, type SipResponse } from "../index.js";
 import { chooseBestResponse, type FinalOutcome, upstreamStatus } from "./best-response.js";
-import { type CallerView, restoreCallerView, takeCallerView } from "./caller-view.js";
+import { type CallerView, takeCallerView, upstreamCopy } from "./caller-view.js";
 import type { InviteClientTransaction } from "./invite-client-transaction.js";
 import { type BranchSpec, type BranchUser, type LocalEndCause, ProxyBranch } from "./proxy-branch.js";
 import type { ProxyContext } from "./proxy-context.js";
@@ -281,9 +281,7 @@ export class ProxyCall implements BranchUser {
         if (b !== branch && !b.settled) b.cancel("cancelled", 487, "Request Terminated");
     }
     // §16.7 step 5: every 2xx is forwarded, retransmissions included (RFC 6026 Accepted state).
-    const copy = response.clone();
-    copy.popVia();
-    this.restoreCallerView(copy);
+    const copy = this.upstreamCopy(response);
     const bytes = copy.serialize();
     const deliver = () => {
       if (!this.server.respond(response.status, bytes)) this.ctx.forwardResponseStatelessly(copy);
@@ -393,17 +391,13 @@ export class ProxyCall implements BranchUser {
 
   /** Forwards a downstream response upstream through the server transaction (our Via removed, §16.7 step 3). */
   private relay(response: SipResponse): void {
-    const copy = response.clone();
-    copy.popVia();
-    this.restoreCallerView(copy);
-    this.server.respond(response.status, copy.serialize());
+    this.server.respond(response.status, this.upstreamCopy(response).serialize());
   }
 
-  /** Puts the caller's From and To back (caller-view.ts); taken from the request once. */
-  private restoreCallerView(copy: SipResponse): void {
-    if (this.plan.kind !== "routed") return;
-    this.callerView ??= takeCallerView(this.request);
-    restoreCallerView(copy, this.callerView);
+  /** A response's upstream copy (caller-view.ts); the caller's view is taken from the request once. */
+  private upstreamCopy(response: SipResponse): SipResponse {
+    if (this.plan.kind === "routed") this.callerView ??= takeCallerView(this.request);
+    return upstreamCopy(response, this.callerView);
   }
 
   private sendFinal(status: number, reason: string, response: SipResponse | null): void {
