@@ -39,13 +39,14 @@ import {
   percentile,
   readSippTotals,
 } from "./load/sipp-stats.js";
+import { UAC_SCENARIO, uacArgs } from "./load/sipp-uac.js";
 import { freeUdpPort } from "./support/ports.js";
 import { cpuSeconds, peakRssMiB, processTree, requireCommand, sleep, waitExit } from "./support/processes.js";
 
 const repo = new URL("../..", import.meta.url).pathname;
 // The same SIPp scenarios as the end-to-end tests: a tenant user calls, the gateway answers.
 const scenarios = join(repo, "sipp-scenarios");
-const UAC = "uac-user-call.xml";
+const UAC = UAC_SCENARIO;
 const UAS = "uas-answer-no-ringing.xml";
 const stepSeconds = Number(process.env.BENCH_SECONDS ?? 8);
 const maxRate = Number(process.env.BENCH_MAX_RATE ?? 6000);
@@ -168,7 +169,7 @@ async function runCalls(
     const warmRate = Math.max(1, Math.round(rate / 2));
     const warm = spawn(
       "sipp",
-      uacArgs(
+      stepUac(
         proxy.port,
         await freeUdpPort(),
         warmRate,
@@ -184,7 +185,7 @@ async function runCalls(
   const watched = [...proxy.processes, ...session.helpers];
   const cpuBefore = watched.map((p) => cpuSeconds(p.pid));
   const started = performance.now();
-  const uac = spawn("sipp", uacArgs(proxy.port, uacPort, rate, calls, join(work, "uac.csv"), trace), {
+  const uac = spawn("sipp", stepUac(proxy.port, uacPort, rate, calls, join(work, "uac.csv"), trace), {
     cwd: work,
     stdio: "ignore",
   });
@@ -210,47 +211,27 @@ async function runCalls(
   };
 }
 
-/** SIPp UAC arguments: `calls` calls at `rate` through the proxy, statistics to `csv`. */
-function uacArgs(
+/** The step's UAC: `calls` calls at `rate` through the proxy (sipp-uac.ts), statistics to `csv`. */
+function stepUac(
   proxyPort: number,
   uacPort: number,
   rate: number,
   calls: number,
   csv: string,
   trace: readonly string[],
-): string[] {
-  return [
-    `127.0.0.1:${proxyPort}`,
-    "-sf",
-    join(scenarios, UAC),
-    "-key",
-    "from_user",
-    "caller",
-    "-key",
-    "from_domain",
-    "bench.example",
-    "-i",
-    "127.0.0.1",
-    "-p",
-    String(uacPort),
-    "-s",
-    "4255550100",
-    "-r",
-    String(rate),
-    "-m",
-    String(calls),
-    "-l",
-    String(Math.max(100, rate * 4)),
-    "-nostdin",
-    "-timeout",
-    `${stepSeconds * 3 + 20}s`,
-    "-trace_stat",
-    "-stf",
+) {
+  const limit = Math.max(100, rate * 4);
+  return uacArgs({
+    proxyPort,
+    uacPort,
+    scenarios,
+    rate,
+    calls,
+    limit,
+    timeout: `${stepSeconds * 3 + 20}s`,
     csv,
-    "-fd",
-    "1",
-    ...trace,
-  ];
+    trace,
+  });
 }
 
 function latencies(work: string): Pick<StepResult, "forwardingUs" | "answerUs"> {

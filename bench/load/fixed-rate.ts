@@ -10,6 +10,7 @@ import { freeUdpPort } from "../support/ports.js";
 import { cpuSeconds, sleep, waitExit } from "../support/processes.js";
 import type { RigSession, RunningProxy } from "./rigs.js";
 import { readSippTotals, type SippTotals } from "./sipp-stats.js";
+import { uacArgs } from "./sipp-uac.js";
 
 export interface FixedRun {
   readonly rate: number;
@@ -97,7 +98,7 @@ export async function runFixed(
   }
 }
 
-/** A SIPp UAC placing `o.calls` calls at `o.rate` through the proxy, statistics to `csv`. */
+/** A SIPp UAC placing `o.calls` calls at `o.rate` through the proxy (sipp-uac.ts), statistics to `csv`. */
 async function startUac(
   proxyPort: number,
   work: string,
@@ -106,16 +107,18 @@ async function startUac(
   csv: string,
   timeout: string,
 ): Promise<ChildProcess> {
-  return spawn(
-    "sipp",
-    [`127.0.0.1:${proxyPort}`, "-sf", join(scenarios, "uac-user-call.xml")]
-      .concat(["-key", "from_user", "caller", "-key", "from_domain", "bench.example"])
-      .concat(["-i", "127.0.0.1", "-p", String(await freeUdpPort()), "-s", "4255550100"])
-      .concat(["-r", String(o.rate), "-m", String(o.calls), "-d", String(o.holdMs)])
-      .concat(["-l", String(o.rate * Math.ceil(o.holdMs / 1000 + 8)), "-nostdin", "-timeout", timeout])
-      .concat(["-trace_stat", "-stf", join(work, csv), "-fd", "1"]),
-    { cwd: work, stdio: "ignore" },
-  );
+  const args = uacArgs({
+    proxyPort,
+    uacPort: await freeUdpPort(),
+    scenarios,
+    rate: o.rate,
+    calls: o.calls,
+    holdMs: o.holdMs,
+    limit: o.rate * Math.ceil(o.holdMs / 1000 + 8),
+    timeout,
+    csv: join(work, csv),
+  });
+  return spawn("sipp", args, { cwd: work, stdio: "ignore" });
 }
 
 /** CPU seconds the processes used since `before` (their readings, in the same order). */
