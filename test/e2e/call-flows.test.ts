@@ -121,7 +121,10 @@ describe("call flows", () => {
       lingering,
       shared
         .replace('<timewait milliseconds="500"/>', '<timewait milliseconds="4000"/>')
-        .replace("<send>\n    <![CDATA[\n\n      SIP/2.0 100 Trying", '<send lost="0">\n    <![CDATA[\n\n      SIP/2.0 100 Trying'),
+        .replace(
+          "<send>\n    <![CDATA[\n\n      SIP/2.0 100 Trying",
+          '<send lost="0">\n    <![CDATA[\n\n      SIP/2.0 100 Trying',
+        ),
     );
     const uas = await SippProcess.start({
       scenario: lingering,
