@@ -76,6 +76,8 @@ export class InviteServerTransaction implements Transaction {
     // §17.2.1: the ACK stops retransmissions; Timer I absorbs further ACKs.
     this.clearCompletedTimers();
     this.state = InviteServerState.Confirmed;
+    // Confirmed only absorbs: the final response is not sent again.
+    this.lastResponse = null;
     const i = this.o.timers.i(this.o.channel.reliable);
     if (i === 0) this.terminate();
     else this.timerI = this.o.timerService.set(i, () => this.terminate());

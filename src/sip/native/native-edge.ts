@@ -375,7 +375,9 @@ export class NativeEdge implements OutboundRequester {
     }
 
     const context: InviteContext = { request: r, call: null, cancelled: false };
-    const tx = this.servers.create(r, source, replyTo, key, context);
+    // Only an INVITE's transaction needs its context (CANCEL, the call's end): a non-INVITE's
+    // lingers 64*T1 after its final (Timer J) and must not keep the request or the call that long.
+    const tx = this.servers.create(r, source, replyTo, key, r.method === "INVITE" ? context : null);
     if (this.refuse(tx, r, validateForProxying(r, this.us))) return;
 
     // §16.4: Route information preprocessing.

@@ -31,10 +31,18 @@ export class NonInviteClientTransaction<R extends ResponseLike> implements Trans
   private timerF: TimerHandle | null = null;
   private timerK: TimerHandle | null = null;
   private intervalE: number;
+  /** The request while it may be retransmitted; let go in Completed (Timer K only absorbs). */
+  private request: Uint8Array | null;
 
-  constructor(private readonly o: NonInviteClientTransactionOptions<R>) {
-    this.key = o.key;
-    this.intervalE = o.timers.e;
+  private readonly o: Omit<NonInviteClientTransactionOptions<R>, "request">;
+
+  constructor(options: NonInviteClientTransactionOptions<R>) {
+    // The options without the request, so that letting go of `request` lets go of the bytes.
+    const { request, ...rest } = options;
+    this.o = rest;
+    this.key = options.key;
+    this.intervalE = options.timers.e;
+    this.request = request;
   }
 
   get stateName(): string {
@@ -69,6 +77,7 @@ export class NonInviteClientTransaction<R extends ResponseLike> implements Trans
     this.timerE = null;
     this.timerF = null;
     this.state = NonInviteClientState.Completed;
+    this.request = null;
     this.o.user.onResponse(response);
     if (this.state !== NonInviteClientState.Completed) return;
     // §17.1.2.2: Timer K (T4 over UDP, zero over reliable transports) absorbs stragglers.
@@ -86,11 +95,13 @@ export class NonInviteClientTransaction<R extends ResponseLike> implements Trans
     this.timerE = null;
     this.timerF = null;
     this.timerK = null;
+    this.request = null;
     this.o.user.onTerminated();
   }
 
   private send(): void {
-    this.o.channel.send(this.o.request, (err) => this.onTransportError(err));
+    if (this.request === null) return;
+    this.o.channel.send(this.request, (err) => this.onTransportError(err));
   }
 
   private onTransportError(err: Error): void {

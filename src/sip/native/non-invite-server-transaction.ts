@@ -1,3 +1,4 @@
+import { type KeptBytes, keepBytes, keptToBytes } from "./kept-bytes.js";
 import type { TimerHandle, TimerService } from "./timer-service.js";
 import type { TransactionTimers } from "./transaction-timers.js";
 import type { ServerTransactionUser, Transaction, TransactionChannel } from "./transaction-user.js";
@@ -22,6 +23,8 @@ export class NonInviteServerTransaction implements Transaction {
   readonly key: string;
   private state = NonInviteServerState.Trying;
   private lastResponse: Uint8Array | null = null;
+  /** The final response while Timer J runs (kept-bytes.ts: not a slice of the Buffer pool). */
+  private finalResponse: KeptBytes | null = null;
   private lastStatus = 0;
   private timerJ: TimerHandle | null = null;
 
@@ -49,7 +52,8 @@ export class NonInviteServerTransaction implements Transaction {
   receiveRequest(): void {
     // §17.2.2: Trying absorbs; Proceeding and Completed answer with the last response.
     if (this.state === NonInviteServerState.Proceeding || this.state === NonInviteServerState.Completed) {
-      if (this.lastResponse !== null) this.send(this.lastResponse);
+      if (this.finalResponse !== null) this.send(keptToBytes(this.finalResponse));
+      else if (this.lastResponse !== null) this.send(this.lastResponse);
     }
   }
 
@@ -68,8 +72,13 @@ export class NonInviteServerTransaction implements Transaction {
     if (this.currentState !== NonInviteServerState.Completed) return true;
     // §17.2.2: Timer J (64*T1 over UDP, zero reliable) keeps answering retransmissions.
     const j = this.o.timers.j(this.o.channel.reliable);
-    if (j === 0) this.terminate();
-    else this.timerJ = this.o.timerService.set(j, () => this.terminate());
+    if (j === 0) {
+      this.terminate();
+      return true;
+    }
+    this.finalResponse = keepBytes(data);
+    this.lastResponse = null;
+    this.timerJ = this.o.timerService.set(j, () => this.terminate());
     return true;
   }
 
@@ -78,6 +87,8 @@ export class NonInviteServerTransaction implements Transaction {
     this.state = NonInviteServerState.Terminated;
     this.o.timerService.clear(this.timerJ);
     this.timerJ = null;
+    this.lastResponse = null;
+    this.finalResponse = null;
     this.o.user.onTerminated();
   }
 
