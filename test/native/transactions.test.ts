@@ -148,7 +148,7 @@ describe("INVITE client transaction (RFC 3261 §17.1.1, RFC 6026)", () => {
 });
 
 describe("non-INVITE client transaction (RFC 3261 §17.1.2)", () => {
-  function make(reliable: boolean) {
+  function make(reliable: boolean, endAtFinal?: boolean) {
     const ts = new ManualTimerService();
     const ch = new RecordingChannel(reliable);
     const u = clientUser();
@@ -157,6 +157,7 @@ describe("non-INVITE client transaction (RFC 3261 §17.1.2)", () => {
       request: Buffer.from("BYE"),
       channel: ch,
       timers,
+      ...(endAtFinal === undefined ? {} : { endAtFinal }),
       timerService: ts,
       user: u.user,
     });
@@ -195,6 +196,15 @@ describe("non-INVITE client transaction (RFC 3261 §17.1.2)", () => {
     expect(log).toEqual(["response 200", "terminated"]);
     expect(tx.currentState).toBe(NonInviteClientState.Terminated);
     expect(ts.activeCount).toBe(0);
+  });
+  it("ends at its final over UDP when its owner absorbs stray responses (endAtFinal)", () => {
+    const { ts, ch, log, tx } = make(false, true);
+    ts.advance(500); // one retransmission on Timer E
+    tx.receiveResponse({ status: 200 });
+    expect(log).toEqual(["response 200", "terminated"]);
+    expect(tx.currentState).toBe(NonInviteClientState.Terminated);
+    expect(ts.activeCount).toBe(0);
+    expect(ch.sent).toEqual(["BYE", "BYE"]);
   });
 });
 
@@ -282,6 +292,31 @@ describe("INVITE server transaction (RFC 3261 §17.2.1, RFC 6026)", () => {
 });
 
 describe("non-INVITE server transaction (RFC 3261 §17.2.2)", () => {
+  it("hands Completed over (Timer J elsewhere) and ends at once, over UDP only", () => {
+    for (const reliable of [false, true]) {
+      const ts = new ManualTimerService();
+      const ch = new RecordingChannel(reliable);
+      const u = serverUser();
+      const handedOver: string[] = [];
+      const tx = new NonInviteServerTransaction({
+        key: "k",
+        channel: ch,
+        timers,
+        timerService: ts,
+        user: u.user,
+        handOverCompleted: (response) => handedOver.push(response),
+      });
+      tx.respond(200, Buffer.from("SIP/2.0 200 Très bien", "utf8"));
+      expect(tx.currentState).toBe(NonInviteServerState.Terminated);
+      expect(u.log).toEqual(["terminated"]);
+      expect(ts.activeCount).toBe(0);
+      // Over TCP there is no Timer J: nothing to hand over.
+      expect(handedOver.length).toBe(reliable ? 0 : 1);
+      if (!reliable)
+        expect(Buffer.from(handedOver[0]!, "latin1").toString("utf8")).toBe("SIP/2.0 200 Très bien");
+    }
+  });
+
   function make(reliable: boolean) {
     const ts = new ManualTimerService();
     const ch = new RecordingChannel(reliable);

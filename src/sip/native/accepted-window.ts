@@ -6,9 +6,9 @@
 // Once a call is settled and nothing else of it is live, the edge keeps only an entry here: both
 // keys, the channel back to the caller and the caller's From and To.
 //
-// Expiry is by a coarse tick (64*T1 / 32, one second at the default T1) through the timer
-// service, armed only while the window holds entries: an entry lives at least 64*T1 and at most
-// one tick longer, which RFC 6026 allows (the timers only need to outlast retransmissions).
+// Expiry is by a coarse tick (tick-table.ts: 64*T1 / 32, one second at the default T1): an entry
+// lives at least 64*T1 and at most one tick longer, which RFC 6026 allows (the timers only need
+// to outlast retransmissions).
 import type { Logger } from "../../util/logger.js";
 import type { SipResponse } from "../index.js";
 import { type CallerView, upstreamCopy } from "./caller-view.js";
@@ -17,7 +17,8 @@ import { InviteServerState, InviteServerTransaction } from "./invite-server-tran
 import type { ClientTx } from "./proxy-context.js";
 import type { ServerTransactions } from "./server-transactions.js";
 import type { ServerTx } from "./server-tx.js";
-import type { TimerHandle, TimerService } from "./timer-service.js";
+import { TickTable } from "./tick-table.js";
+import type { TimerService } from "./timer-service.js";
 import type { TransactionLayer } from "./transaction-layer.js";
 import type { TransactionChannel } from "./transaction-user.js";
 
@@ -30,26 +31,22 @@ export interface AcceptedInvite {
   readonly upstream: TransactionChannel;
   /** The caller's From and To, restored on relayed 2xx (null when the router rewrote neither). */
   readonly callerView: CallerView | null;
-  readonly expiresAtTick: number;
 }
 
-/** Ticks per window: 32 ticks of 64*T1/32 each, plus one for the tick an entry was born in. */
-const TICKS = 32;
-
 export class AcceptedWindow {
-  private readonly byServer = new Map<string, AcceptedInvite>();
+  /** Entries by server key, expired by tick (tick-table.ts); the client key follows them out. */
+  private readonly byServer: TickTable<AcceptedInvite>;
   private readonly byClient = new Map<string, AcceptedInvite>();
-  private readonly tickMs: number;
-  private tick = 0;
-  private sweep: TimerHandle | null = null;
 
   constructor(
-    private readonly timerService: TimerService,
+    timerService: TimerService,
     /** 64*T1: Timer L and Timer M (RFC 6026 §8.4, §8.7). */
     lifetimeMs: number,
     private readonly log: Logger,
   ) {
-    this.tickMs = Math.max(1, lifetimeMs / TICKS);
+    this.byServer = new TickTable(timerService, lifetimeMs, (_, entry) => {
+      if (this.byClient.get(entry.clientKey) === entry) this.byClient.delete(entry.clientKey);
+    });
   }
 
   add(
@@ -58,16 +55,9 @@ export class AcceptedWindow {
     upstream: TransactionChannel,
     callerView: CallerView | null,
   ): void {
-    const entry: AcceptedInvite = {
-      serverKey,
-      clientKey,
-      upstream,
-      callerView,
-      expiresAtTick: this.tick + TICKS + 1,
-    };
-    this.byServer.set(serverKey, entry);
+    const entry: AcceptedInvite = { serverKey, clientKey, upstream, callerView };
+    this.byServer.add(serverKey, entry);
     this.byClient.set(clientKey, entry);
-    this.sweep ??= this.timerService.set(this.tickMs, () => this.onTick());
   }
 
   /** Whether `key` is an answered INVITE server transaction still in its window. */
@@ -95,20 +85,6 @@ export class AcceptedWindow {
   clear(): void {
     this.byServer.clear();
     this.byClient.clear();
-    this.timerService.clear(this.sweep);
-    this.sweep = null;
-  }
-
-  private onTick(): void {
-    this.sweep = null;
-    this.tick++;
-    // Entries were added in tick order, so the oldest are first: stop at the first one still due.
-    for (const entry of this.byServer.values()) {
-      if (entry.expiresAtTick > this.tick) break;
-      this.byServer.delete(entry.serverKey);
-      if (this.byClient.get(entry.clientKey) === entry) this.byClient.delete(entry.clientKey);
-    }
-    if (this.byServer.size > 0) this.sweep = this.timerService.set(this.tickMs, () => this.onTick());
   }
 }
 

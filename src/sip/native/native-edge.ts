@@ -20,6 +20,7 @@ import { createResponse, type SipRequest, type SipResponse, type ViaHop } from "
 import { AcceptedWindow, retireIntoWindow } from "./accepted-window.js";
 import { AdmissionControl, type LoadProbe } from "./admission-control.js";
 import { handleCancel } from "./cancel-handling.js";
+import { CompletedRequests } from "./completed-requests.js";
 import { DialogTracker } from "./dialog-tracker.js";
 import { DrainGate } from "./drain-gate.js";
 import { LocalIdentity, responseDestination } from "./edge-addressing.js";
@@ -102,6 +103,8 @@ export class NativeEdge implements OutboundRequester {
   private readonly admission: AdmissionControl;
   private readonly shed: ShedMemory;
   private readonly accepted: AcceptedWindow;
+  /** Non-INVITE server transactions in Completed (Timer J), kept small. */
+  private readonly completed: CompletedRequests;
   private readonly branchSalt = randomBytes(4).toString("hex");
   private readonly ctx: ProxyContext;
   private branchCounter = 0;
@@ -146,6 +149,7 @@ export class NativeEdge implements OutboundRequester {
     });
     this.stateless = new StatelessForwarder(this.transport, this.us, this.log);
     this.drainGate = new DrainGate(() => this.activeCalls === 0 && this.dialogs.count === 0);
+    this.completed = new CompletedRequests(this.timerService, this.timers.j(false), this.log);
     this.servers = new ServerTransactions({
       layer: this.layer,
       transport: this.transport,
@@ -153,6 +157,7 @@ export class NativeEdge implements OutboundRequester {
       timerService: this.timerService,
       log: this.log,
       onTerminated: () => this.drainGate.check(),
+      completed: this.completed,
     });
     this.admission = new AdmissionControl(this.settings.overload, options.loadProbe, options.random);
     this.shed = new ShedMemory(this.timers.b);
@@ -255,7 +260,7 @@ export class NativeEdge implements OutboundRequester {
   get stats(): NativeEdgeStats {
     return {
       // An Accepted window entry stands for one INVITE server and one client transaction.
-      serverTransactions: this.layer.serverCount + this.accepted.size,
+      serverTransactions: this.layer.serverCount + this.accepted.size + this.completed.size,
       clientTransactions: this.layer.clientCount + this.accepted.size,
       calls: this.activeCalls,
       dialogs: this.dialogs.count,
@@ -288,6 +293,7 @@ export class NativeEdge implements OutboundRequester {
     this.layer.terminateAll();
     this.servers.clear();
     this.accepted.clear();
+    this.completed.clear();
     this.dialogs.clear();
     if (this.timerService instanceof SystemTimerService) this.timerService.clearAll();
     await this.transport.close();
@@ -351,6 +357,8 @@ export class NativeEdge implements OutboundRequester {
     }
     // RFC 6026 §7.1: an answered INVITE's retransmissions are absorbed for Timer L.
     if (r.method === "INVITE" && this.accepted.hasServer(key)) return;
+    // §17.2.2: a completed non-INVITE's retransmissions get its final response (Timer J).
+    if (r.method !== "INVITE" && this.completed.answerRetransmission(key)) return;
 
     if (r.method === "CANCEL") {
       const deps = {
@@ -420,6 +428,8 @@ export class NativeEdge implements OutboundRequester {
       return;
     }
     // §16.7 / RFC 6026: a 2xx to an INVITE with no transaction left is forwarded statelessly.
+    // Anything else is dropped: for a non-INVITE that ended at its final (proxy-branch.ts
+    // endAtFinal) this is Timer K's absorption of retransmitted responses.
     if (res.status >= 200 && res.status < 300 && method === "INVITE") {
       const copy = res.clone();
       copy.popVia();

@@ -22,6 +22,12 @@ export interface NonInviteClientTransactionOptions<R extends ResponseLike> {
   readonly timers: TransactionTimers;
   readonly timerService: TimerService;
   readonly user: ClientTransactionUser<R>;
+  /**
+   * The owner drops responses that match no transaction (the proxy's edge does, unless they are
+   * 2xx to an INVITE), which is all Timer K's Completed state does with them: the transaction
+   * ends at its final response instead of lingering T4 (5 s) with its request and its TU.
+   */
+  readonly endAtFinal?: boolean;
 }
 
 export class NonInviteClientTransaction<R extends ResponseLike> implements Transaction {
@@ -81,7 +87,7 @@ export class NonInviteClientTransaction<R extends ResponseLike> implements Trans
     this.o.user.onResponse(response);
     if (this.state !== NonInviteClientState.Completed) return;
     // §17.1.2.2: Timer K (T4 over UDP, zero over reliable transports) absorbs stragglers.
-    const k = this.o.timers.k(this.o.channel.reliable);
+    const k = this.o.endAtFinal === true ? 0 : this.o.timers.k(this.o.channel.reliable);
     if (k === 0) this.terminate();
     else this.timerK = this.o.timerService.set(k, () => this.terminate());
   }

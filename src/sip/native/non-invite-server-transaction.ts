@@ -17,6 +17,11 @@ export interface NonInviteServerTransactionOptions {
   readonly timers: TransactionTimers;
   readonly timerService: TimerService;
   readonly user: ServerTransactionUser;
+  /**
+   * Takes Completed over (completed-requests.ts answers retransmissions for Timer J); the
+   * transaction then ends at once. Absent: the transaction runs Timer J itself.
+   */
+  readonly handOverCompleted?: (response: KeptBytes) => void;
 }
 
 export class NonInviteServerTransaction implements Transaction {
@@ -78,6 +83,11 @@ export class NonInviteServerTransaction implements Transaction {
     }
     this.finalResponse = keepBytes(data);
     this.lastResponse = null;
+    if (this.o.handOverCompleted !== undefined) {
+      this.o.handOverCompleted(this.finalResponse);
+      this.terminate();
+      return true;
+    }
     this.timerJ = this.o.timerService.set(j, () => this.terminate());
     return true;
   }

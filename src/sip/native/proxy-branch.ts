@@ -136,6 +136,8 @@ export class ProxyBranch {
           timers: this.ctx.timers,
           timerService: this.ctx.timerService,
           user,
+          // The edge drops stray non-INVITE responses: Timer K need not keep this branch 5 s.
+          endAtFinal: true,
         });
     this.tx = tx;
     this.liveTx++;
@@ -227,6 +229,7 @@ export class ProxyBranch {
       channel: this.ctx.channelTo(dest),
       timers: this.ctx.timers,
       timerService: this.ctx.timerService,
+      endAtFinal: true,
       user: {
         onResponse: () => {},
         onTimeout: () => {},

@@ -42,6 +42,8 @@ export class ProxyCall implements BranchUser {
   private answered = false;
   private cancelled = false;
   private serverDone = false;
+  /** A final response held until the call's CDR is durable (onSuccess) is not sent yet. */
+  private awaitingDelivery = false;
   private finished = false;
   private seq = 0;
   private launching = false;
@@ -292,7 +294,16 @@ export class ProxyCall implements BranchUser {
         ? (this.ctx.callRecorded?.(this.callId) ?? null)
         : null;
     if (recorded === null) deliver();
-    else void recorded.then(deliver);
+    else {
+      // Not finished before the answer is out: a draining proxy closes its sockets once its
+      // last call finishes.
+      this.awaitingDelivery = true;
+      void recorded.then(() => {
+        deliver();
+        this.awaitingDelivery = false;
+        this.checkFinished();
+      });
+    }
     if (first) {
       this.finalSent = true;
       const dialog = this.method === "INVITE" && this.plan.kind === "routed";
@@ -427,6 +438,7 @@ export class ProxyCall implements BranchUser {
     // A non-INVITE server transaction answers retransmissions by itself once it has its final
     // response (Timer J, 32 s over UDP): the call does not wait for it, and lets its branches go.
     if (!this.serverDone && !(this.finalSent && this.method !== "INVITE")) return;
+    if (this.awaitingDelivery) return;
     if (this.branches.some((b) => !b.done)) return;
     this.finished = true;
     this.clearFailoverTimer();

@@ -5,6 +5,7 @@
 import type { Logger } from "../../util/logger.js";
 import { ownCopy } from "../../util/own-copy.js";
 import { createResponse, type SipRequest, type SipResponse } from "../index.js";
+import type { CompletedRequests } from "./completed-requests.js";
 import { InviteServerTransaction } from "./invite-server-transaction.js";
 import { NonInviteServerTransaction } from "./non-invite-server-transaction.js";
 import type { ProxyCall } from "./proxy-call.js";
@@ -33,6 +34,8 @@ export interface ServerTransactionDeps {
   readonly log: Logger;
   /** A server transaction terminated (the edge may have become idle). */
   readonly onTerminated: () => void;
+  /** Where non-INVITE transactions spend Timer J (completed-requests.ts). */
+  readonly completed: CompletedRequests;
 }
 
 export class ServerTransactions {
@@ -79,7 +82,14 @@ export class ServerTransactions {
     const tx: ServerTx =
       r.method === "INVITE"
         ? new InviteServerTransaction({ key, channel, timers, timerService, user })
-        : new NonInviteServerTransaction({ key, channel, timers, timerService, user });
+        : new NonInviteServerTransaction({
+            key,
+            channel,
+            timers,
+            timerService,
+            user,
+            handOverCompleted: (response) => this.deps.completed.add(key, response, channel),
+          });
     layer.addServer(tx);
     if (r.method === "INVITE" && context !== null) this.inviteContexts.set(key, context);
     return tx;
