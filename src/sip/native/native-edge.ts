@@ -18,7 +18,7 @@ import { type Logger, silentLogger } from "../../util/logger.js";
 import { ownCopy } from "../../util/own-copy.js";
 import { createResponse, type SipRequest, type SipResponse, type ViaHop } from "../index.js";
 import { AcceptedWindow, retireIntoWindow } from "./accepted-window.js";
-import { AdmissionControl, type LoadProbe } from "./admission-control.js";
+import { AdmissionControl, EventLoopProbe, type LoadProbe } from "./admission-control.js";
 import { handleCancel } from "./cancel-handling.js";
 import { CompletedRequests } from "./completed-requests.js";
 import { DialogTracker } from "./dialog-tracker.js";
@@ -48,6 +48,7 @@ import { TransactionTimers } from "./transaction-timers.js";
 import type { TransactionChannel } from "./transaction-user.js";
 import { TransportLayer } from "./transport-layer.js";
 import type { Destination, EdgeWorkerRole, ListenAddress, MessageSource } from "./transport-types.js";
+import { readUdpBacklog } from "./udp-backlog.js";
 
 export interface NativeEdgeOptions {
   readonly settings: SipSettings;
@@ -159,7 +160,11 @@ export class NativeEdge implements OutboundRequester {
       onTerminated: () => this.drainGate.check(),
       completed: this.completed,
     });
-    this.admission = new AdmissionControl(this.settings.overload, options.loadProbe, options.random);
+    this.admission = new AdmissionControl(
+      this.settings.overload,
+      options.loadProbe ?? new EventLoopProbe(() => readUdpBacklog(this.udpPorts())),
+      options.random,
+    );
     this.shed = new ShedMemory(this.timers.b);
     this.accepted = new AcceptedWindow(this.timerService, Math.max(this.timers.l, this.timers.m), this.log);
     this.ctx = this.makeContext();
@@ -178,6 +183,11 @@ export class NativeEdge implements OutboundRequester {
 
   get listenAddresses(): readonly ListenAddress[] {
     return this.transport.listenAddresses;
+  }
+
+  /** The ports of the UDP sockets (admission control reads their receive backlog). */
+  private udpPorts(): number[] {
+    return this.transport.listenAddresses.filter((a) => a.transport === "udp").map((a) => a.port);
   }
 
   /**

@@ -1,0 +1,76 @@
+// Admission control reads two signals (admission-control.ts): the event loop's utilisation and,
+// where the OS shows it, the bytes waiting in the UDP sockets' receive buffers. A busy loop with
+// nothing waiting is a shared host, not overload: calls keep being admitted.
+import { execFileSync } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { describe, expect, it } from "vitest";
+import { AdmissionControl, BACKLOG_LIMIT_BYTES } from "../../src/sip/native/admission-control.js";
+import { readUdpBacklog, udpReceiveBacklog } from "../../src/sip/native/udp-backlog.js";
+
+const settings = { enabled: true, targetUtilization: 0.95, retryAfterSeconds: 2 };
+
+function controlWith(backlog: () => number | null) {
+  const probe = { sample: () => 1, backlogBytes: backlog };
+  return new AdmissionControl(settings, probe, () => 0.5);
+}
+
+function steps(control: AdmissionControl, n: number): void {
+  for (let i = 0; i < n; i++) control.update();
+}
+
+describe("admission control with the UDP receive backlog", () => {
+  it("admits every call while the loop is busy but nothing waits to be read", () => {
+    const control = controlWith(() => 4096);
+    steps(control, 50);
+    expect(control.state.rejectFraction).toBe(0);
+    expect(control.admit()).toBe(true);
+  });
+
+  it("sheds when the loop is busy and datagrams pile up, and stops once the queue drains", () => {
+    let backlog = BACKLOG_LIMIT_BYTES * 2;
+    const control = controlWith(() => backlog);
+    steps(control, 50);
+    expect(control.state.rejectFraction).toBeGreaterThan(0.5);
+    expect(control.state.backlogBytes).toBe(BACKLOG_LIMIT_BYTES * 2);
+    expect(control.admit()).toBe(false);
+    backlog = 0;
+    steps(control, 50);
+    expect(control.state.rejectFraction).toBe(0);
+  });
+
+  it("falls back to the utilisation alone where the system cannot say", () => {
+    const control = controlWith(() => null);
+    steps(control, 50);
+    expect(control.state.rejectFraction).toBeGreaterThan(0.5);
+  });
+});
+
+describe("the UDP receive backlog", () => {
+  it("sums rx_queue over the proxy's ports, IPv4 and IPv6, and says null for unknown ports", () => {
+    const table = [
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops",
+      "  12: 0100007F:13C4 00000000:0000 07 00000000:00000A00 00:00000000 00000000  1000        0 4242 2 0000000000000000 0",
+      "  13: 0100007F:13C5 00000000:0000 07 00000000:00000100 00:00000000 00000000  1000        0 4243 2 0000000000000000 0",
+      "  14: 00000000000000000000000001000000:13C4 00000000000000000000000000000000:0000 07 00000000:00000200 00:00000000 00000000  1000 0 4244 2 0000000000000000 0",
+    ].join("\n");
+    expect(udpReceiveBacklog(table, new Set([0x13c4]))).toBe(0xa00 + 0x200);
+    expect(udpReceiveBacklog(table, new Set([0x13c5]))).toBe(0x100);
+    expect(udpReceiveBacklog(table, new Set([5999]))).toBeNull();
+  });
+
+  it("sees datagrams a real socket has not read yet", async () => {
+    const socket = createSocket("udp4");
+    await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+    const port = socket.address().port;
+    try {
+      expect(readUdpBacklog([port])).toBe(0);
+      // While this process is blocked in execFileSync, another sends 20 datagrams: they wait in
+      // the kernel, unread, when the backlog is read in the same synchronous stretch.
+      const sender = `const s=require("node:dgram").createSocket("udp4");let n=0;const go=()=>s.send(Buffer.alloc(600),${port},"127.0.0.1",()=>{if(++n<20)go();else s.close();});go();`;
+      execFileSync(process.execPath, ["-e", sender]);
+      expect(readUdpBacklog([port])).toBeGreaterThanOrEqual(20 * 600);
+    } finally {
+      socket.close();
+    }
+  });
+});
