@@ -39,8 +39,6 @@ export class DialgateMetrics {
   readonly registry = new Registry();
   private readonly calls: CallMetrics;
   private readonly dialPlanSeconds: Histogram;
-  private readonly sipRequests: Counter<"method">;
-  private readonly sipResponses: Counter<"status_class">;
   private readonly parseErrors: Counter<"code">;
   private readonly cleanups: (() => void)[] = [];
   /** Registries of other components served on the same /metrics (e.g. the Redis shared state). */
@@ -101,17 +99,29 @@ export class DialgateMetrics {
       buckets: DIALPLAN_BUCKETS,
       registers,
     });
-    this.sipRequests = new Counter({
+    const requestCounts = this.requestCounts;
+    new Counter({
       name: "dialgate_sip_requests_received_total",
       help: "SIP requests received, by method (extension methods: other)",
       labelNames: ["method"],
       registers,
+      collect() {
+        for (const [method, n] of requestCounts) this.inc({ method }, n);
+        requestCounts.clear();
+      },
     });
-    this.sipResponses = new Counter({
+    const responseCounts = this.responseCounts;
+    new Counter({
       name: "dialgate_sip_responses_received_total",
       help: "SIP responses received, by status class",
       labelNames: ["status_class"],
       registers,
+      collect() {
+        responseCounts.forEach((n, c) => {
+          if (n > 0) this.inc({ status_class: statusClass(c * 100) }, n);
+        });
+        responseCounts.fill(0);
+      },
     });
     this.parseErrors = new Counter({
       name: "dialgate_sip_parse_errors_total",
@@ -121,10 +131,25 @@ export class DialgateMetrics {
     });
   }
 
+  /**
+   * Received messages counted in plain numbers and added to the counters at scrape time
+   * (their collect()): a labelled prom-client inc() hashes its labels, and this runs for every
+   * message (six a call).
+   */
+  private readonly requestCounts = new Map<string, number>();
+  /** By status class: index 1-6 for 1xx-6xx, 0 for anything else. */
+  private readonly responseCounts = [0, 0, 0, 0, 0, 0, 0];
+
   /** Counts received SIP messages (passed to the native edge). */
   readonly sipObserver: SipTrafficObserver = {
-    requestReceived: (method) => this.sipRequests.inc({ method: methodLabel(method) }),
-    responseReceived: (status) => this.sipResponses.inc({ status_class: statusClass(status) }),
+    requestReceived: (method) => {
+      const label = methodLabel(method);
+      this.requestCounts.set(label, (this.requestCounts.get(label) ?? 0) + 1);
+    },
+    responseReceived: (status) => {
+      const c = Math.floor(status / 100);
+      this.responseCounts[c >= 1 && c <= 6 ? c : 0]! += 1;
+    },
     parseError: (code) => this.parseErrors.inc({ code }),
   };
 
