@@ -20,6 +20,8 @@
 //   DRACHTIO_BIN (the drachtio rig's binary; default: `drachtio` on PATH)
 //   BENCH_WARMUP_SECONDS=0 (uncounted calls at half the step's rate through the freshly started
 //   proxy before each step, every rig alike; 0: each step measures a proxy started just before)
+//   BENCH_LATENCY_RATE (the rate of the latency step, every rig alike; default: half of each
+//   rig's own maximum)
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
@@ -53,6 +55,8 @@ const maxRate = Number(process.env.BENCH_MAX_RATE ?? 6000);
 const startRate = Number(process.env.BENCH_START_RATE ?? 250);
 const rigs = parseRigs(process.env.BENCH_RIGS ?? "direct,kamailio,dialgate");
 const warmUpSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 0);
+const latencyRateText = process.env.BENCH_LATENCY_RATE;
+const latencyRate = latencyRateText === undefined || latencyRateText === "" ? null : Number(latencyRateText);
 const workersText = process.env.BENCH_DIALGATE_WORKERS;
 const dialgateWorkers = workersText === undefined || workersText === "" ? undefined : Number(workersText);
 if (dialgateWorkers !== undefined && !(Number.isInteger(dialgateWorkers) && dialgateWorkers >= 1))
@@ -311,7 +315,9 @@ async function measureRig(session: RigSession): Promise<Record<string, unknown>>
   const { best, steps } = await searchMaxRate(session);
   const crash = steps.find((s) => s.processFailure !== null)?.processFailure ?? null;
   if (best === null) return { maxRateCps: null, processFailure: crash };
-  const half = await runStep(session, Math.max(1, Math.round(best.rate / 2)), true);
+  // Latency at half the rig's own maximum, or at BENCH_LATENCY_RATE for every rig alike (the
+  // issue's measure is 500 calls/s).
+  const half = await runStep(session, latencyRate ?? Math.max(1, Math.round(best.rate / 2)), true);
   // Re-run the best rate once to read the proxy's CPU share and peak RSS.
   const peak = await runStep(session, best.rate, false);
   const cpuPercentByRole: Record<string, number> = {};
