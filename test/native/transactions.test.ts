@@ -292,32 +292,7 @@ describe("INVITE server transaction (RFC 3261 §17.2.1, RFC 6026)", () => {
 });
 
 describe("non-INVITE server transaction (RFC 3261 §17.2.2)", () => {
-  it("hands Completed over (Timer J elsewhere) and ends at once, over UDP only", () => {
-    for (const reliable of [false, true]) {
-      const ts = new ManualTimerService();
-      const ch = new RecordingChannel(reliable);
-      const u = serverUser();
-      const handedOver: string[] = [];
-      const tx = new NonInviteServerTransaction({
-        key: "k",
-        channel: ch,
-        timers,
-        timerService: ts,
-        user: u.user,
-        handOverCompleted: (response) => handedOver.push(response),
-      });
-      tx.respond(200, Buffer.from("SIP/2.0 200 Très bien", "utf8"));
-      expect(tx.currentState).toBe(NonInviteServerState.Terminated);
-      expect(u.log).toEqual(["terminated"]);
-      expect(ts.activeCount).toBe(0);
-      // Over TCP there is no Timer J: nothing to hand over.
-      expect(handedOver.length).toBe(reliable ? 0 : 1);
-      if (!reliable)
-        expect(Buffer.from(handedOver[0]!, "latin1").toString("utf8")).toBe("SIP/2.0 200 Très bien");
-    }
-  });
-
-  function make(reliable: boolean) {
+  function make(reliable: boolean, handOverCompleted?: (response: string) => void) {
     const ts = new ManualTimerService();
     const ch = new RecordingChannel(reliable);
     const u = serverUser();
@@ -327,9 +302,25 @@ describe("non-INVITE server transaction (RFC 3261 §17.2.2)", () => {
       timers,
       timerService: ts,
       user: u.user,
+      ...(handOverCompleted === undefined ? {} : { handOverCompleted }),
     });
     return { ts, ch, log: u.log, tx };
   }
+
+  it("hands Completed over (Timer J elsewhere) and ends at once, over UDP only", () => {
+    for (const reliable of [false, true]) {
+      const handedOver: string[] = [];
+      const { ts, log, tx } = make(reliable, (response) => handedOver.push(response));
+      tx.respond(200, Buffer.from("SIP/2.0 200 Très bien", "utf8"));
+      expect(tx.currentState).toBe(NonInviteServerState.Terminated);
+      expect(log).toEqual(["terminated"]);
+      expect(ts.activeCount).toBe(0);
+      // Over TCP there is no Timer J: nothing to hand over.
+      expect(handedOver.length).toBe(reliable ? 0 : 1);
+      if (!reliable)
+        expect(Buffer.from(handedOver[0]!, "latin1").toString("utf8")).toBe("SIP/2.0 200 Très bien");
+    }
+  });
 
   it("absorbs retransmissions in Trying, answers them in Proceeding and Completed, ends on Timer J", () => {
     const { ts, ch, tx } = make(false);
