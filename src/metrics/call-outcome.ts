@@ -22,10 +22,16 @@ export function outcomeOfFinalStatus(status: number): CallOutcome {
   return "failed";
 }
 
+/** The status class 1-6, or 0 for a status outside 100-699. */
+export function statusClassIndex(status: number): number {
+  const c = Math.floor(status / 100);
+  return c >= 1 && c <= 6 ? c : 0;
+}
+
 /** `1xx`..`6xx` (one label value per class, so a hostile status cannot add label values). */
 export function statusClass(status: number): string {
-  const c = Math.floor(status / 100);
-  return c >= 1 && c <= 6 ? `${c}xx` : "other";
+  const c = statusClassIndex(status);
+  return c === 0 ? "other" : `${c}xx`;
 }
 
 const KNOWN_METHODS = new Set([

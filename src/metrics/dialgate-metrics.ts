@@ -12,7 +12,7 @@ import type { PstnGateway } from "../routing/gateways.js";
 import type { SipTrafficObserver } from "../sip/native/sip-traffic-observer.js";
 import { CdrJournal } from "../store/cdr-journal/journal.js";
 import { CallMetrics } from "./call-metrics.js";
-import { methodLabel, statusClass } from "./call-outcome.js";
+import { methodLabel, statusClass, statusClassIndex } from "./call-outcome.js";
 
 /** What the metrics read at scrape time. */
 export interface MetricSources {
@@ -40,6 +40,14 @@ export class DialgateMetrics {
   private readonly calls: CallMetrics;
   private readonly dialPlanSeconds: Histogram;
   private readonly parseErrors: Counter<"code">;
+  /**
+   * Received messages counted in plain numbers and added to the counters at scrape time
+   * (their collect()): a labelled prom-client inc() hashes its labels, and this runs for every
+   * message (six a call).
+   */
+  private readonly requestCounts = new Map<string, number>();
+  /** By status class: index 1-6 for 1xx-6xx, 0 for anything else. */
+  private readonly responseCounts = [0, 0, 0, 0, 0, 0, 0];
   private readonly cleanups: (() => void)[] = [];
   /** Registries of other components served on the same /metrics (e.g. the Redis shared state). */
   private readonly extraRegistries: Registry[] = [];
@@ -131,15 +139,6 @@ export class DialgateMetrics {
     });
   }
 
-  /**
-   * Received messages counted in plain numbers and added to the counters at scrape time
-   * (their collect()): a labelled prom-client inc() hashes its labels, and this runs for every
-   * message (six a call).
-   */
-  private readonly requestCounts = new Map<string, number>();
-  /** By status class: index 1-6 for 1xx-6xx, 0 for anything else. */
-  private readonly responseCounts = [0, 0, 0, 0, 0, 0, 0];
-
   /** Counts received SIP messages (passed to the native edge). */
   readonly sipObserver: SipTrafficObserver = {
     requestReceived: (method) => {
@@ -147,8 +146,7 @@ export class DialgateMetrics {
       this.requestCounts.set(label, (this.requestCounts.get(label) ?? 0) + 1);
     },
     responseReceived: (status) => {
-      const c = Math.floor(status / 100);
-      this.responseCounts[c >= 1 && c <= 6 ? c : 0]! += 1;
+      this.responseCounts[statusClassIndex(status)]! += 1;
     },
     parseError: (code) => this.parseErrors.inc({ code }),
   };

@@ -114,3 +114,33 @@ describe("a call settled by a 2xx", () => {
     }
   });
 });
+
+describe("a completed non-INVITE request", () => {
+  it("answers a retransmission with the same final response for Timer J, without asking the router again", async () => {
+    const router = new TestRouter();
+    // T1 = 50 ms: Timer J (64*T1) lasts 3.2 s.
+    const proxy = await startTestProxy({ router, transports: ["udp"], timers: { t1Ms: 50 } });
+    const client = await RawSipClient.open("udp", proxy);
+    try {
+      const options = rawRequest("OPTIONS", `sip:127.0.0.1:${proxy.port}`, "udp", {
+        branch: "z9hG4bKcompleted1",
+        callId: "completed@test",
+      });
+      client.send(options);
+      await waitFor(() => client.received.length === 1, 5_000, "the 200");
+      // The transaction has handed Completed over (completed-requests.ts) and still counts.
+      expect(proxy.dialgate.stats.serverTransactions).toBe(1);
+      client.send(options);
+      await waitFor(() => client.received.length === 2, 5_000, "the 200 again");
+      const [first, again] = client.received;
+      expect(first?.status).toBe(200);
+      expect(again?.text).toBe(first?.text);
+      expect(router.requests.filter((r) => r.method === "OPTIONS")).toHaveLength(1);
+      // After Timer J the entry is gone.
+      await proxy.settled(10_000);
+    } finally {
+      client.close();
+      await proxy.stop();
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import { type KeptBytes, keepBytes, keptToBytes } from "./kept-bytes.js";
 import type { TimerHandle, TimerService } from "./timer-service.js";
 import type { TransactionTimers } from "./transaction-timers.js";
 import type {
@@ -35,7 +36,8 @@ export class InviteClientTransaction<R extends ResponseLike> implements Transact
   private timerD: TimerHandle | null = null;
   private timerM: TimerHandle | null = null;
   private intervalA: number;
-  private ack: Uint8Array | null = null;
+  /** The ACK of a non-2xx final, kept through Timer D as text (kept-bytes.ts). */
+  private ack: KeptBytes | null = null;
   /** The INVITE bytes, kept only while they may be retransmitted (Calling). */
   private request: Uint8Array | null;
 
@@ -89,18 +91,22 @@ export class InviteClientTransaction<R extends ResponseLike> implements Transact
           // §17.1.1.2: a non-2xx final is ACKed by the transaction itself, hop by hop.
           this.clearCallingTimers();
           this.state = InviteClientState.Completed;
-          this.ack = this.o.buildAck(response);
-          this.send(this.ack);
+          const ack = this.o.buildAck(response);
+          this.send(ack);
           this.o.user.onResponse(response);
           if (this.state !== InviteClientState.Completed) return;
           const d = this.o.timers.d(this.o.channel.reliable);
           if (d === 0) this.terminate();
-          else this.timerD = this.o.timerService.set(d, () => this.terminate());
+          else {
+            // Resent only if the final is retransmitted: 32 s of a Buffer would hold its pool slab.
+            this.ack = keepBytes(ack);
+            this.timerD = this.o.timerService.set(d, () => this.terminate());
+          }
         }
         return;
       case InviteClientState.Completed:
         // §17.1.1.2: retransmitted finals are answered with the same ACK and not passed up.
-        if (s >= 300 && this.ack !== null) this.send(this.ack);
+        if (s >= 300 && this.ack !== null) this.send(keptToBytes(this.ack));
         return;
       case InviteClientState.Accepted:
         // RFC 6026 §7.2: 2xx retransmissions go to the TU (a proxy forwards them statelessly).

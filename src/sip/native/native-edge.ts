@@ -19,6 +19,7 @@ import { ownCopy } from "../../util/own-copy.js";
 import { createResponse, type SipRequest, type SipResponse, type ViaHop } from "../index.js";
 import { AcceptedWindow, retireIntoWindow } from "./accepted-window.js";
 import { AdmissionControl, EventLoopProbe, type LoadProbe } from "./admission-control.js";
+import { upstreamCopy } from "./caller-view.js";
 import { handleCancel } from "./cancel-handling.js";
 import { CompletedRequests } from "./completed-requests.js";
 import { DialogTracker } from "./dialog-tracker.js";
@@ -440,11 +441,8 @@ export class NativeEdge implements OutboundRequester {
     // §16.7 / RFC 6026: a 2xx to an INVITE with no transaction left is forwarded statelessly.
     // Anything else is dropped: for a non-INVITE that ended at its final (proxy-branch.ts
     // endAtFinal) this is Timer K's absorption of retransmitted responses.
-    if (res.status >= 200 && res.status < 300 && method === "INVITE") {
-      const copy = res.clone();
-      copy.popVia();
-      this.stateless.forwardResponse(copy);
-    }
+    if (res.status >= 200 && res.status < 300 && method === "INVITE")
+      this.stateless.forwardResponse(upstreamCopy(res, null));
   }
 
   // ---- request handling --------------------------------------------------------------------------
