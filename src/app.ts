@@ -333,6 +333,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
                 routingConfig: () => shared.routing.config,
                 cursorKey: shared.cursorKey,
                 webhookCoordination: shared.webhookCoordination,
+                carrierStores: shared.carrierStores,
               }
             : {}),
           ...(deps.webhook ? { webhook: deps.webhook } : {}),

@@ -1,6 +1,7 @@
 // Call durations measured by carriers (carrier-api.md "Durations and reconciliation"): the port
 // the durations API writes to and reconciliation reads from. The embedded adapter is an
-// append-only file beside the CDR log (src/store/durations/); a Redis adapter can replace it.
+// append-only file beside the CDR log (src/store/durations/); with a `redis` section, a hash and
+// a sorted set per carrier (src/store/redis/duration-store.ts) that every instance shares.
 
 /** One call as a carrier measured it; idempotent per (carrier, correlationId). */
 export interface CarrierDuration {
@@ -24,4 +25,27 @@ export interface DurationStore {
   /** The carrier's items with startMs in [fromMs, toMs). */
   inRange(carrierId: string, fromMs: number, toMs: number): Promise<readonly CarrierDuration[]>;
   close(): Promise<void>;
+}
+
+/** A stored duration read back (a file line or a Redis value); null when it is not one. */
+export function storedDuration(value: unknown): CarrierDuration | null {
+  const d = value as Partial<CarrierDuration> | null;
+  if (
+    typeof d !== "object" ||
+    d === null ||
+    typeof d.correlationId !== "string" ||
+    typeof d.startDateTime !== "string" ||
+    typeof d.startMs !== "number" ||
+    typeof d.durationSeconds !== "number"
+  )
+    return null;
+  return {
+    correlationId: d.correlationId,
+    startDateTime: d.startDateTime,
+    startMs: d.startMs,
+    durationSeconds: d.durationSeconds,
+    calleeNumber: d.calleeNumber ?? null,
+    callerNumber: d.callerNumber ?? null,
+    receivedDateTime: d.receivedDateTime ?? "",
+  };
 }

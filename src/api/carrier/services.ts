@@ -1,6 +1,7 @@
 // Everything issue #13 adds to a running dialgate, opened in one place for the wiring: the
 // durations store, webhook delivery state and workers, the cursor key, and the carrier and admin
-// HTTP plugins. Embedded state sits beside `cdr.file` (one directory to back up):
+// HTTP plugins. Embedded state sits beside `cdr.file` (one directory to back up; with Redis the
+// durations, dead letters, positions and cursor key are shared there instead):
 //
 //   var/cdr.jsonl ...                 the CDR journal (src/store/cdr-journal)
 //   var/durations.jsonl               carrier durations (append-only)
@@ -63,6 +64,11 @@ export interface CarrierServicesOptions {
    * file beside `cdr.file`, this instance delivering.
    */
   readonly webhookCoordination?: { readonly positions: DeliveryPositionStore; readonly lease: DeliveryLease };
+  /**
+   * Durations and dead letters shared by several instances (Redis). Default: `durations.jsonl`
+   * and `webhook-dead-letters.jsonl` beside `cdr.file`.
+   */
+  readonly carrierStores?: { readonly durations: DurationStore; readonly deadLetters: DeadLetterStore };
 }
 
 export interface CarrierServices {
@@ -98,17 +104,21 @@ export async function openCarrierServices(o: CarrierServicesOptions): Promise<Ca
     o.logger.error({ err: message, dir }, "carrier API state is unavailable");
   };
   let durations: DurationStore;
-  try {
-    durations = await FileDurationStore.open(join(dir, "durations.jsonl"), o.logger);
-  } catch (err) {
-    note("durations", err);
-    durations = unavailableDurations(problem ?? "");
-  }
   let deadLetters: DeadLetterStore | null = null;
-  try {
-    deadLetters = await FileDeadLetterStore.open(dir);
-  } catch (err) {
-    note("webhook dead letters", err);
+  if (o.carrierStores !== undefined) {
+    ({ durations, deadLetters } = o.carrierStores);
+  } else {
+    try {
+      durations = await FileDurationStore.open(join(dir, "durations.jsonl"), o.logger);
+    } catch (err) {
+      note("durations", err);
+      durations = unavailableDurations(problem ?? "");
+    }
+    try {
+      deadLetters = await FileDeadLetterStore.open(dir);
+    } catch (err) {
+      note("webhook dead letters", err);
+    }
   }
   let cursorKey: Buffer;
   try {
@@ -180,7 +190,7 @@ function unavailableDeadLetters(problem: string): DeadLetterStore {
   return {
     add: () => Promise.reject(new Error(`the dead-letter list is unavailable: ${problem}`)),
     list: async () => [],
-    count: () => 0,
+    count: () => Promise.resolve(0),
     close: () => Promise.resolve(),
   };
 }

@@ -1,7 +1,8 @@
 // What webhook delivery keeps across restarts: per carrier, the CDR log position up to which
 // every record was acknowledged (2xx) or dead-lettered, and the dead-letter list. Both are
 // ports so the Redis store can hold them for a cluster; the embedded adapters below are files
-// beside `cdr.file`.
+// beside `cdr.file`, the Redis ones are in src/store/redis/ (webhook-coordination.ts,
+// dead-letter-store.ts).
 import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
@@ -44,7 +45,8 @@ export interface DeadLetterStore {
   /** Keeps the batch (with its exact body, for an operator's replay); durable before it resolves. */
   add(letter: Omit<DeadLetter, "id">, body: string): Promise<DeadLetter>;
   list(carrierId: string): Promise<readonly DeadLetter[]>;
-  count(carrierId: string): number;
+  /** For the metric; with Redis, the whole cluster's list. */
+  count(carrierId: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -129,7 +131,7 @@ export class FileDeadLetterStore implements DeadLetterStore {
     return this.byCarrier.get(carrierId) ?? [];
   }
 
-  count(carrierId: string): number {
+  async count(carrierId: string): Promise<number> {
     return this.byCarrier.get(carrierId)?.length ?? 0;
   }
 

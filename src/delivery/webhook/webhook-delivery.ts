@@ -81,8 +81,13 @@ function webhookMetrics(
     help: "Batches on the webhook dead-letter list",
     labelNames: ["carrier"],
     registers: [registry],
-    collect() {
-      for (const id of carrierIds) this.set({ carrier: id }, deadLetters.count(id));
+    async collect() {
+      const counts = await Promise.all(carrierIds.map((id) => deadLetters.count(id).catch(() => null)));
+      // A store that cannot answer (Redis down) leaves the last value rather than a false zero.
+      carrierIds.forEach((id, i) => {
+        const n = counts[i];
+        if (n !== null && n !== undefined) this.set({ carrier: id }, n);
+      });
     },
   });
   void letters;

@@ -10,7 +10,7 @@ import type { FileHandle } from "node:fs/promises";
 import { mkdir, open, stat, truncate } from "node:fs/promises";
 import { dirname } from "node:path";
 import { createInterface } from "node:readline";
-import type { CarrierDuration, DurationStore } from "../../calls/duration-store.js";
+import { type CarrierDuration, type DurationStore, storedDuration } from "../../calls/duration-store.js";
 import type { Logger } from "../../util/logger.js";
 
 interface DurationLine extends CarrierDuration {
@@ -24,27 +24,9 @@ function parseLine(text: string): DurationLine | null {
   } catch {
     return null;
   }
-  const d = v as Partial<DurationLine> | null;
-  if (
-    typeof d !== "object" ||
-    d === null ||
-    typeof d.carrierId !== "string" ||
-    typeof d.correlationId !== "string" ||
-    typeof d.startDateTime !== "string" ||
-    typeof d.startMs !== "number" ||
-    typeof d.durationSeconds !== "number"
-  )
-    return null;
-  return {
-    carrierId: d.carrierId,
-    correlationId: d.correlationId,
-    startDateTime: d.startDateTime,
-    startMs: d.startMs,
-    durationSeconds: d.durationSeconds,
-    calleeNumber: d.calleeNumber ?? null,
-    callerNumber: d.callerNumber ?? null,
-    receivedDateTime: d.receivedDateTime ?? "",
-  };
+  const carrierId = (v as { carrierId?: unknown } | null)?.carrierId;
+  const d = storedDuration(v);
+  return typeof carrierId === "string" && d !== null ? { carrierId, ...d } : null;
 }
 
 export class FileDurationStore implements DurationStore {

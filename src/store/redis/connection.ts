@@ -124,6 +124,13 @@ export function createRedisClient(options: RedisConnectOptions): RedisClient {
  */
 export const CALL_PATH_TIMEOUT_MS = 1_000;
 
+/**
+ * How long a carrier-API request or a webhook dead letter waits for Redis: longer than the call
+ * path's (a 10,000-item durations batch is one large MULTI), short enough that a hung Redis
+ * answers the carrier with 503 instead of holding the request open.
+ */
+export const API_TIMEOUT_MS = 5_000;
+
 export class RedisNotAnsweringError extends Error {
   readonly code = "redis_not_answering";
 }

@@ -7,6 +7,7 @@
 //   {<prefix>:cdr}      the CDR stream and its idempotency index
 //   {<prefix>:drachtio} drachtio-server's CDR events by Call-ID (the drachtio edge)
 //   {<prefix>:webhook}  webhook delivery positions and the per-carrier delivery leases
+//   {<prefix>:carrier:<id>} one carrier's submitted durations and webhook dead letters
 
 export class RedisKeys {
   private readonly routing: string;
@@ -31,6 +32,26 @@ export class RedisKeys {
   /** The lease naming the instance that delivers one carrier's webhook (its token, with a TTL). */
   webhookLease(carrierId: string): string {
     return `${this.webhook}:lease:${carrierId}`;
+  }
+
+  /** Hash: correlationId -> one duration the carrier submitted (JSON). */
+  carrierDurations(carrierId: string): string {
+    return `{${this.prefix}:carrier:${carrierId}}:durations`;
+  }
+
+  /** Sorted set of the carrier's correlationIds by call start (ms), for reconciliation ranges. */
+  carrierDurationsByStart(carrierId: string): string {
+    return `{${this.prefix}:carrier:${carrierId}}:durations-by-start`;
+  }
+
+  /** List of the carrier's dead-lettered webhook batches (JSON, oldest first). */
+  carrierDeadLetters(carrierId: string): string {
+    return `{${this.prefix}:carrier:${carrierId}}:dead-letters`;
+  }
+
+  /** Hash: dead letter id -> the exact body that was posted (for an operator's replay). */
+  carrierDeadLetterBodies(carrierId: string): string {
+    return `{${this.prefix}:carrier:${carrierId}}:dead-letter-bodies`;
   }
 
   /** The version number of the routing objects in force (string integer). */

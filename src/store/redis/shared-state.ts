@@ -7,9 +7,14 @@ import { adminWritesPlugin } from "../../api/admin/admin-writes.js";
 import type { HttpPlugin } from "../../api/http-server.js";
 import type { ReadinessResult } from "../../api/readiness.js";
 import type { CdrLog } from "../../calls/cdr-log.js";
+import type { DurationStore } from "../../calls/duration-store.js";
 import type { CallEventBus } from "../../calls/events.js";
 import type { DialgateConfig } from "../../config/schema.js";
-import type { DeliveryLease, DeliveryPositionStore } from "../../delivery/webhook/delivery-state.js";
+import type {
+  DeadLetterStore,
+  DeliveryLease,
+  DeliveryPositionStore,
+} from "../../delivery/webhook/delivery-state.js";
 import type { OutboundRequester } from "../../routing/decision.js";
 import type { RoutingRuntime } from "../../routing/runtime.js";
 import type { Clock, RandomSource } from "../../util/clock.js";
@@ -25,7 +30,9 @@ import {
   waitForRedisReady,
   withDeadline,
 } from "./connection.js";
+import { RedisDeadLetterStore } from "./dead-letter-store.js";
 import { RedisDrachtioCallStore } from "./drachtio-call-store.js";
+import { RedisDurationStore } from "./duration-store.js";
 import { RedisGatewayCapacity } from "./gateway-capacity.js";
 import { RedisKeys } from "./keys.js";
 import { SharedStateMetrics } from "./metrics.js";
@@ -75,6 +82,11 @@ export interface SharedState {
   readonly cursorKey: Buffer;
   /** Webhook delivery across instances: shared positions and one deliverer per carrier. */
   readonly webhookCoordination: { readonly positions: DeliveryPositionStore; readonly lease: DeliveryLease };
+  /**
+   * What carriers submit and what webhook delivery gave up on, shared so that the carrier API of
+   * every instance reconciles and lists the same (instead of files beside each cdr.file).
+   */
+  readonly carrierStores: { readonly durations: DurationStore; readonly deadLetters: DeadLetterStore };
   /** Told each time the instance switches to another routing version (with its merged config). */
   onRoutingSwitch(listener: (config: DialgateConfig) => void): void;
   /** The CDR stream, spooling to `spool` (the local journal) while Redis is down. */
@@ -260,6 +272,10 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
     webhookCoordination: {
       positions: new RedisDeliveryPositionStore(client, keys),
       lease: new RedisDeliveryLease(client, keys),
+    },
+    carrierStores: {
+      durations: new RedisDurationStore(client, keys),
+      deadLetters: new RedisDeadLetterStore(client, keys),
     },
     onRoutingSwitch: (listener) => {
       switchListeners.add(listener);
