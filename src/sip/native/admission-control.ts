@@ -99,6 +99,9 @@ export class AdmissionControl {
     // process waits for a CPU someone else has, and at 84% CPU that refused calls the proxy was
     // keeping up with (bench/README.md). Overload leaves datagrams waiting, so where the system
     // shows that queue, shedding needs it too; a short queue lets shedding fall back at once.
+    // Read only when it can matter (a /proc read costs ~0.2 ms): a loop well below the target
+    // and not shedding decides nothing by it.
+    if (u < this.settings.targetUtilization - BAND && this.rejectFraction === 0) return;
     const backlog = this.probe.backlogBytes?.() ?? null;
     this.lastBacklog = backlog;
     const behind = backlog === null || backlog > BACKLOG_LIMIT_BYTES;
