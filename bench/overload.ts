@@ -3,7 +3,9 @@
 // calls/s), 500 ms holds as in bench:load. For each: calls the UAS completed per second of
 // offered load (goodput), INVITEs the proxy refused at once (503 from admission control: offered minus
 // what reached the UAS), admitted calls that failed (reached the UAS but did not complete), and
-// the UAC's retransmissions per 100 calls (a storm shows here).
+// the UAC's retransmissions per 100 calls (a storm shows here). CPU shares are over the whole
+// wall time of a step (from the first call until the UAC exits, `wall s`): a step whose calls
+// hang until SIPp's timeouts shows a long wall time and low shares.
 //
 // Options: BENCH_RIGS (default dialgate; see bench/load/rigs.ts), BENCH_DIALGATE_WORKERS,
 // BENCH_KAMAILIO_CHILDREN, BENCH_RATES, BENCH_SECONDS.
@@ -19,7 +21,7 @@ const workersText = process.env.BENCH_DIALGATE_WORKERS;
 
 async function main(): Promise<void> {
   console.log(
-    "rig | offered cps | goodput cps | refused at once | admitted but failed | retrans/100 calls | proxy CPU | helper CPU (redis-server)",
+    "rig | offered cps | goodput cps | refused at once | admitted but failed | retrans/100 calls | proxy CPU | helper CPU (redis-server) | SIPp CPU (UAC, UAS) | wall s",
   );
   for (const rig of rigs) {
     const session = await openRig(rig, {
@@ -44,6 +46,8 @@ async function main(): Promise<void> {
             ((100 * r.uac.retransmissions) / calls).toFixed(1),
             `${Math.round((100 * r.proxyCpuSeconds) / r.wallSeconds)}%`,
             session.helpers.length === 0 ? "-" : `${Math.round((100 * r.helperCpuSeconds) / r.wallSeconds)}%`,
+            `${Math.round((100 * r.uacCpuSeconds) / r.wallSeconds)}%, ${Math.round((100 * r.uasCpuSeconds) / r.wallSeconds)}%`,
+            r.wallSeconds.toFixed(1),
           ].join(" | "),
         );
       }

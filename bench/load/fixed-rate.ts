@@ -31,6 +31,12 @@ export interface FixedRunResult {
   readonly proxyCpuSeconds: number;
   /** CPU seconds of the rig's helpers over the same time (redis-server), 0 without any. */
   readonly helperCpuSeconds: number;
+  /**
+   * CPU seconds of the two SIPp processes over the same time (the UAC's as last sampled before
+   * it exited): on two shared vCPUs a starved SIPp, not the proxy, can be what fails calls.
+   */
+  readonly uacCpuSeconds: number;
+  readonly uasCpuSeconds: number;
 }
 
 export async function runFixed(
@@ -70,14 +76,21 @@ export async function runFixed(
       await beforeCalls?.(proxy);
       const cpuBefore = proxy.processes.map((p) => cpuSeconds(p.pid));
       const helperCpuBefore = session.helpers.map((p) => cpuSeconds(p.pid));
+      const uasCpuBefore = cpuSeconds(uas.pid ?? 0);
       const started = performance.now();
       const uac = await startUac(proxy.port, work, scenarios, o, "uac.csv", timeout);
-      const ticker = setInterval(() => o.onTick?.((performance.now() - started) / 1000, proxy), 1000);
+      let uacCpuSeconds = 0;
+      const ticker = setInterval(() => {
+        // Read while it runs: an exited process has no /proc entry left to read.
+        uacCpuSeconds = Math.max(uacCpuSeconds, cpuSeconds(uac.pid ?? 0));
+        o.onTick?.((performance.now() - started) / 1000, proxy);
+      }, 1000);
       await waitExit(uac, (o.calls / o.rate + o.holdMs / 1000 + 90) * 1000);
       clearInterval(ticker);
       const wallSeconds = (performance.now() - started) / 1000;
       const proxyCpuSeconds = cpuSince(proxy.processes, cpuBefore);
       const helperCpuSeconds = cpuSince(session.helpers, helperCpuBefore);
+      const uasCpuSeconds = cpuSeconds(uas.pid ?? 0) - uasCpuBefore;
       // The UAS writes its statistics once a second (-fd 1): let the last ones land.
       await sleep(2500);
       uas.kill("SIGTERM");
@@ -88,6 +101,8 @@ export async function runFixed(
         wallSeconds,
         proxyCpuSeconds,
         helperCpuSeconds,
+        uacCpuSeconds,
+        uasCpuSeconds,
       };
     } finally {
       await proxy.stop();

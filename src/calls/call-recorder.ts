@@ -89,8 +89,17 @@ interface FinishedCall {
   /** The record's inviteDateTime, carried by its amendments (time-filtered reads place them). */
   readonly inviteDateTime: string;
   readonly endedAt: number;
-  /** Resolves once the CDR is durable. */
-  readonly durable: Promise<void>;
+  /** The CDR is durable. */
+  durable: boolean;
+  /** The edge's answers held for this CDR (recorded()); null when none waits. */
+  waiters: (() => void)[] | null;
+}
+
+/** A held answer's deadline (BYE_WAIT_FOR_CDR_MS after it was asked for), in asking order. */
+interface HeldAnswer {
+  readonly callId: string;
+  readonly done: FinishedCall;
+  readonly releaseAt: number;
 }
 
 /**
@@ -113,6 +122,13 @@ export class CallRecorder implements CallRecordDurability {
   private readonly log: Logger;
   private readonly newId: () => string;
   private sweepTimer: { readonly id: number } | null = null;
+  /**
+   * Held answers by deadline: every deadline is the same span after its request, so asking order
+   * is deadline order and one timer serves them all (instead of a timer per call).
+   */
+  private readonly held: HeldAnswer[] = [];
+  private heldHead = 0;
+  private heldTimer: { readonly id: number } | null = null;
   private detach: (() => void) | null = null;
   private closed = false;
   private counts = {
@@ -381,12 +397,17 @@ export class CallRecorder implements CallRecordDurability {
     const record = buildRecord(call, end, this.newId());
     this.counts.recordsBuilt++;
     this.finished.delete(call.callId);
-    const durable = this.writer.write({ kind: "cdr", record });
-    this.finished.set(call.callId, {
+    const done: FinishedCall = {
       cdrId: record.id,
       inviteDateTime: record.inviteDateTime,
       endedAt: end.at,
-      durable,
+      durable: false,
+      waiters: null,
+    };
+    this.finished.set(call.callId, done);
+    this.writer.write({ kind: "cdr", record }, () => {
+      done.durable = true;
+      this.releaseHeld(done);
     });
     return record;
   }
@@ -399,16 +420,57 @@ export class CallRecorder implements CallRecordDurability {
    */
   recorded(callId: string): Promise<void> | null {
     const done = this.finished.get(callId);
-    if (done === undefined) return null;
+    if (done === undefined || done.durable) return null;
     return new Promise<void>((resolve) => {
-      const timer = this.options.scheduler.set(BYE_WAIT_FOR_CDR_MS, () => {
-        this.log.warn({ callId, cdrId: done.cdrId }, "BYE answered before its CDR was durable");
-        resolve();
-      });
-      void done.durable.then(() => {
-        this.options.scheduler.clear(timer);
-        resolve();
-      });
+      if (done.waiters === null) done.waiters = [resolve];
+      else done.waiters.push(resolve);
+      this.held.push({ callId, done, releaseAt: this.options.clock.monotonic() + BYE_WAIT_FOR_CDR_MS });
+      if (this.heldTimer === null) this.armHeld();
+    });
+  }
+
+  private releaseHeld(done: FinishedCall): void {
+    const waiters = done.waiters;
+    if (waiters === null) return;
+    done.waiters = null;
+    for (const resolve of waiters) resolve();
+  }
+
+  /**
+   * Releases the held answers due by `upTo` (a failing log must not stop calls ending). The timer
+   * that fired says the front one is due; its deadline, not a fresh clock reading, bounds what
+   * else is.
+   */
+  private expireHeld(upTo: number): void {
+    while (this.heldHead < this.held.length) {
+      const h = this.held[this.heldHead] as HeldAnswer;
+      if (h.releaseAt > upTo) break;
+      this.heldHead++;
+      if (h.done.waiters !== null) {
+        this.log.warn({ callId: h.callId, cdrId: h.done.cdrId }, "BYE answered before its CDR was durable");
+        this.releaseHeld(h.done);
+      }
+    }
+    // Compact once the consumed front dominates, so the array does not grow without bound.
+    if (this.heldHead > 1024 && this.heldHead * 2 > this.held.length) {
+      this.held.splice(0, this.heldHead);
+      this.heldHead = 0;
+    }
+  }
+
+  /** `now`: the deadline that just fired when re-arming (a timer fires at its deadline). */
+  private armHeld(now = this.options.clock.monotonic()): void {
+    const next = this.held[this.heldHead];
+    if (next === undefined) {
+      this.held.length = 0;
+      this.heldHead = 0;
+      return;
+    }
+    const delay = Math.max(0, next.releaseAt - now);
+    this.heldTimer = this.options.scheduler.set(delay, () => {
+      this.heldTimer = null;
+      this.expireHeld(next.releaseAt);
+      this.armHeld(next.releaseAt);
     });
   }
 
@@ -467,6 +529,10 @@ export class CallRecorder implements CallRecordDurability {
     this.sweepTimer = null;
     const clean = await this.writer.flush(timeoutMs);
     if (!clean) this.writer.abandon();
+    // Nothing is held past shutdown: every deadline counts as passed.
+    this.options.scheduler.clear(this.heldTimer);
+    this.heldTimer = null;
+    this.expireHeld(Number.POSITIVE_INFINITY);
     return clean;
   }
 }

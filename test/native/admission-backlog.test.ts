@@ -40,7 +40,11 @@ describe("admission control with the UDP receive backlog", () => {
 
   it("does not read the backlog while the loop is well below its target", () => {
     let reads = 0;
-    const control = new AdmissionControl(settings, { sample: () => 0.3, backlogBytes: () => ++reads }, () => 0.5);
+    const control = new AdmissionControl(
+      settings,
+      { sample: () => 0.3, backlogBytes: () => ++reads },
+      () => 0.5,
+    );
     steps(control, 50);
     expect(reads).toBe(0);
     expect(control.state.backlogBytes).toBeNull();

@@ -4,11 +4,12 @@
 import type { CdrLogEntry } from "../../calls/call-record.js";
 
 /**
- * The entry's line as text. Kept a string until its batch is committed: the batch becomes bytes
- * in one conversion (journal.ts), rather than one Buffer per entry and a concatenation.
+ * The entry's line as text, without its newline (the journal writes it after the text). Kept a
+ * string until its batch is committed: the batch's lines are encoded once, straight into the
+ * commit's buffer (journal.ts), rather than one Buffer per entry and a concatenation.
  */
 export function encodeEntry(entry: CdrLogEntry): string {
-  return `${JSON.stringify(entry)}\n`;
+  return JSON.stringify(entry);
 }
 
 /** The entry on a line, or null when the line is not one (damaged, or not written by us). */

@@ -110,9 +110,9 @@ export class JournalError extends Error {
 }
 
 interface PendingAppend {
-  /** The entry's line (entry-codec.ts), newline included. */
+  /** The entry's line (entry-codec.ts), without its newline. */
   readonly line: string;
-  /** Its length in UTF-8 bytes: positions are byte offsets. */
+  /** The line's length in UTF-8 bytes with its newline: positions are byte offsets. */
   readonly bytes: number;
   readonly entry: CdrLogEntry;
   readonly enqueuedAt: number;
@@ -120,10 +120,20 @@ interface PendingAppend {
   readonly reject: (err: Error) => void;
 }
 
-function joinLines(batch: readonly PendingAppend[]): string {
-  let text = "";
-  for (const p of batch) text += p.line;
-  return text;
+/**
+ * The batch as the bytes to append: each line encoded straight into one buffer, then its newline
+ * (no joined string: that would copy every line once more before encoding it).
+ */
+function batchBytes(batch: readonly PendingAppend[]): Buffer {
+  let total = 0;
+  for (const p of batch) total += p.bytes;
+  const buf = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const p of batch) {
+    at += buf.write(p.line, at, "utf8");
+    buf[at++] = 0x0a;
+  }
+  return buf;
 }
 
 export async function openCdrJournal(options: CdrJournalOptions): Promise<CdrJournal> {
@@ -244,7 +254,7 @@ export class CdrJournal implements CdrLog {
     if (this.readOnly)
       return Promise.reject(new JournalError("read_only", "the CDR journal was opened read-only"));
     const line = encodeEntry(entry);
-    const bytes = Buffer.byteLength(line, "utf8");
+    const bytes = Buffer.byteLength(line, "utf8") + 1;
     return new Promise<string>((resolve, reject) => {
       this.pending.push({ line, bytes, entry, enqueuedAt: this.clock.monotonic(), resolve, reject });
       this.scheduleFlush();
@@ -516,7 +526,7 @@ export class CdrJournal implements CdrLog {
       const handle = await this.writableHandle();
       const active = this.activeMeta();
       if (active === undefined) throw new Error("no active segment");
-      const buf = Buffer.from(joinLines(batch), "utf8");
+      const buf = batchBytes(batch);
       this.dirty = true;
       let written = 0;
       while (written < buf.length) {
