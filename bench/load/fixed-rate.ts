@@ -2,6 +2,10 @@
 // everything, a SIPp UAC at `rate` calls/s for `calls` calls holding each `holdMs`, and what
 // both sides counted. The UAS's counts tell admitted calls from refused ones: an INVITE the
 // proxy refused (503 from admission control) never reaches it.
+//
+// BENCH_SIPP_ERRORS=1 keeps the run's folder (its path is printed) with both SIPp processes'
+// error logs (`-trace_err`: each unexpected or lost message) and the gateway side's message log
+// (`-trace_msg`, ~100 MB at 1,800 calls/s for 8 s), to see why admitted calls failed.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -46,6 +50,8 @@ export async function runFixed(
   beforeCalls?: (proxy: RunningProxy) => Promise<void>,
 ): Promise<FixedRunResult> {
   const work = mkdtempSync(join(tmpdir(), `dialgate-bench-fixed-${session.rig}-`));
+  const keep = process.env.BENCH_SIPP_ERRORS === "1";
+  const errorTrace = keep ? ["-trace_err"] : [];
   const scenarios = join(repo, "sipp-scenarios");
   const uasPort = await freeUdpPort();
   const timeout = `${Math.ceil(o.calls / o.rate + o.holdMs / 1000 + 60)}s`;
@@ -59,7 +65,11 @@ export async function runFixed(
       "-p",
       String(uasPort),
       "-nostdin",
-    ].concat(["-trace_stat", "-stf", join(work, "uas.csv"), "-fd", "1", "-timeout", timeout]),
+    ].concat(
+      ["-trace_stat", "-stf", join(work, "uas.csv"), "-fd", "1", "-timeout", timeout],
+      errorTrace,
+      keep ? ["-trace_msg"] : [],
+    ),
     { cwd: work, stdio: "ignore" },
   );
   try {
@@ -70,7 +80,15 @@ export async function runFixed(
         // Short calls through the same proxy first, so that what follows measures a proxy that
         // has carried traffic (its JIT warm, its heap grown to its working size).
         const w = o.warmUp;
-        const warm = await startUac(proxy.port, work, scenarios, { ...w, holdMs: 0 }, "warm-up.csv", timeout);
+        const warm = await startUac(
+          proxy.port,
+          work,
+          scenarios,
+          { ...w, holdMs: 0 },
+          "warm-up.csv",
+          timeout,
+          [],
+        );
         await waitExit(warm, (w.calls / w.rate + 90) * 1000);
       }
       await beforeCalls?.(proxy);
@@ -78,7 +96,7 @@ export async function runFixed(
       const helperCpuBefore = session.helpers.map((p) => cpuSeconds(p.pid));
       const uasCpuBefore = cpuSeconds(uas.pid ?? 0);
       const started = performance.now();
-      const uac = await startUac(proxy.port, work, scenarios, o, "uac.csv", timeout);
+      const uac = await startUac(proxy.port, work, scenarios, o, "uac.csv", timeout, errorTrace);
       let uacCpuSeconds = 0;
       const ticker = setInterval(() => {
         // Read while it runs: an exited process has no /proc entry left to read.
@@ -109,7 +127,8 @@ export async function runFixed(
     }
   } finally {
     if (uas.exitCode === null && uas.signalCode === null) uas.kill("SIGKILL");
-    rmSync(work, { recursive: true, force: true });
+    if (keep) console.error(`SIPp error logs kept in ${work}`);
+    else rmSync(work, { recursive: true, force: true });
   }
 }
 
@@ -121,6 +140,7 @@ async function startUac(
   o: Pick<FixedRun, "rate" | "calls" | "holdMs">,
   csv: string,
   timeout: string,
+  trace: readonly string[],
 ): Promise<ChildProcess> {
   const args = uacArgs({
     proxyPort,
@@ -132,6 +152,7 @@ async function startUac(
     limit: o.rate * Math.ceil(o.holdMs / 1000 + 8),
     timeout,
     csv: join(work, csv),
+    trace,
   });
   return spawn("sipp", args, { cwd: work, stdio: "ignore" });
 }

@@ -45,17 +45,6 @@ export const serve: CliCommand = async (argv, io) => {
     link?.close();
     return 1;
   }
-  const http = `http:${dialgate.http.address.host}:${dialgate.http.address.port}`;
-  if (identity === null) {
-    const where = dialgate.listenAddresses.map((a) => `${a.transport}:${a.host}:${a.port}`).join(", ");
-    logger.info(
-      { listen: dialgate.listenAddresses, http: dialgate.http.address, config: file },
-      `dialgate listening on ${where}, ${http}`,
-    );
-  } else {
-    logger.info({ listen: dialgate.listenAddresses, http: dialgate.http.address }, "worker serving");
-    process.send?.({ dg: "ready", index: identity.index });
-  }
   // The primary owns the pid file when there are workers.
   const pidFile = identity === null ? values["pid-file"] : undefined;
   const removePidFile = pidFile === undefined ? () => {} : writePidFile(pidFile);
@@ -68,7 +57,9 @@ export const serve: CliCommand = async (argv, io) => {
   };
   process.on("SIGHUP", onHangUp);
 
-  const code = await new Promise<number>((resolve) => {
+  // The signal handlers go in before the "listening" line: a supervisor that sends SIGTERM the
+  // moment it sees the proxy ready gets a drain and exit 0, never the default action's kill.
+  const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) return;
@@ -98,6 +89,18 @@ export const serve: CliCommand = async (argv, io) => {
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
+  const http = `http:${dialgate.http.address.host}:${dialgate.http.address.port}`;
+  if (identity === null) {
+    const where = dialgate.listenAddresses.map((a) => `${a.transport}:${a.host}:${a.port}`).join(", ");
+    logger.info(
+      { listen: dialgate.listenAddresses, http: dialgate.http.address, config: file },
+      `dialgate listening on ${where}, ${http}`,
+    );
+  } else {
+    logger.info({ listen: dialgate.listenAddresses, http: dialgate.http.address }, "worker serving");
+    process.send?.({ dg: "ready", index: identity.index });
+  }
+  const code = await stopped;
   // A worker's IPC channel would keep it alive after the drain.
   if (link !== undefined) {
     link.close();
@@ -129,6 +132,23 @@ async function runPrimary(
     process.off("SIGTERM", stopOnSignal);
     process.off("SIGINT", stopOnSignal);
   }
+  const removePidFile = pidFileOption === undefined ? () => {} : writePidFile(pidFileOption);
+  const onHangUp = () => {
+    logger.info("reload: passing SIGHUP to the workers");
+    supervisor.reload();
+  };
+  process.on("SIGHUP", onHangUp);
+  // As for a single process: the handlers are in place before the "listening" line.
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, "stopping: the workers drain their calls");
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+      void supervisor.stop("SIGTERM").then(resolve);
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
   const where = config.sip.listen.map((a) => `${a.transport}:${a.host}:${a.port}`).join(", ");
   logger.info(
     {
@@ -140,22 +160,7 @@ async function runPrimary(
     },
     `dialgate listening on ${where}, http:${config.http.host}:${config.http.port} (${count} workers)`,
   );
-  const removePidFile = pidFileOption === undefined ? () => {} : writePidFile(pidFileOption);
-  const onHangUp = () => {
-    logger.info("reload: passing SIGHUP to the workers");
-    supervisor.reload();
-  };
-  process.on("SIGHUP", onHangUp);
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, "stopping: the workers drain their calls");
-      process.off("SIGTERM", onSignal);
-      process.off("SIGINT", onSignal);
-      void supervisor.stop("SIGTERM").then(resolve);
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  });
+  await stopped;
   process.off("SIGHUP", onHangUp);
   logger.info("stopped");
   logger.flush();

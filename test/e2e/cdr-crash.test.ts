@@ -79,7 +79,8 @@ describe("CDRs survive a crash", () => {
     // Restart on the same journal (recovery runs on open), then read it as a carrier would.
     const again = await startBinaryProxy(yaml);
     running.push(again);
-    expect(await again.terminate()).toBe(0);
+    const exitCode = await again.terminate();
+    expect(exitCode, `signal ${again.process.signalCode}; ${again.output()}`).toBe(0);
     const journal = await openCdrJournal({ file: cdrFile, readOnly: true });
     try {
       const { records } = await readCdrs(journal);

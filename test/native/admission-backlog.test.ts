@@ -38,6 +38,22 @@ describe("admission control with the UDP receive backlog", () => {
     expect(control.state.rejectFraction).toBe(0);
   });
 
+  it("starts shedding in the first period of a cold start whose queue is already deep", () => {
+    // Idle until now (the smoothed utilisation is far below the target), then a full loop and
+    // 3 MB waiting: waiting ~1.4 s for the average to catch up is what overflowed the buffer.
+    const control = controlWith(() => BACKLOG_LIMIT_BYTES * 6);
+    control.update();
+    expect(control.state.rejectFraction).toBeGreaterThanOrEqual(0.3);
+    steps(control, 2);
+    expect(control.state.rejectFraction).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it("raises the fraction by one step when the queue is just past the limit", () => {
+    const control = controlWith(() => BACKLOG_LIMIT_BYTES + 1);
+    control.update();
+    expect(control.state.rejectFraction).toBeCloseTo(0.05);
+  });
+
   it("does not read the backlog while the loop is well below its target", () => {
     let reads = 0;
     const control = new AdmissionControl(

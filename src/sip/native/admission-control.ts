@@ -50,12 +50,22 @@ export interface AdmissionSettings {
 /** How much the rejection fraction moves per period, and its ceiling (some calls always get through). */
 const STEP = 0.05;
 const MAX_REJECT = 0.95;
+/**
+ * A backlog several times the limit raises the fraction by up to this many steps in one period.
+ * A proxy started cold into full load (JIT not warm yet) filled its 8 MB receive buffer in under
+ * two seconds while one step per 100 ms was still climbing, and the kernel's drops then killed
+ * admitted calls (their responses lost, the gateway's INVITE retransmitted): bench/README.md.
+ */
+const MAX_STEPS_PER_PERIOD = 6;
 /** Below target minus this, rejection falls back (hysteresis against flapping). */
 const BAND = 0.1;
 /**
  * Weight of the newest sample in the smoothed utilisation (about a half-second time constant
  * at 100 ms periods). A single busy window (a GC pause, a batch of timers) is not overload: the
  * first load run with raw 100 ms samples shed calls at 70% average CPU on a shared host.
+ * With the backlog known, the raw sample may start shedding too: a queue past the limit rules
+ * out a lone busy window, and waiting for the smoothed value (1.4 s from idle to 0.95) is what
+ * let a cold start overflow.
  */
 const SMOOTHING = 0.2;
 /**
@@ -93,25 +103,36 @@ export class AdmissionControl {
 
   /** One control step (the interval calls it; exposed for tests). */
   update(): void {
-    this.smoothed += SMOOTHING * (this.probe.sample() - this.smoothed);
+    const sample = this.probe.sample();
+    this.smoothed += SMOOTHING * (sample - this.smoothed);
     const u = this.smoothed;
+    const target = this.settings.targetUtilization;
     // A busy loop is not yet overload: on a shared host the utilisation also counts the time the
     // process waits for a CPU someone else has, and at 84% CPU that refused calls the proxy was
     // keeping up with (bench/README.md). Overload leaves datagrams waiting, so where the system
     // shows that queue, shedding needs it too; a short queue lets shedding fall back at once.
     // Read only when it can matter (a /proc read costs ~0.2 ms): a loop well below the target
-    // and not shedding decides nothing by it.
-    if (u < this.settings.targetUtilization - BAND && this.rejectFraction === 0) return;
+    // in this sample and on average, and not shedding, decides nothing by it.
+    if (Math.max(u, sample) < target - BAND && this.rejectFraction === 0) return;
     const backlog = this.probe.backlogBytes?.() ?? null;
     this.lastBacklog = backlog;
-    const behind = backlog === null || backlog > BACKLOG_LIMIT_BYTES;
-    if (u > this.settings.targetUtilization && behind)
-      this.rejectFraction = Math.min(MAX_REJECT, this.rejectFraction + STEP);
-    else if (
-      u < this.settings.targetUtilization - BAND ||
-      (backlog !== null && backlog < BACKLOG_LIMIT_BYTES / 4)
-    )
-      this.rejectFraction = Math.max(0, this.rejectFraction - STEP);
+    if (backlog === null) {
+      // No queue to read: the smoothed utilisation decides alone, one step at a time.
+      if (u > target) this.raise(1);
+      else if (u < target - BAND) this.lower();
+      return;
+    }
+    if (backlog > BACKLOG_LIMIT_BYTES && Math.max(u, sample) > target)
+      this.raise(Math.min(MAX_STEPS_PER_PERIOD, Math.floor(backlog / BACKLOG_LIMIT_BYTES)));
+    else if (u < target - BAND || backlog < BACKLOG_LIMIT_BYTES / 4) this.lower();
+  }
+
+  private raise(steps: number): void {
+    this.rejectFraction = Math.min(MAX_REJECT, this.rejectFraction + steps * STEP);
+  }
+
+  private lower(): void {
+    this.rejectFraction = Math.max(0, this.rejectFraction - STEP);
   }
 
   /** Whether a new call may start now. */
