@@ -54,6 +54,27 @@ describe("admission control with the UDP receive backlog", () => {
     expect(control.state.rejectFraction).toBeCloseTo(0.05);
   });
 
+  it("comes down twice as fast when nothing waits and the loop has room: it shed too much", () => {
+    let busy = 1;
+    let backlog = BACKLOG_LIMIT_BYTES * 6;
+    const control = new AdmissionControl(
+      settings,
+      { sample: () => busy, backlogBytes: () => backlog },
+      () => 0.5,
+    );
+    steps(control, 3);
+    const high = control.state.rejectFraction;
+    // Still busy, queue short: one step down per period.
+    backlog = BACKLOG_LIMIT_BYTES / 8;
+    control.update();
+    expect(control.state.rejectFraction).toBeCloseTo(high - 0.05);
+    // Idle room and an empty queue: two steps.
+    busy = 0.5;
+    backlog = 0;
+    control.update();
+    expect(control.state.rejectFraction).toBeCloseTo(high - 0.15);
+  });
+
   it("does not read the backlog while the loop is well below its target", () => {
     let reads = 0;
     const control = new AdmissionControl(

@@ -124,15 +124,18 @@ export class AdmissionControl {
     }
     if (backlog > BACKLOG_LIMIT_BYTES && Math.max(u, sample) > target)
       this.raise(Math.min(MAX_STEPS_PER_PERIOD, Math.floor(backlog / BACKLOG_LIMIT_BYTES)));
-    else if (u < target - BAND || backlog < BACKLOG_LIMIT_BYTES / 4) this.lower();
+    else if (u < target - BAND || backlog < BACKLOG_LIMIT_BYTES / 4)
+      // Nothing waiting and a loop with room to spare: more is shed than needed (the fast rise
+      // can overshoot), so the share comes down twice as fast.
+      this.lower(backlog < BACKLOG_LIMIT_BYTES / 16 && sample < target - BAND ? 2 : 1);
   }
 
   private raise(steps: number): void {
     this.rejectFraction = Math.min(MAX_REJECT, this.rejectFraction + steps * STEP);
   }
 
-  private lower(): void {
-    this.rejectFraction = Math.max(0, this.rejectFraction - STEP);
+  private lower(steps = 1): void {
+    this.rejectFraction = Math.max(0, this.rejectFraction - steps * STEP);
   }
 
   /** Whether a new call may start now. */
