@@ -7,6 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { portHeld } from "./bound-ports.js";
 import { freeMediaPort, freeUdpPort, udpPortFree, waitFor } from "./free-port.js";
 import { parseSippMessageLog, type SippLoggedMessage } from "./sipp-message-log.js";
 
@@ -143,11 +144,10 @@ export class SippProcess {
     args.push(...(options.extraArgs ?? []));
     const p = new SippProcess(options, port, dir, args);
     if (!options.remote) {
-      // A UAS is ready once it holds its port.
+      // A UAS is ready once it holds its port, as the kernel's tables show: a bind probe would
+      // hold the port for a moment and could make SIPp's own bind fail (bound-ports.ts).
       await waitFor(
-        async () =>
-          p.child.exitCode !== null ||
-          !(await (transport === "udp" ? udpPortFree("127.0.0.1", port) : tcpPortFree(port))),
+        async () => p.child.exitCode !== null || (await holds(transport, port)),
         10_000,
         `SIPp UAS on port ${port}`,
       );
@@ -194,6 +194,13 @@ export class SippProcess {
 /** Kills every SIPp process still running (afterAll). */
 export async function killAllSipp(): Promise<void> {
   await Promise.all([...running].map((p) => p.kill()));
+}
+
+/** Whether a process holds `port`: from /proc/net, else (not Linux) by a bind probe. */
+async function holds(transport: "udp" | "tcp", port: number): Promise<boolean> {
+  const held = portHeld(transport, port);
+  if (held !== null) return held;
+  return !(await (transport === "udp" ? udpPortFree("127.0.0.1", port) : tcpPortFree(port)));
 }
 
 function tcpPortFree(port: number): Promise<boolean> {
