@@ -32,11 +32,15 @@ interface Instance {
 async function openInstance(
   settings: unknown,
   dir = mkdtempSync(join(tmpdir(), "dialgate-cdr-stream-")),
+  options: { readonly commitIntervalMs?: number; readonly replayIntervalMs?: number } = {},
 ): Promise<Instance> {
   const client = createRedisClient({ settings: redisSchema.parse(settings) });
   client.on("error", () => undefined);
   await waitForRedisReady(client, 10_000, "test redis");
-  const spool = await openCdrJournal({ file: join(dir, "cdr.jsonl") });
+  const spool = await openCdrJournal({
+    file: join(dir, "cdr.jsonl"),
+    ...(options.commitIntervalMs === undefined ? {} : { commitIntervalMs: options.commitIntervalMs }),
+  });
   const log = await RedisCdrStream.open({
     client,
     keys: new RedisKeys("dialgate"),
@@ -45,7 +49,7 @@ async function openInstance(
     retentionMs: 30 * 24 * 3_600_000,
     now: () => Date.now(),
     logger: silentLogger(),
-    replayIntervalMs: 100,
+    replayIntervalMs: options.replayIntervalMs ?? 100,
   });
   return {
     client,
@@ -182,6 +186,39 @@ describe("Redis Stream CDR log (standalone)", () => {
     expect(a.log.spooled).toBe(5);
     await waitFor(() => a.log.spooled === 0, 30_000, "the replay");
     expect(await allIds(a.log)).toHaveLength(count);
+  });
+
+  it("replays while a spooled append is still committing: waits for it instead of spinning", async () => {
+    // Commits spaced 5 s apart: the second spooled append is still waiting for its commit when
+    // the replay has copied the first and finds nothing more to read. The replay used to read
+    // again at once, forever, on promise callbacks alone: the commit's I/O never ran and the
+    // process hung at 100% CPU (a Redis outage under load, test/store/redis-outage.test.ts).
+    const c = await openInstance({ url: redis.url }, undefined, {
+      commitIntervalMs: 5_000,
+      replayIntervalMs: 3_600_000,
+    });
+    try {
+      await redis.stop();
+      await waitFor(() => !isRedisReady(c.client), 20_000, "the client to see the outage");
+      await c.log.append(cdrEntry("inflight-1"));
+      await redis.start();
+      await waitFor(() => isRedisReady(c.client), 20_000, "the client to reconnect");
+      let secondDone = false;
+      const second = c.log.append(cdrEntry("inflight-2")).then((p) => {
+        secondDone = true;
+        return p;
+      });
+      expect(c.log.spooled).toBe(1);
+      expect(secondDone).toBe(false);
+      await c.log.replay();
+      expect(secondDone).toBe(true);
+      expect((await second).startsWith("spool:")).toBe(true);
+      expect(c.log.spooled).toBe(0);
+      const ids = await allIds(c.log);
+      expect(ids.filter((id) => id.startsWith("inflight-"))).toEqual(["inflight-1", "inflight-2"]);
+    } finally {
+      await c.close();
+    }
   });
 });
 

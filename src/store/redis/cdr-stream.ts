@@ -92,6 +92,8 @@ export class RedisCdrStream implements CdrLog {
   /** Spool appends started / completed: the replay may only call the spool empty when idle. */
   private spoolInFlight = 0;
   private spoolSeq = 0;
+  /** A replay waiting for a spool append in flight to settle (see replay()). */
+  private spoolSettled: (() => void)[] = [];
   private replaying: Promise<void> | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private closed = false;
@@ -140,13 +142,20 @@ export class RedisCdrStream implements CdrLog {
     let position: string;
     try {
       position = await this.options.spool.append(entry);
+      this.spoolSeq++;
+      this.pending++;
     } finally {
       this.spoolInFlight--;
+      this.wakeReplay();
     }
-    this.spoolSeq++;
-    this.pending++;
     this.options.onSpooled?.(this.pending);
     return `${SPOOL_PREFIX}${position}`;
+  }
+
+  private wakeReplay(): void {
+    const waiting = this.spoolSettled;
+    this.spoolSettled = [];
+    for (const wake of waiting) wake();
   }
 
   private appendToStream(entry: CdrLogEntry): Promise<string> {
@@ -202,6 +211,10 @@ export class RedisCdrStream implements CdrLog {
           if (batch.length === 0) {
             // Empty only counts when no spooled append completed or is under way meanwhile.
             if (seq === this.spoolSeq && this.spoolInFlight === 0) break;
+            // One is still committing: wait for it. Reading again at once found nothing without
+            // any I/O, so the loop spun on promise callbacks alone and starved the very commit
+            // it waited for (a process stuck at 100% CPU after a Redis outage under load).
+            if (this.spoolInFlight > 0) await new Promise<void>((resolve) => this.spoolSettled.push(resolve));
             continue;
           }
           // Queued in one turn: one script call for the batch, entries kept in journal order.
