@@ -75,6 +75,21 @@ describe("Redis capacity leases", () => {
     expect(await client.zcard(keys.gatewayLeases(gateway.fqdn))).toBe(0);
   });
 
+  it("counts leases flushed while a count is under way (neither in Redis's answer nor unwritten by then)", async () => {
+    const c = counter();
+    for (const id of ["r1", "r2", "r3"]) c.onEvent(sent(id));
+    // The count goes out first (auto-pipelined: at the end of this turn); the window's flush
+    // follows it on the same connection, before the answer can be read. Redis answers without
+    // the three leases, and by the time it answers they are no longer unwritten.
+    const full = c.atCapacity([gateway]);
+    await new Promise((resolve) => setImmediate(resolve));
+    await c.flush();
+    expect([...(await full)]).toEqual([gateway.fqdn]);
+    for (const id of ["r1", "r2", "r3"])
+      c.onEvent({ type: "ended", callId: id, at: Date.now(), by: "caller" });
+    await c.flush();
+  });
+
   it("never writes a lease taken and given back inside one window", async () => {
     const c = counter();
     const zaddsBefore = await calls("zadd");

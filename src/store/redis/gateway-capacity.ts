@@ -261,12 +261,17 @@ export class RedisGatewayCapacity implements GatewayCapacity {
    */
   private async liveCounts(fqdns: readonly string[]): Promise<number[]> {
     const keys = fqdns.map((fqdn) => this.options.keys.gatewayLeases(fqdn));
+    // What Redis has not been told of yet, as of sending the count: a flush that goes out while
+    // the count is under way reaches Redis after it (one connection, in order), so reading
+    // `unwritten` after the answer would count those leases nowhere (a full gateway seen as free
+    // under load; test/store/capacity-leases.test.ts caught it).
+    const unwritten = keys.map((key) => this.unwritten(key));
     const counts = (await withDeadline(
       this.options.client.eval(COUNT_SCRIPT, keys.length, ...keys, String(this.options.now())),
       CALL_PATH_TIMEOUT_MS,
       "the gateway capacity count",
     )) as number[];
-    return keys.map((key, i) => (counts[i] ?? 0) + this.unwritten(key));
+    return keys.map((_key, i) => (counts[i] ?? 0) + (unwritten[i] ?? 0));
   }
 
   private report(load: GatewayLoad): void {
