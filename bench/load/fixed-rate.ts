@@ -52,6 +52,7 @@ export async function runFixed(
   const work = mkdtempSync(join(tmpdir(), `dialgate-bench-fixed-${session.rig}-`));
   const keep = process.env.BENCH_SIPP_ERRORS === "1";
   const errorTrace = keep ? ["-trace_err"] : [];
+  const uasTrace = keep ? ["-trace_err", "-trace_msg"] : [];
   const scenarios = join(repo, "sipp-scenarios");
   const uasPort = await freeUdpPort();
   const timeout = `${Math.ceil(o.calls / o.rate + o.holdMs / 1000 + 60)}s`;
@@ -65,11 +66,7 @@ export async function runFixed(
       "-p",
       String(uasPort),
       "-nostdin",
-    ].concat(
-      ["-trace_stat", "-stf", join(work, "uas.csv"), "-fd", "1", "-timeout", timeout],
-      errorTrace,
-      keep ? ["-trace_msg"] : [],
-    ),
+    ].concat(["-trace_stat", "-stf", join(work, "uas.csv"), "-fd", "1", "-timeout", timeout], uasTrace),
     { cwd: work, stdio: "ignore" },
   );
   try {

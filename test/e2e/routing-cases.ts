@@ -22,8 +22,8 @@ import type { CallRouter, OutboundRequester } from "../../src/routing/decision.j
 import { createRoutingRuntime, GatewayHealthMonitor, type RoutingRuntime } from "../../src/routing/index.js";
 import { ManualClock, systemClock } from "../../src/util/clock.js";
 import { silentLogger } from "../../src/util/logger.js";
-import { portHeld } from "../support/bound-ports.js";
-import { freeUdpPort, udpPortFree, waitFor } from "../support/free-port.js";
+import { portTaken } from "../support/bound-ports.js";
+import { freeUdpPort, waitFor } from "../support/free-port.js";
 import { parseSippMessageLog, type SippLoggedMessage } from "../support/sipp-message-log.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -50,11 +50,7 @@ export interface EdgeUnderTest {
 
 /** Resolves once something holds the UDP port (SIPp has bound it), read without binding it. */
 function portBound(port: number): Promise<void> {
-  return waitFor(
-    async () => portHeld("udp", port) ?? !(await udpPortFree(HOST, port)),
-    20_000,
-    `SIPp bound ${HOST}:${port}`,
-  );
+  return waitFor(() => portTaken("udp", port), 20_000, `SIPp bound ${HOST}:${port}`);
 }
 
 interface Sipp {

@@ -209,6 +209,9 @@ describe("Redis Stream CDR log (standalone)", () => {
         return p;
       });
       expect(c.log.spooled).toBe(1);
+      // Still not durable after a commit's usual time: the spacing holds it, so the replay below
+      // meets an append in flight (the case under test), not one already committed.
+      await new Promise((resolve) => setTimeout(resolve, 100));
       expect(secondDone).toBe(false);
       await c.log.replay();
       expect(secondDone).toBe(true);

@@ -48,7 +48,7 @@ export function freeUdpPort(host = "127.0.0.1"): Promise<number> {
   return freeSipPort(host);
 }
 
-function tcpPortFree(host: string, port: number): Promise<boolean> {
+export function tcpPortFree(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once("error", () => resolve(false));

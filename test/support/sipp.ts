@@ -3,12 +3,11 @@
 // here is registered so that `killAllSipp()` (call it in afterAll) never leaves one behind.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { portHeld } from "./bound-ports.js";
-import { freeMediaPort, freeUdpPort, udpPortFree, waitFor } from "./free-port.js";
+import { portTaken } from "./bound-ports.js";
+import { freeMediaPort, freeUdpPort, waitFor } from "./free-port.js";
 import { parseSippMessageLog, type SippLoggedMessage } from "./sipp-message-log.js";
 
 export const SCENARIO_DIR = fileURLToPath(new URL("../../sipp-scenarios/", import.meta.url));
@@ -147,7 +146,7 @@ export class SippProcess {
       // A UAS is ready once it holds its port, as the kernel's tables show: a bind probe would
       // hold the port for a moment and could make SIPp's own bind fail (bound-ports.ts).
       await waitFor(
-        async () => p.child.exitCode !== null || (await holds(transport, port)),
+        async () => p.child.exitCode !== null || (await portTaken(transport, port)),
         10_000,
         `SIPp UAS on port ${port}`,
       );
@@ -194,21 +193,6 @@ export class SippProcess {
 /** Kills every SIPp process still running (afterAll). */
 export async function killAllSipp(): Promise<void> {
   await Promise.all([...running].map((p) => p.kill()));
-}
-
-/** Whether a process holds `port`: from /proc/net, else (not Linux) by a bind probe. */
-async function holds(transport: "udp" | "tcp", port: number): Promise<boolean> {
-  const held = portHeld(transport, port);
-  if (held !== null) return held;
-  return !(await (transport === "udp" ? udpPortFree("127.0.0.1", port) : tcpPortFree(port)));
-}
-
-function tcpPortFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once("error", () => resolve(false));
-    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
-  });
 }
 
 /** The last row of SIPp's `-trace_stat` CSV (cumulative counters). */

@@ -106,6 +106,8 @@ export class AdmissionControl {
     const sample = this.probe.sample();
     this.smoothed += SMOOTHING * (sample - this.smoothed);
     const u = this.smoothed;
+    // The busier of this sample and the average: what may start shedding when a queue shows.
+    const busiest = Math.max(u, sample);
     const target = this.settings.targetUtilization;
     // A busy loop is not yet overload: on a shared host the utilisation also counts the time the
     // process waits for a CPU someone else has, and at 84% CPU that refused calls the proxy was
@@ -113,7 +115,7 @@ export class AdmissionControl {
     // shows that queue, shedding needs it too; a short queue lets shedding fall back at once.
     // Read only when it can matter (a /proc read costs ~0.2 ms): a loop well below the target
     // in this sample and on average, and not shedding, decides nothing by it.
-    if (Math.max(u, sample) < target - BAND && this.rejectFraction === 0) return;
+    if (busiest < target - BAND && this.rejectFraction === 0) return;
     const backlog = this.probe.backlogBytes?.() ?? null;
     this.lastBacklog = backlog;
     if (backlog === null) {
@@ -122,7 +124,7 @@ export class AdmissionControl {
       else if (u < target - BAND) this.lower();
       return;
     }
-    if (backlog > BACKLOG_LIMIT_BYTES && Math.max(u, sample) > target)
+    if (backlog > BACKLOG_LIMIT_BYTES && busiest > target)
       this.raise(Math.min(MAX_STEPS_PER_PERIOD, Math.floor(backlog / BACKLOG_LIMIT_BYTES)));
     else if (u < target - BAND || backlog < BACKLOG_LIMIT_BYTES / 4)
       // Nothing waiting and a loop with room to spare: more is shed than needed (the fast rise

@@ -261,10 +261,12 @@ export class RedisGatewayCapacity implements GatewayCapacity {
    */
   private async liveCounts(fqdns: readonly string[]): Promise<number[]> {
     const keys = fqdns.map((fqdn) => this.options.keys.gatewayLeases(fqdn));
-    // What Redis has not been told of yet, as of sending the count: a flush that goes out while
-    // the count is under way reaches Redis after it (one connection, in order), so reading
-    // `unwritten` after the answer would count those leases nowhere (a full gateway seen as free
-    // under load; test/store/capacity-leases.test.ts caught it).
+    // What Redis has not been told of yet, as of asking: a flush that goes out while the count
+    // is under way reaches Redis after it (one connection, in order), so reading `unwritten`
+    // after the answer would count those leases nowhere (a full gateway seen as free under load;
+    // test/store/capacity-leases.test.ts caught it). The count itself leaves at the end of this
+    // turn (auto-pipelining); a flush from a timer of the same turn would reach Redis first and
+    // its leases count twice: an error on the safe side, at most one 10-ms window's leases.
     const unwritten = keys.map((key) => this.unwritten(key));
     const counts = (await withDeadline(
       this.options.client.eval(COUNT_SCRIPT, keys.length, ...keys, String(this.options.now())),

@@ -1,5 +1,6 @@
-// The test support's port check (test/support/bound-ports.ts) reads the kernel's tables: a real
-// socket shows up while bound and is gone once closed, without the check ever binding the port.
+// The kernel's socket tables (src/util/proc-net.ts), as the tests' port check reads them
+// (test/support/bound-ports.ts): a real socket shows up while bound and is gone once closed,
+// without the check ever binding the port; a TCP port counts only while something listens.
 import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
