@@ -115,7 +115,7 @@ export async function openCarrierServices(o: CarrierServicesOptions): Promise<Ca
       durations = unavailableDurations(problem ?? "");
     }
     try {
-      deadLetters = await FileDeadLetterStore.open(dir);
+      deadLetters = await FileDeadLetterStore.open(dir, o.logger);
     } catch (err) {
       note("webhook dead letters", err);
     }

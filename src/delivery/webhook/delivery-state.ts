@@ -9,6 +9,8 @@ import type { FileHandle } from "node:fs/promises";
 import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import type { Logger } from "../../util/logger.js";
+import { cutTornTail } from "../../util/torn-tail.js";
 
 /**
  * Which instance delivers a carrier's CDRs when several share one CDR stream (Redis): the
@@ -83,33 +85,46 @@ export class FilePositionStore implements DeliveryPositionStore {
   }
 }
 
-/** `webhook-dead-letters.jsonl`: one line per dead-lettered batch, metadata kept in memory. */
+/**
+ * `webhook-dead-letters.jsonl`: one line per dead-lettered batch, metadata kept in memory. A torn
+ * last line (a crash mid-write) is cut off on open, and a failed write is undone, so the next
+ * letter always starts on a line of its own (src/util/torn-tail.ts).
+ */
 export class FileDeadLetterStore implements DeadLetterStore {
   private readonly byCarrier = new Map<string, DeadLetter[]>();
+  private writes: Promise<void> = Promise.resolve();
 
-  private constructor(private readonly handle: FileHandle) {}
+  private constructor(
+    private readonly handle: FileHandle,
+    /** Bytes of complete, acknowledged lines. */
+    private size: number,
+  ) {}
 
-  static async open(dir: string): Promise<FileDeadLetterStore> {
+  static async open(dir: string, logger?: Logger): Promise<FileDeadLetterStore> {
     await mkdir(dir, { recursive: true });
     const file = join(dir, "webhook-dead-letters.jsonl");
-    const handle = await open(file, "a+");
-    const store = new FileDeadLetterStore(handle);
+    const end = await cutTornTail(file, logger);
+    const handle = await open(file, "a");
+    const store = new FileDeadLetterStore(handle, end);
+    if (end === 0) return store;
     const lines = createInterface({
       input: createReadStream(file, "utf8"),
       crlfDelay: Number.POSITIVE_INFINITY,
     });
+    let damaged = 0;
     for await (const text of lines) {
+      if (text === "") continue;
       try {
         const v = JSON.parse(text) as DeadLetter & { body?: unknown };
         if (typeof v.id === "string" && typeof v.carrierId === "string" && Array.isArray(v.recordIds)) {
           const { body: _body, ...letter } = v;
           store.remember(letter);
-        }
+        } else damaged++;
       } catch {
-        // A torn last line: the batch it described was not acknowledged as dead-lettered, so its
-        // position was not saved either and it is tried again after the restart.
+        damaged++;
       }
     }
+    if (damaged > 0) logger?.warn({ file, damaged }, "skipped damaged lines in the dead-letter file");
     return store;
   }
 
@@ -119,12 +134,29 @@ export class FileDeadLetterStore implements DeadLetterStore {
     this.byCarrier.set(letter.carrierId, list);
   }
 
-  async add(letter: Omit<DeadLetter, "id">, body: string): Promise<DeadLetter> {
+  add(letter: Omit<DeadLetter, "id">, body: string): Promise<DeadLetter> {
     const full: DeadLetter = { id: randomUUID(), ...letter };
-    await this.handle.write(`${JSON.stringify({ ...full, body })}\n`);
-    await this.handle.datasync();
-    this.remember(full);
-    return full;
+    const text = Buffer.from(`${JSON.stringify({ ...full, body })}\n`, "utf8");
+    const write = this.writes.then(async () => {
+      try {
+        await this.handle.write(text);
+        await this.handle.datasync();
+      } catch (err) {
+        // The batch was not dead-lettered (its position is not saved, it is tried again): no
+        // fragment of it may stay for the next letter to be glued onto.
+        await this.handle.truncate(this.size).catch(() => undefined);
+        throw err;
+      }
+      this.size += text.length;
+      this.remember(full);
+      return full;
+    });
+    // A failed write must not wedge later ones; the caller sees its own failure.
+    this.writes = write.then(
+      () => undefined,
+      () => undefined,
+    );
+    return write;
   }
 
   async list(carrierId: string): Promise<readonly DeadLetter[]> {
@@ -135,7 +167,8 @@ export class FileDeadLetterStore implements DeadLetterStore {
     return this.byCarrier.get(carrierId)?.length ?? 0;
   }
 
-  close(): Promise<void> {
-    return this.handle.close();
+  async close(): Promise<void> {
+    await this.writes;
+    await this.handle.close();
   }
 }

@@ -3,15 +3,16 @@
 // before the API answers, so an accepted batch survives a crash. On open the file is replayed
 // into memory (the newest line per carrier and correlationId wins, which is what makes a re-sent
 // item replace the earlier one). A torn last line — a crash mid-write, before the batch was
-// acknowledged — is cut off. Lines are never rewritten; compaction (dropping replaced lines) is
-// left to an operator's rotation, which the replay order makes safe.
+// acknowledged — is cut off (src/util/torn-tail.ts). Lines are never rewritten; compaction
+// (dropping replaced lines) is left to an operator's rotation, which the replay order makes safe.
 import { createReadStream } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { mkdir, open, stat, truncate } from "node:fs/promises";
+import { mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { createInterface } from "node:readline";
 import { type CarrierDuration, type DurationStore, storedDuration } from "../../calls/duration-store.js";
 import type { Logger } from "../../util/logger.js";
+import { cutTornTail } from "../../util/torn-tail.js";
 
 interface DurationLine extends CarrierDuration {
   readonly carrierId: string;
@@ -42,49 +43,11 @@ export class FileDurationStore implements DurationStore {
 
   static async open(file: string, logger?: Logger): Promise<FileDurationStore> {
     await mkdir(dirname(file), { recursive: true });
-    const end = await FileDurationStore.cutTornTail(file, logger);
+    const end = await cutTornTail(file, logger);
     const handle = await open(file, "a");
     const store = new FileDurationStore(file, handle, end);
     if (end > 0) await store.replay(logger);
     return store;
-  }
-
-  /** Cuts bytes after the last newline (a write that never completed); returns the file size. */
-  private static async cutTornTail(file: string, logger?: Logger): Promise<number> {
-    let size: number;
-    try {
-      size = (await stat(file)).size;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return 0;
-      throw err;
-    }
-    if (size === 0) return 0;
-    const fh = await open(file, "r");
-    try {
-      const window = Math.min(size, 1 << 20);
-      let pos = size;
-      // Walk back in windows until a newline is found (or the start of the file).
-      while (pos > 0) {
-        const from = Math.max(0, pos - window);
-        const buf = Buffer.alloc(pos - from);
-        await fh.read(buf, 0, buf.length, from);
-        const nl = buf.lastIndexOf(0x0a);
-        if (nl !== -1) {
-          const keep = from + nl + 1;
-          if (keep < size) {
-            logger?.warn({ file, bytes: size - keep }, "cut a torn last line from the durations file");
-            await truncate(file, keep);
-          }
-          return keep;
-        }
-        pos = from;
-      }
-      logger?.warn({ file, bytes: size }, "cut a torn last line from the durations file");
-      await truncate(file, 0);
-      return 0;
-    } finally {
-      await fh.close();
-    }
   }
 
   private async replay(logger?: Logger): Promise<void> {
