@@ -13,11 +13,12 @@
 // time and stops by itself; every process it starts is stopped by its pid. A proxy (or
 // redis-server) that dies during a step fails the step, and its last stderr lines are printed.
 //
-// Options (environment): BENCH_RIGS=direct,kamailio,dialgate (also dialgate-redis, drachtio)
+// Options (environment): BENCH_RIGS=direct,kamailio,dialgate,drachtio (also dialgate-redis,
+//   dialgate-unrecorded)
 //   BENCH_SECONDS=8 (per step)  BENCH_MAX_RATE=6000  BENCH_START_RATE=250 (lower it on a busy
 //   machine, where even 250 cps fails)  BENCH_KAMAILIO_CHILDREN (default: Kamailio's own default)
 //   BENCH_DIALGATE_WORKERS=N (writes `sip.workers: N` for the native-edge dialgate rigs)
-//   DRACHTIO_BIN (the drachtio rig's binary; default: `drachtio` on PATH)
+//   DRACHTIO_BIN (the drachtio rig's binary; default: `drachtio` on PATH, then ../shared/drachtio)
 //   BENCH_WARMUP_SECONDS=0 (uncounted calls at half the step's rate through the freshly started
 //   proxy before each step, every rig alike; 0: each step measures a proxy started just before)
 //   BENCH_LATENCY_RATE (the rate of the latency step, every rig alike; default: half of each
@@ -53,7 +54,7 @@ const UAS = "uas-answer-no-ringing.xml";
 const stepSeconds = Number(process.env.BENCH_SECONDS ?? 8);
 const maxRate = Number(process.env.BENCH_MAX_RATE ?? 6000);
 const startRate = Number(process.env.BENCH_START_RATE ?? 250);
-const rigs = parseRigs(process.env.BENCH_RIGS ?? "direct,kamailio,dialgate");
+const rigs = parseRigs(process.env.BENCH_RIGS ?? "direct,kamailio,dialgate,drachtio");
 const warmUpSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 0);
 const latencyRateText = process.env.BENCH_LATENCY_RATE;
 const latencyRate = latencyRateText === undefined || latencyRateText === "" ? null : Number(latencyRateText);
