@@ -15,6 +15,7 @@ import { type UacScenario, uacScenario } from "../support/cdr-scenarios.js";
 import { DrachtioServer } from "../support/drachtio-server.js";
 import { waitFor } from "../support/free-port.js";
 import { RawSipClient, rawRequest } from "../support/raw-sip-client.js";
+import { SilentUdpGateway } from "../support/silent-udp-gateway.js";
 import { killAllSipp, SippProcess as Sipp } from "../support/sipp.js";
 import { sessionReport } from "../support/vq-reports.js";
 
@@ -123,6 +124,8 @@ describe("the same CDRs on the native and the drachtio edge", () => {
     number: string;
     gateways: (p: CdrPorts) => { scenario: string; port: number; sets?: Record<string, string> }[];
     scenario?: Partial<UacScenario>;
+    /** A gateway port bound for the call that never answers (test/support/silent-udp-gateway.ts). */
+    silent?: (p: CdrPorts) => number;
   }[] = [
     {
       name: "answered outbound call",
@@ -144,6 +147,20 @@ describe("the same CDRs on the native and the drachtio edge", () => {
       scenario: { mode: "rejected" },
     },
     {
+      name: "failover timer on a gateway that sent 100 Trying only (CANCEL, then the next gateway)",
+      number: "+12065550126",
+      gateways: (p) => [
+        { scenario: "uas-no-answer.xml", port: p.gw1 },
+        { scenario: "uas-answer.xml", port: p.gw2 },
+      ],
+    },
+    {
+      name: "failover timer on a gateway that sends nothing at all, then the next gateway",
+      number: "+14045550123",
+      gateways: (p) => [{ scenario: "uas-answer.xml", port: p.gw2 }],
+      silent: (p) => p.blackhole,
+    },
+    {
       name: "transport failure, then the next gateway",
       number: "+13035550100",
       gateways: (p) => [{ scenario: "uas-answer.xml", port: p.gw2 }],
@@ -158,15 +175,20 @@ describe("the same CDRs on the native and the drachtio edge", () => {
   ];
   for (const c of cases) {
     it(c.name, async () => {
-      const viaNative = await callThrough(ports.edge, native, c.number, c.gateways(ports), c.scenario);
-      const viaDrachtio = await callThrough(
-        server.sipPort,
-        drachtio,
-        c.number,
-        c.gateways(ports),
-        c.scenario,
-      );
-      expect(comparable(viaDrachtio)).toEqual(comparable(viaNative));
+      const silent = c.silent === undefined ? null : await SilentUdpGateway.bind(c.silent(ports));
+      try {
+        const viaNative = await callThrough(ports.edge, native, c.number, c.gateways(ports), c.scenario);
+        const viaDrachtio = await callThrough(
+          server.sipPort,
+          drachtio,
+          c.number,
+          c.gateways(ports),
+          c.scenario,
+        );
+        expect(comparable(viaDrachtio)).toEqual(comparable(viaNative));
+      } finally {
+        await silent?.close();
+      }
     });
   }
 });

@@ -24,6 +24,7 @@ import { ManualClock, systemClock } from "../../src/util/clock.js";
 import { silentLogger } from "../../src/util/logger.js";
 import { portTaken } from "../support/bound-ports.js";
 import { freeUdpPort, waitFor } from "../support/free-port.js";
+import { SilentUdpGateway } from "../support/silent-udp-gateway.js";
 import { parseSippMessageLog, type SippLoggedMessage } from "../support/sipp-message-log.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -258,6 +259,8 @@ interface Ports {
   gw2: number;
   gw3: number;
   silent: number;
+  /** A gateway that sends nothing at all (test/support/silent-udp-gateway.ts binds it per case). */
+  blackhole: number;
   bob: number;
   carol: number;
   frank: number;
@@ -292,6 +295,7 @@ function e2eConfig(p: Ports, sipOverrides: Record<string, unknown>): DialgateCon
       gateway("gw2.e2e.test", p.gw2, { outboundPstnNumberTranslationRules: ["StripPlus"] }),
       gateway("gw3.e2e.test", p.gw3),
       gateway("silent.e2e.test", p.silent, { sendSipOptions: true }),
+      gateway("blackhole.e2e.test", p.blackhole),
       // Nothing listens on this TCP port: connecting fails (a transport failure).
       gateway("dead.e2e.test", p.dead, { transport: "tcp" }),
     ],
@@ -331,6 +335,13 @@ function e2eConfig(p: Ports, sipOverrides: Record<string, unknown>): DialgateCon
             priority: 1,
             onlinePstnUsages: ["US"],
             onlinePstnGatewayList: ["dead.e2e.test", "gw2.e2e.test"],
+          },
+          {
+            identity: "Atlanta",
+            numberPattern: "^\\+1404",
+            priority: 1,
+            onlinePstnUsages: ["US"],
+            onlinePstnGatewayList: ["blackhole.e2e.test", "gw2.e2e.test"],
           },
           {
             identity: "Probe",
@@ -435,6 +446,7 @@ async function setUp(edge: EdgeUnderTest): Promise<void> {
     gw2: await freeUdpPort(),
     gw3: await freeUdpPort(),
     silent: await freeUdpPort(),
+    blackhole: await freeUdpPort(),
     bob: await freeUdpPort(),
     carol: await freeUdpPort(),
     frank: await freeUdpPort(),
@@ -604,6 +616,42 @@ function cases(): void {
         null,
         "failover-timer",
       ]);
+    });
+
+    it("fails over when a gateway sends nothing at all, not even 100 Trying, at the failover timer", async () => {
+      // Nothing can be CANCELled before a provisional (§9.1): the attempt ends at the failover
+      // timer (2 s here), not at Timer B, whose 32 s in drachtio-server outlast the caller's
+      // patience (SIPp gives up after 30 s).
+      const blackhole = await SilentUdpGateway.bind(ports.blackhole);
+      try {
+        const gw2 = await uas("uas-answer.xml", ports.gw2);
+        const started = performance.now();
+        const r = await call({ number: "+14045550123" });
+        const took = performance.now() - started;
+        expect(r.code).toBe(0);
+        await gw2.done;
+        expect(new Set(blackhole.invites)).toEqual(
+          new Set([`sip:+14045550123@blackhole.e2e.test:${ports.blackhole};user=phone`]),
+        );
+        expect(invitesReceived(gw2)).toEqual([`sip:14045550123@gw2.e2e.test:${ports.gw2};user=phone`]);
+        expect(took).toBeLessThan(10_000);
+        expect(await lastCallEnded(["ended"])).toEqual([
+          "received",
+          "attempt-sent",
+          "attempt-failed",
+          "attempt-sent",
+          "provisional",
+          "answered",
+          "ended",
+        ]);
+        const failed = lastEvent("attempt-failed");
+        expect(failed?.type === "attempt-failed" && [failed.status, failed.cause]).toEqual([
+          null,
+          "failover-timer",
+        ]);
+      } finally {
+        await blackhole.close();
+      }
     });
 
     it("passes the caller's CANCEL to the ringing gateway: 487 to the caller, no failover", async () => {

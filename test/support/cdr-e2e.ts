@@ -17,6 +17,8 @@ export interface CdrPorts {
   readonly gw2: number;
   readonly gw3: number;
   readonly silent: number;
+  /** Nobody sends from it: a test binds it with SilentUdpGateway (test/support/silent-udp-gateway.ts). */
+  readonly blackhole: number;
   readonly dead: number;
   readonly bob: number;
   readonly ivr: number;
@@ -29,6 +31,7 @@ export async function cdrPorts(): Promise<CdrPorts> {
     gw2: await freeUdpPort(),
     gw3: await freeUdpPort(),
     silent: await freeUdpPort(),
+    blackhole: await freeUdpPort(),
     dead: await freeUdpPort(),
     bob: await freeUdpPort(),
     ivr: await freeUdpPort(),
@@ -38,7 +41,7 @@ export async function cdrPorts(): Promise<CdrPorts> {
 /**
  * Tenant contoso: Alice on the Redmond dial plan (7-digit numbers → +1425...), voice routes Main
  * (gw1, gw2), Backup (gw3), Denver (a dead TCP gateway, then gw2), Silent (a UDP gateway nobody
- * answers); carriers acme (gw1) and globex (gw2), numbersco owning Alice's and Bob's numbers.
+ * answers), Atlanta (a gateway that sends nothing, failover timer 2 s, then gw2); carriers acme (gw1) and globex (gw2), numbersco owning Alice's and Bob's numbers.
  */
 export function cdrConfig(p: CdrPorts, cdr: Record<string, unknown> = {}): DialgateConfig {
   const gateway = (fqdn: string, port: number, extra: object = {}) => ({
@@ -68,6 +71,7 @@ export function cdrConfig(p: CdrPorts, cdr: Record<string, unknown> = {}): Dialg
       gateway("gw2.e2e.test", p.gw2, { carrier: "globex" }),
       gateway("gw3.e2e.test", p.gw3),
       gateway("silent.e2e.test", p.silent, { failoverTimeSeconds: 30 }),
+      gateway("blackhole.e2e.test", p.blackhole),
       gateway("dead.e2e.test", p.dead, { transport: "tcp" }),
     ],
     tenants: [
@@ -105,6 +109,13 @@ export function cdrConfig(p: CdrPorts, cdr: Record<string, unknown> = {}): Dialg
             priority: 1,
             onlinePstnUsages: ["US"],
             onlinePstnGatewayList: ["dead.e2e.test", "gw2.e2e.test"],
+          },
+          {
+            identity: "Atlanta",
+            numberPattern: "^\\+1404",
+            priority: 1,
+            onlinePstnUsages: ["US"],
+            onlinePstnGatewayList: ["blackhole.e2e.test", "gw2.e2e.test"],
           },
           {
             identity: "Silent",

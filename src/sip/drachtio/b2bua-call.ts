@@ -3,7 +3,8 @@
 //
 // Why a B2BUA here and not `srf.proxyRequest`: the failover rules (routing.md) need control of
 // every attempt -- fail over only on the step's failover codes, on transport failure, or when
-// no provisional above 100 arrives within the failover time (then CANCEL that attempt) -- and
+// no provisional above 100 arrives within the failover time (then give up on that attempt at
+// once and CANCEL it, as the native edge's ProxyBranch.cancel does) -- and
 // the router's header edits (From rewritten to the caller's number, To translated, identity
 // headers removed) must reach the gateway. drachtio-server's proxy can do neither: it forks or
 // serialises over a list with its own rules (any non-2xx moves on; `forking: 'parallel'` even
@@ -51,9 +52,13 @@ interface Attempt {
   readonly target: RouteTarget;
   readonly step: number;
   sent: SrfRequest | null;
-  /** Why we want it cancelled (set before the INVITE may even be on the wire). */
+  /** Why we gave up on it (set before the INVITE may even be on the wire). */
   cancelWanted: "failover-timer" | "cancelled" | null;
   ringing: boolean;
+  /**
+   * Its outcome is known: a final response, or our decision to give up on it (then later
+   * responses on its leg are only cleaned up: a late 200 is hung up, a 487 absorbed).
+   */
   settled: boolean;
 }
 
@@ -168,7 +173,7 @@ export class B2buaCall {
           cbRequest: (err, sent) => {
             if (err || sent === undefined) return;
             attempt.sent = sent;
-            if (attempt.cancelWanted !== null && !attempt.settled) sent.cancel();
+            if (attempt.cancelWanted !== null) this.sendCancel(sent);
           },
           cbProvisional: (p) => this.onProvisional(attempt, p),
         },
@@ -193,9 +198,12 @@ export class B2buaCall {
   }
 
   private onAnswered(attempt: Attempt, uac: SrfDialog): void {
+    const abandoned = attempt.settled;
     attempt.settled = true;
-    if (this.answered || this.finalSent || this.cancelled) {
-      // A second fork answered, or the caller gave up meanwhile: this dialog is not wanted.
+    if (abandoned || this.answered || this.finalSent || this.cancelled) {
+      // A second fork answered, the caller gave up, or this attempt was given up (failover
+      // timer) and its 200 crossed our CANCEL: drachtio-srf has ACKed it, and the dialog is
+      // not wanted. Hanging it up is what keeps the gateway from billing a call nobody hears.
       this.bye(uac);
       this.checkDone();
       return;
@@ -293,25 +301,30 @@ export class B2buaCall {
   }
 
   private onAttemptFailed(attempt: Attempt, err: unknown): void {
-    attempt.settled = true;
+    // Given up already (failover timer, CANCEL): its 487, or Timer B's 408, changes nothing.
+    if (attempt.settled) return;
     const res = isSipError(err) ? err.res : undefined;
-    let status = isSipError(err) ? err.status : 503;
-    let reason = isSipError(err) ? err.reason : "Service Unavailable";
+    const status = isSipError(err) ? err.status : 503;
+    const reason = isSipError(err) ? err.reason : "Service Unavailable";
     let cause: EndCause = "response";
-    if (attempt.cancelWanted === "failover-timer") {
-      cause = "failover-timer";
-      status = 408;
-      reason = "Request Timeout";
-    } else if (attempt.cancelWanted === "cancelled") {
-      cause = "cancelled";
-      status = 487;
-      reason = "Request Terminated";
-    } else if (!isSipError(err) || isLocalResponse(res)) {
+    if (!isSipError(err) || isLocalResponse(res)) {
       // drachtio-server (sofia) made the final up: Timer B (408) or a transport failure.
       cause = status === 408 ? "timeout" : "transport";
       if (!isSipError(err)) this.deps.log.warn({ err: errorText(err) }, "attempt could not be sent");
     }
-    this.recordOutcome(status, reason, cause !== "response", cause === "response" ? passedHeaders(res) : {});
+    this.settle(attempt, status, reason, cause, cause === "response" ? passedHeaders(res) : {});
+  }
+
+  /** The attempt's outcome is known: record it, report it, and see whether the step is over. */
+  private settle(
+    attempt: Attempt,
+    status: number,
+    reason: string,
+    cause: EndCause,
+    headers: Record<string, string>,
+  ): void {
+    attempt.settled = true;
+    this.recordOutcome(status, reason, cause !== "response", headers);
     const list = this.stepFailures.get(attempt.step) ?? [];
     list.push({ status, cause });
     this.stepFailures.set(attempt.step, list);
@@ -334,11 +347,31 @@ export class B2buaCall {
     for (const a of this.pendingInStep()) if (!a.ringing) this.cancelAttempt(a, "failover-timer");
   }
 
+  /**
+   * Gives up on an attempt (the failover timer, the caller's CANCEL, §16.7 step 10 after a 200
+   * elsewhere) and counts it as ended now, as the native edge's ProxyBranch.cancel does: a
+   * gateway that sent nothing at all cannot be CANCELled yet (§9.1), and waiting for its 487
+   * or for Timer B (32 s in drachtio-server) would hold the failover that long. What its leg
+   * still reports is cleaned up: a late 200 is ACKed and hung up (onAnswered), a final absorbed.
+   */
   private cancelAttempt(a: Attempt, why: "failover-timer" | "cancelled"): void {
     if (a.settled || a.cancelWanted !== null) return;
     a.cancelWanted = why;
     // Not on the wire yet: cbRequest sends the CANCEL as soon as it is.
-    a.sent?.cancel();
+    if (a.sent !== null) this.sendCancel(a.sent);
+    if (why === "failover-timer") this.settle(a, 408, "Request Timeout", "failover-timer", {});
+    else this.settle(a, 487, "Request Terminated", "cancelled", {});
+  }
+
+  /** drachtio-server may refuse the CANCEL (the transaction already ended): nothing to undo then. */
+  private sendCancel(sent: SrfRequest): void {
+    try {
+      sent.cancel((err) => {
+        if (err) this.deps.log.debug({ err: errorText(err) }, "CANCEL not sent");
+      });
+    } catch (err) {
+      this.deps.log.debug({ err: errorText(err) }, "CANCEL not sent");
+    }
   }
 
   private pendingInStep(): Attempt[] {
