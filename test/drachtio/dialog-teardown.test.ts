@@ -97,6 +97,62 @@ describe("a party that hangs up right after the ACK", () => {
   }
 });
 
+describe("a bridged call whose callee's BYE never reached this instance", () => {
+  it("is closed by the CDR sweep from the stop on the gateway's leg (drachtio's own Call-ID)", async () => {
+    const answered: string[] = [];
+    const ended: { callId: string; by: string }[] = [];
+    const off = events.subscribe((e) => {
+      if (e.type === "answered") answered.push(e.callId);
+      if (e.type === "ended") ended.push({ callId: e.callId, by: e.by });
+    });
+    try {
+      const gateway = await SippProcess.start({ scenario: "uas-answer.xml", port: gatewayPort });
+      const caller = await SippProcess.start({
+        scenario: uacScenario({ mode: "callee-hangs-up", from: ALICE }),
+        remote: { host: HOST, port: server.sipPort },
+        service: "+14255550123",
+      });
+      await waitFor(
+        () => answered.length === 1 && edge.stats.dialogs === 1,
+        20_000,
+        "the call to be bridged",
+      );
+      const callId = answered[0] ?? "";
+      const gatewayLeg =
+        gateway
+          .messagesSoFar()
+          .find((m) => m.direction === "received" && m.method === "INVITE")
+          ?.header("Call-ID")[0] ?? "";
+      expect(gatewayLeg).not.toBe(callId);
+      // drachtio-server reports the gateway's leg under the Call-ID the gateway saw.
+      await waitFor(
+        async () => {
+          await edge.cdr.settled();
+          return (await edge.callStore.get(gatewayLeg))?.startAt != null;
+        },
+        10_000,
+        "cdr:start of the gateway's leg",
+      );
+      // The gateway hung up and the stop of its leg went to another instance, which wrote it to
+      // the store; the BYE itself never reached this one (written here directly).
+      const now = Date.now();
+      await edge.callStore.update(
+        gatewayLeg,
+        { stopAt: now - 60_000, stopReason: "normal-release:network" },
+        now,
+      );
+      await edge.cdr.sweep();
+      expect(ended).toEqual([{ callId, by: "callee" }]);
+      // Both parties got a BYE from the sweep (each scenario waits for one).
+      expect((await caller.wait()).exitCode).toBe(0);
+      expect((await gateway.wait()).exitCode).toBe(0);
+      expect(edge.stats.dialogs).toBe(0);
+    } finally {
+      off();
+    }
+  });
+});
+
 describe("a bridged call whose dialogs drachtio-server lost", () => {
   it("is closed by the CDR sweep without an unhandled rejection", async () => {
     const answered: string[] = [];

@@ -253,28 +253,46 @@ describe("drachtio-server CDR events", () => {
     expect(edge.cdr.stats.droppedWithoutStop).toBeGreaterThanOrEqual(1);
   });
 
-  it("close a bridged call whose BYE never reached this instance", async () => {
+  it("close a bridged call whose BYE never reached this instance, on either leg", async () => {
     const store = new InMemoryDrachtioCallStore();
     const now = Date.now();
     const closed: string[] = [];
+    const call = (callId: string, calleeCallId: string | null) => ({
+      callId,
+      calleeCallId,
+      inDialog: true,
+      closeStale: (by: "caller" | "callee") => closed.push(`${callId}:${by}`),
+    });
     const reconciler = new CdrReconciler({
       store,
       clock: { now: () => now, monotonic: () => 0 },
       log: silentLogger(),
       ownCalls: () => [
-        { callId: "a@test", inDialog: true, closeStale: (by) => closed.push(`a:${by}`) },
-        { callId: "b@test", inDialog: true, closeStale: (by) => closed.push(`b:${by}`) },
+        call("a@test", "a-leg@drachtio"),
+        call("b@test", "b-leg@drachtio"),
+        call("c@test", "c-leg@drachtio"),
+        call("d@test", "d-leg@drachtio"),
       ],
+      retainMs: 30_000,
+    });
+    const ended = (source: "network" | "application") => ({
+      startAt: now - 60_000,
+      stopAt: now - 10_000,
+      stopReason: `normal-release:${source}`,
     });
     // The stop of a@test reached another instance (round-robin) and was written to the store.
-    await store.update(
-      "a@test",
-      { startAt: now - 60_000, stopAt: now - 10_000, stopReason: "normal-release:network" },
-      now,
-    );
-    await store.update("b@test", { startAt: now - 60_000 }, now);
+    await store.update("a@test", ended("network"), now);
+    await store.update("b@test", { startAt: now - 60_000 }, now - 60_000);
+    await store.update("b-leg@drachtio", { startAt: now - 60_000 }, now - 60_000);
+    // The gateway hung up: drachtio-server ends the gateway's leg, under its own Call-ID.
+    await store.update("c-leg@drachtio", ended("network"), now);
+    // drachtio-server ended the gateway's leg itself (we sent that BYE): the caller hung up.
+    await store.update("d-leg@drachtio", ended("application"), now);
     await reconciler.sweep();
-    expect(closed).toEqual(["a:caller"]);
+    expect(closed).toEqual(["a@test:caller", "c@test:callee", "d@test:caller"]);
+    // The records of both legs of a call still up stay, however long it lasts.
+    expect(await store.get("b@test")).toBeDefined();
+    expect(await store.get("b-leg@drachtio")).toBeDefined();
   });
 
   it("put a time of day on the nearest day, across midnight", () => {

@@ -101,6 +101,11 @@ export class B2buaCall {
     return this.dialogs !== null;
   }
 
+  /** The gateway leg's Call-ID (drachtio-server's own), once answered: its CDR events use it. */
+  get calleeCallId(): string | null {
+    return this.dialogs?.uac.sip.callId ?? null;
+  }
+
   /** drachtio-server reported the call over (cdr:stop) and no BYE reached us (cdr-reconciler.ts). */
   closeStale(by: "caller" | "callee"): void {
     if (this.dialogs === null) return;

@@ -9,7 +9,10 @@
 // * Their time is a time of day only (`18:03:08.274406`), in drachtio-server's clock (UTC in the
 //   official image): `timeOfDayToEpoch` puts it on the day nearest to now, so an event stamped
 //   23:59:59.9 and read at 00:00:00.1 lands on yesterday, not 24 hours ahead.
-// * They are matched by Call-ID (both legs of a B2BUA call arrive, each with its own).
+// * They are matched by Call-ID, and both legs of a B2BUA call arrive, each with its own: the
+//   caller's leg under the caller's Call-ID, the gateway's leg under the one drachtio-server made
+//   for it. drachtio-server does not know the two belong together, so a callee's BYE lost to
+//   us ends only the gateway leg's record: the sweep reads both.
 // * No `cdr:stop` follows a quick CANCEL: a record with an attempt and nothing after it would
 //   stay forever, so the sweep drops records idle for `retainMs`.
 // * Each event goes to ONE connected application, round-robin: the record lives in a store
@@ -40,7 +43,10 @@ export function timeOfDayToEpoch(time: string, now: number): number | null {
 
 /** A call this instance bridges, as the reconciler sees it. */
 export interface OwnedCall {
+  /** The caller's leg (the key of the call's events and CDR). */
   readonly callId: string;
+  /** The gateway's leg: drachtio-server's own Call-ID for it, known once answered. */
+  readonly calleeCallId: string | null;
   readonly inDialog: boolean;
   /** drachtio-server says the call is over and no BYE reached us: end it here. */
   closeStale(by: "caller" | "callee"): void;
@@ -132,25 +138,51 @@ export class CdrReconciler {
     await this.settled();
     const now = this.options.clock.now();
     const { store } = this.options;
-    const owned = new Map<string, OwnedCall>();
-    for (const c of this.options.ownCalls()) owned.set(c.callId, c);
-    for (const call of owned.values()) {
+    const owned = [...this.options.ownCalls()];
+    /** Every leg's Call-ID of the calls we own: their records are kept while the call lasts. */
+    const ownedLegs = new Set<string>();
+    for (const call of owned) {
+      ownedLegs.add(call.callId);
+      if (call.calleeCallId !== null) ownedLegs.add(call.calleeCallId);
+    }
+    for (const call of owned) {
       if (!call.inDialog) continue;
-      const record = await store.get(call.callId);
-      if (record?.stopAt == null || record.stopAt > now - this.stopGraceMs) continue;
-      const by = record.stopReason?.endsWith(":network") ? "caller" : "callee";
+      const stop = await this.reportedStop(call, now);
+      if (stop === null) continue;
       this.options.log.warn(
-        { callId: call.callId, reason: record.stopReason },
+        { callId: call.callId, leg: stop.leg, reason: stop.reason },
         "drachtio-server ended a call whose BYE did not reach this instance: closing it",
       );
       this.counts.closedByStop++;
-      call.closeStale(by);
+      call.closeStale(stop.by);
     }
     for (const record of await store.idleSince(now - this.retainMs)) {
-      if (owned.has(record.callId)) continue;
+      if (ownedLegs.has(record.callId)) continue;
       if (record.stopAt === null && record.startAt === null) this.counts.droppedWithoutStop++;
       await store.delete(record.callId);
     }
+  }
+
+  /**
+   * The stop drachtio-server reported on either leg of `call` at least `stopGraceMs` ago, and who
+   * hung up: source `network` means the BYE came from that leg's peer (the caller on the
+   * caller's leg, the gateway on the gateway's); `application` means we sent it, so the party on
+   * the other leg had hung up.
+   */
+  private async reportedStop(
+    call: OwnedCall,
+    now: number,
+  ): Promise<{ leg: "caller" | "callee"; by: "caller" | "callee"; reason: string | null } | null> {
+    const legs: ["caller" | "callee", string][] = [["caller", call.callId]];
+    if (call.calleeCallId !== null) legs.push(["callee", call.calleeCallId]);
+    for (const [leg, callId] of legs) {
+      const record = await this.options.store.get(callId);
+      if (record?.stopAt == null || record.stopAt > now - this.stopGraceMs) continue;
+      const fromPeer = record.stopReason?.endsWith(":network") ?? false;
+      const other = leg === "caller" ? "callee" : "caller";
+      return { leg, by: fromPeer ? leg : other, reason: record.stopReason };
+    }
+    return null;
   }
 
   private track(p: Promise<void>): void {
