@@ -246,6 +246,8 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
           logger,
           clock,
           qualityReports,
+          observer: metrics.sipObserver,
+          callRecords: recorder,
           // drachtio-server hands CDR events to any connected instance: with Redis they meet the
           // call's state there (src/sip/drachtio/call-store.ts).
           ...(sharedState !== null ? { callStore: sharedState.drachtioCallStore } : {}),

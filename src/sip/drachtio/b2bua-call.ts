@@ -12,12 +12,14 @@
 // The cost is a second dialog per call (the gateway sees drachtio's Call-ID, Via and Contact),
 // which callers cannot tell apart: Request-URI, From/To, status codes and failover match the
 // native edge, and the call events are the same, so are the CDRs.
+import type { CallRecordDurability } from "../../calls/call-recorder.js";
 import type { CallEvent, RtpStatHeader } from "../../calls/events.js";
 import type { AttemptStep, CallContext, HeaderEdits, RouteTarget } from "../../routing/decision.js";
 import type { Logger } from "../../util/logger.js";
 import type { SipRequest } from "../index.js";
 import { chooseBestResponse, type FinalOutcome, upstreamStatus } from "../native/best-response.js";
 import { applyEdits } from "../native/proxy-call.js";
+import { holdByeAnswer } from "./bye-answer.js";
 import { uacHeaders } from "./headers.js";
 import {
   isLocalResponse,
@@ -38,6 +40,8 @@ export interface B2buaDeps {
   emit(event: EventBody): void;
   /** The call is over (no attempt pending, no dialog up). */
   finished(): void;
+  /** The call recorder: the 200 to a BYE waits for the call's CDR to be durable. */
+  readonly callRecords?: CallRecordDurability;
 }
 
 export interface B2buaPlan {
@@ -240,6 +244,11 @@ export class B2buaCall {
           return;
         }
         this.dialogs = { uas, uac };
+        const records = this.deps.callRecords;
+        if (records !== undefined) {
+          holdByeAnswer(uas, this.callId, records);
+          holdByeAnswer(uac, this.callId, records);
+        }
         this.bridge(uas, uac);
       })
       .catch((err: unknown) => {

@@ -14,6 +14,7 @@
 // their dialog objects. The checks a proxy makes before routing (§16.3: Max-Forwards,
 // Proxy-Require) are made here, as on the native edge, because drachtio-server leaves them to
 // the application.
+import type { CallRecordDurability } from "../../calls/call-recorder.js";
 import { type CallEvent, CallEventBus } from "../../calls/events.js";
 import type { QualityReportPort } from "../../calls/quality-reports.js";
 import type { SipSettings } from "../../config/schema.js";
@@ -26,6 +27,7 @@ import type { ProtectionStats } from "../native/limits.js";
 import type { NativeEdgeStats } from "../native/native-edge.js";
 import { publishToProxy } from "../native/quality-handover.js";
 import { capabilityHeaders, refuseOutOfDialog, validateForProxying } from "../native/request-checks.js";
+import type { SipTrafficObserver } from "../native/sip-traffic-observer.js";
 import type { ListenAddress } from "../native/transport-types.js";
 import { B2buaCall } from "./b2bua-call.js";
 import { type DrachtioCallStore, InMemoryDrachtioCallStore } from "./call-store.js";
@@ -41,6 +43,7 @@ import {
   type SrfRequest,
   type SrfResponse,
 } from "./srf-types.js";
+import { countReceivedTraffic } from "./traffic-counter.js";
 
 export interface DrachtioEdgeOptions {
   readonly settings: SipSettings;
@@ -58,6 +61,10 @@ export interface DrachtioEdgeOptions {
   readonly cdrSweepIntervalMs?: number;
   /** How long `start()` waits for the first connection (it keeps retrying afterwards). */
   readonly connectTimeoutMs?: number;
+  /** The call recorder: a BYE is answered once the call's CDR is durable (bye-answer.ts). */
+  readonly callRecords?: CallRecordDurability;
+  /** Counts of the SIP messages drachtio-server hands this edge (traffic-counter.ts), for metrics. */
+  readonly observer?: SipTrafficObserver;
 }
 
 /**
@@ -102,9 +109,11 @@ export class DrachtioEdge implements OutboundRequester {
       log: this.log,
       ownCalls: () => this.calls.values(),
     });
-    this.connection = new DrachtioConnection(this.srf, options.drachtio, this.log, (agent) =>
-      this.cdr.attach(agent),
-    );
+    const observer = options.observer;
+    this.connection = new DrachtioConnection(this.srf, options.drachtio, this.log, (agent) => {
+      this.cdr.attach(agent);
+      if (observer !== undefined) countReceivedTraffic(agent, observer);
+    });
     // config.md: with edge drachtio, `listen` names drachtio-server's SIP addresses; they and
     // recordRouteHost are how a request "to the proxy" is recognised.
     this.us = new LocalIdentity(this.settings.recordRouteHost);
@@ -251,6 +260,7 @@ export class DrachtioEdge implements OutboundRequester {
     const parsed = parseInbound(req, (r) => this.addressedToProxy(r), this.settings.maxMessageBytes);
     if ("error" in parsed) {
       // drachtio-server parsed it; ours did not: say why, as the native edge does (400).
+      this.options.observer?.parseError(parsed.code);
       safeSend(res, 400, parsed.error);
       return;
     }
@@ -335,6 +345,7 @@ export class DrachtioEdge implements OutboundRequester {
           if (this.calls.get(callId) === call) this.calls.delete(callId);
           this.checkIdle();
         },
+        ...(this.options.callRecords ? { callRecords: this.options.callRecords } : {}),
       },
       callId,
       req,

@@ -17,16 +17,22 @@ export function transportOf(protocol: string): SipTransport {
   return p === "tcp" ? "tcp" : p === "tls" || p === "wss" ? "tls" : "udp";
 }
 
-/** Parses the request drachtio forwarded; null when it does not parse (drachtio already accepted it). */
+/** A request drachtio-server accepted and dialgate's parser refuses: why, and the parser's code. */
+export interface UnparsedInbound {
+  readonly error: string;
+  readonly code: string;
+}
+
+/** Parses the request drachtio forwarded; an error when it does not parse (drachtio already accepted it). */
 export function parseInbound(
   req: SrfRequest,
   addressedToProxy: (r: SipRequest) => boolean,
   maxBytes: number,
-): ParsedInbound | { readonly error: string } {
+): ParsedInbound | UnparsedInbound {
   const raw = Buffer.from(req.msg.raw, "utf8");
   const parsed = parseSipMessage(raw, { maxBytes, transport: "datagram" });
-  if (!parsed.ok) return { error: parsed.error.reason };
-  if (!(parsed.message instanceof SipRequest)) return { error: "not a request" };
+  if (!parsed.ok) return { error: parsed.error.reason, code: parsed.error.code };
+  if (!(parsed.message instanceof SipRequest)) return { error: "not a request", code: "not-a-request" };
   const request = parsed.message;
   const view = inboundRequestView(
     request,

@@ -15,7 +15,11 @@
 // * `connect` takes `reconnect`, `enablePing`, `pingInterval` and `tls`, which the types omit.
 // * The agent's per-socket state (`_app.client.mapServer`, pending pings) is internal; the dead
 //   connection check reads it (connection.ts) because drachtio-srf sends pings but never acts
-//   on a missing pong.
+//   on a missing pong. Its connection (`wp`) emits every drachtio protocol message as `msg`
+//   before the agent dispatches it: the SIP traffic metrics count there (traffic-counter.ts).
+// * `Dialog#handle(req, res)` (internal, undeclared) is how srf hands a dialog its in-dialog
+//   requests; for a BYE it calls `res.send(200)` and then emits `destroy`, with no hook in
+//   between, so holding that 200 until the CDR is durable wraps it (bye-answer.ts).
 import { createRequire } from "node:module";
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 
@@ -88,6 +92,8 @@ export interface SrfDialog {
   }): Promise<SrfReceivedResponse>;
   on(event: "destroy", listener: (msg: SrfMessage) => void): this;
   on(event: "modify" | "info", listener: (req: SrfRequest, res: SrfResponse) => void): this;
+  /** Internal: srf's dialog middleware calls it with each in-dialog request (bye-answer.ts). */
+  handle(req: SrfRequest, res: SrfResponse, next?: () => void): void;
 }
 
 export interface CreateUacOptions {
@@ -121,7 +127,13 @@ export interface SrfConnectOptions {
 /** drachtio-srf's agent (lib/drachtio-agent.js): one per `connect()`, with its sockets. */
 export interface Agent {
   readonly mapServer: Map<AgentSocket, { readonly pendingPingRequests: Set<string> }>;
-  readonly wp: { send(socket: AgentSocket, msg: string): string } | undefined;
+  readonly wp:
+    | {
+        send(socket: AgentSocket, msg: string): string;
+        /** Every drachtio protocol message received, leader line first (traffic-counter.ts). */
+        on(event: "msg", listener: (socket: AgentSocket, msg: string) => void): unknown;
+      }
+    | undefined;
   on(event: string, listener: (...args: never[]) => void): unknown;
 }
 
