@@ -20,9 +20,38 @@ import { freeSipPort, freeTcpPort, waitFor } from "../support/free-port.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const read = (p: string) => readFileSync(join(root, p), "utf8");
-const compose = parse(read("docker-compose.yml")) as {
-  services: Record<string, { image?: string; volumes?: string[]; build?: string; command?: string[] }>;
+type ComposeService = {
+  image?: string;
+  volumes?: string[];
+  build?: string;
+  command?: string[];
+  network_mode?: string;
 };
+const compose = parse(read("docker-compose.yml")) as { services: Record<string, ComposeService> };
+
+/** The commented `dialgate-native` service, uncommented: what an operator gets by following its comment. */
+function nativeVariant(): ComposeService {
+  const lines = read("docker-compose.yml").split("\n");
+  const start = lines.findIndex((l) => /^ {2}# dialgate-native:/.test(l));
+  expect(start).toBeGreaterThan(0);
+  const block: string[] = [];
+  for (const l of lines.slice(start)) {
+    if (!l.startsWith("  #")) break;
+    block.push(l.replace(/^ {2}# ?/, "  "));
+  }
+  const parsed = parse(`services:\n${block.join("\n")}`) as { services: Record<string, ComposeService> };
+  const service = parsed.services["dialgate-native"];
+  if (service === undefined) throw new Error("no dialgate-native service in the commented block");
+  return service;
+}
+
+/** The files a service mounts from the repository (`./...:target`), with their targets. */
+function mountedFiles(service: ComposeService): { source: string; target: string }[] {
+  return (service.volumes ?? [])
+    .map((v) => v.split(":"))
+    .filter(([source]) => source?.startsWith("./"))
+    .map(([source = "", target = ""]) => ({ source, target }));
+}
 
 function composeValidator() {
   const { $schema, ...schema } = JSON.parse(read("deploy/compose-spec/compose-spec.json")) as {
@@ -62,13 +91,18 @@ describe("docker-compose.yml", () => {
     expect(read("docker-compose.yml")).toMatch(/^ {2}# dialgate-native:/m);
   });
 
-  it("mounts files that exist", () => {
-    for (const [name, service] of Object.entries(compose.services)) {
-      for (const v of service.volumes ?? []) {
-        const [source] = v.split(":");
-        if (source?.startsWith("./")) expect(existsSync(join(root, source)), `${name}: ${source}`).toBe(true);
-      }
-    }
+  it("mounts files that exist, in the commented native-edge variant too", () => {
+    const services = { ...compose.services, "dialgate-native": nativeVariant() };
+    for (const [name, service] of Object.entries(services))
+      for (const { source } of mountedFiles(service))
+        expect(existsSync(join(root, source)), `${name}: ${source}`).toBe(true);
+  });
+
+  it("the native-edge variant, swapped in as its comment says, is valid by the schema too", () => {
+    const { drachtio: _d, dialgate: _g, ...kept } = compose.services;
+    const swapped = { ...compose, services: { ...kept, "dialgate-native": nativeVariant() } };
+    expect(validate(swapped), JSON.stringify(validate.errors, null, 2)).toBe(true);
+    expect(Object.keys(swapped.services).sort()).toEqual(["config-push", "dialgate-native", "redis"]);
   });
 });
 
@@ -94,6 +128,26 @@ describe("deploy/ configurations", () => {
       `${contact?.[1]}:${contact?.[2]}`,
       `${contact?.[1]}:${contact?.[2]}`,
     ]);
+  });
+
+  it("the native variant's file is valid: the native edge on every address, Redis and the CDR volume as in the drachtio variant", () => {
+    const service = nativeVariant();
+    const mounted = mountedFiles(service).find((m) => m.target === service.command?.at(-1));
+    expect(mounted?.source).toBe("./deploy/dialgate/dialgate-native.yaml");
+    const r = validateConfig(parse(read(mounted?.source ?? "")));
+    expect(r.ok ? [] : r.problems).toEqual([]);
+    if (!r.ok) return;
+    const drachtioVariant = validateConfig(dialgateYaml);
+    if (!drachtioVariant.ok) throw new Error("invalid deploy/dialgate/dialgate.yaml");
+    expect(r.config.sip.edge).toBe("native");
+    expect(new Set(r.config.sip.listen.map((l) => l.host))).toEqual(new Set(["0.0.0.0"]));
+    expect(r.config.http.host).toBe("0.0.0.0");
+    expect(r.config.redis?.url).toBe(drachtioVariant.config.redis?.url);
+    // The CDR journal lives in the writable volume the service mounts.
+    const cdrVolume = (service.volumes ?? []).find((v) => v.startsWith("dialgate-cdr:"))?.split(":")[1];
+    expect(cdrVolume).toBe("/var/lib/dialgate");
+    expect(r.config.cdr.file.startsWith(`${cdrVolume}/`)).toBe(true);
+    expect(service.network_mode).toBe(compose.services.dialgate?.network_mode);
   });
 
   let child: ChildProcess | null = null;
