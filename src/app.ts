@@ -20,7 +20,7 @@ import { DialgateMetrics } from "./metrics/dialgate-metrics.js";
 import { registerProtectionMetrics } from "./metrics/protection-metrics.js";
 import { registerRecorderMetrics } from "./metrics/recorder-metrics.js";
 import type { CallRouter } from "./routing/decision.js";
-import { parseDnsServer, UdpDnsClient } from "./routing/dns/dns-client.js";
+import { DnsStubClient, parseDnsServer } from "./routing/dns/dns-client.js";
 import { expandDnsTargets } from "./routing/dns/expand-steps.js";
 import { DnsGatewayTargets } from "./routing/dns/gateway-targets.js";
 import { configDialPlan, createRoutingRuntime, type RoutingRuntime } from "./routing/index.js";
@@ -218,7 +218,6 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
   // so a swap is one assignment: requests routed before it keep their decision.
   let current: RoutingRuntime | null = routing;
   let runningConfig = config;
-  const lookup = (fqdn: string) => dnsTargets?.targetsOf(fqdn);
   const router: CallRouter =
     routing === null
       ? (deps.router as CallRouter)
@@ -226,8 +225,8 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
           route: (request) => {
             const d = current!.router.route(request);
             return d instanceof Promise
-              ? d.then((x) => expandDnsTargets(x, lookup))
-              : expandDnsTargets(d, lookup);
+              ? d.then((x) => expandDnsTargets(x, dnsTargets))
+              : expandDnsTargets(d, dnsTargets);
           },
         };
   const stopRouting = () => {
@@ -484,6 +483,6 @@ function drachtioEdge(
 function gatewayDns(config: DialgateConfig, random: RandomSource, logger: Logger): DnsGatewayTargets | null {
   const needed = DnsGatewayTargets.needed(config.gateways);
   if (needed.length === 0) return null;
-  const client = new UdpDnsClient(config.sip.dnsServers?.map(parseDnsServer));
+  const client = new DnsStubClient(config.sip.dnsServers?.map(parseDnsServer));
   return new DnsGatewayTargets(needed, client, random, logger.child({ component: "gateway-dns" }));
 }

@@ -1,7 +1,8 @@
 // Gateways found by DNS (RFC 3263, issue #15) against the built binary: a gateway configured
 // without `address` is resolved NAPTR → SRV → A from a DNS server on loopback (sip.dnsServers);
 // the call fails over from the first SRV target (503) to the second, and once the SRV TTL runs
-// out the changed record order is used for the next call.
+// out the changed record order is used for the next call. A call that arrives before the first
+// answer waits for it (through sip.dnsServers, never the system resolver).
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { startDnsServer, type TestDnsServer, type ZoneRecord } from "../support/dns-server.js";
 import { waitFor } from "../support/free-port.js";
@@ -123,4 +124,18 @@ describe("gateways found by DNS (RFC 3263)", () => {
     // The busy target was not tried again.
     expect(invites(await busy.kill())).toBe(1);
   }, 120_000);
+
+  it("routes a call that arrives before the first answer through the configured DNS server", async () => {
+    const good = await SippProcess.start({ scenario: "uas-answer.xml", calls: 1, timeoutSeconds: 60 });
+    const target = { port: good.port, target: "b.dns.test" };
+    // A slow server: NAPTR, SRV and A take a second each, so the lookup is still running when
+    // the call comes. The FQDN is unknown to the system resolver: only sip.dnsServers knows it.
+    dns = await startDnsServer(zone(target, target), { answerDelayMs: 1_000 });
+    binary = await startBinaryProxy(config(dns.port));
+    expect(dns.questions.includes("A b.dns.test")).toBe(false);
+    const call = await (await callAsAlice(binary.port)).wait();
+    expect(call.exitCode, call.errors).toBe(0);
+    const gw = await good.wait();
+    expect(invites(gw)).toBe(1);
+  }, 60_000);
 });

@@ -3,7 +3,7 @@
 import type { Answer } from "dns-packet";
 import { describe, expect, it } from "vitest";
 import type { DnsClient, DnsRecordType } from "../../src/routing/dns/dns-client.js";
-import { orderSrv, resolveSipServer } from "../../src/routing/dns/sip-resolver.js";
+import { orderSrv, orderTargets, resolveSipServer } from "../../src/routing/dns/sip-resolver.js";
 import { seededRandom } from "../../src/util/clock.js";
 
 function client(records: (Answer & { name: string })[]): DnsClient & { asked: string[] } {
@@ -55,8 +55,8 @@ describe("resolveSipServer", () => {
       { name: "a.sbc.example", type: "A", ttl: 30, data: "192.0.2.1" },
       { name: "a.sbc.example", type: "AAAA", ttl: 120, data: "2001:db8::1" },
     ] as (Answer & { name: string })[]);
-    const r = await resolveSipServer(dns, "sbc.example", "tls", 5061, seededRandom(1));
-    expect(r.targets).toEqual([
+    const r = await resolveSipServer(dns, "sbc.example", "tls", 5061);
+    expect(orderTargets(r.services, seededRandom(1))).toEqual([
       { address: "192.0.2.1", port: 5061 },
       { address: "2001:db8::1", port: 5061 },
     ]);
@@ -67,9 +67,9 @@ describe("resolveSipServer", () => {
     const dns = client([{ name: "gw.example", type: "A", ttl: 10, data: "198.51.100.5" }] as (Answer & {
       name: string;
     })[]);
-    const r = await resolveSipServer(dns, "gw.example", "tcp", 5070, seededRandom(1));
+    const r = await resolveSipServer(dns, "gw.example", "tcp", 5070);
     expect(dns.asked.slice(0, 2)).toEqual(["NAPTR gw.example", "SRV _sip._tcp.gw.example"]);
-    expect(r.targets).toEqual([{ address: "198.51.100.5", port: 5070 }]);
+    expect(orderTargets(r.services, seededRandom(1))).toEqual([{ address: "198.51.100.5", port: 5070 }]);
   });
 });
 

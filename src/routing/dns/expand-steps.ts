@@ -1,38 +1,82 @@
 // RFC 3263 §4.3 failover inside one gateway: a gateway step whose destination is the gateway's
-// FQDN (no `address`) becomes one serial step per resolved target, in SRV order, each with the
-// gateway's own failover codes and timer, so a transport failure, timeout or failover response at
-// one SRV target moves on to the next before the next gateway is tried. The Request-URI keeps the
-// gateway FQDN (routing.md step 6); TLS still verifies the FQDN (the target keeps `gateway`).
+// FQDN (no `address`) becomes one serial step per resolved target, in SRV order drawn for this
+// call, each with the gateway's own failover codes and timer, so a transport failure, timeout or
+// failover response at one SRV target moves on to the next before the next gateway is tried. The
+// Request-URI keeps the gateway FQDN (routing.md step 6); TLS still verifies the FQDN (the target
+// keeps `gateway`).
+//
+// A gateway with no target known (never resolved yet, or DNS has none) is skipped like a
+// transport failure: its FQDN is never handed to the transport, whose system resolver would
+// bypass `sip.dnsServers`. A gateway not resolved yet is looked up first, through those servers;
+// only then does the call wait on DNS.
 import type { AttemptStep, RouteTarget, RoutingDecision } from "../decision.js";
 import type { ResolvedTarget } from "./sip-resolver.js";
 
-export type TargetLookup = (fqdn: string) => readonly ResolvedTarget[] | undefined;
+/** What the expansion needs of the DNS book (src/routing/dns/gateway-targets.ts). */
+export interface DnsTargetBook {
+  /** Whether the gateway with this FQDN is located by DNS. */
+  resolves(fqdn: string): boolean;
+  /** Its targets in this call's order, or undefined while none is known. */
+  targetsOf(fqdn: string): readonly ResolvedTarget[] | undefined;
+  /** The same, looked up now when the gateway was never resolved. */
+  targetsNow(fqdn: string): Promise<readonly ResolvedTarget[] | undefined>;
+}
 
-export function expandDnsTargets(decision: RoutingDecision, lookup: TargetLookup): RoutingDecision {
-  if (decision.kind !== "forward") return decision;
-  let changed = false;
+/** The decision with DNS gateways expanded; a promise only when a gateway must be looked up first. */
+export function expandDnsTargets(
+  decision: RoutingDecision,
+  book: DnsTargetBook | null,
+): RoutingDecision | Promise<RoutingDecision> {
+  if (decision.kind !== "forward" || book === null) return decision;
+  const fqdns = new Set<string>();
+  for (const step of decision.steps) {
+    const fqdn = dnsGateway(step, book);
+    if (fqdn !== null) fqdns.add(fqdn);
+  }
+  if (fqdns.size === 0) return decision;
+  const known = new Map<string, readonly ResolvedTarget[] | undefined>();
+  const missing: string[] = [];
+  for (const fqdn of fqdns) {
+    const targets = book.targetsOf(fqdn);
+    known.set(fqdn, targets);
+    if (targets === undefined) missing.push(fqdn);
+  }
+  if (missing.length === 0) return expand(decision, book, known);
+  return Promise.all(missing.map(async (fqdn) => known.set(fqdn, await book.targetsNow(fqdn)))).then(() =>
+    expand(decision, book, known),
+  );
+}
+
+function expand(
+  decision: RoutingDecision & { kind: "forward" },
+  book: DnsTargetBook,
+  targetsBy: ReadonlyMap<string, readonly ResolvedTarget[] | undefined>,
+): RoutingDecision {
   const steps: AttemptStep[] = [];
   for (const step of decision.steps) {
-    const only = step.targets.length === 1 ? step.targets[0] : undefined;
-    const resolved = only === undefined ? undefined : resolvedFor(only, lookup);
-    if (only === undefined || resolved === undefined) {
+    const fqdn = dnsGateway(step, book);
+    if (fqdn === null) {
       steps.push(step);
       continue;
     }
-    changed = true;
-    for (const t of resolved) {
+    const only = step.targets[0]!;
+    for (const t of targetsBy.get(fqdn) ?? []) {
       steps.push({
         ...step,
         targets: [{ ...only, destination: { ...only.destination, host: t.address, port: t.port } }],
       });
     }
   }
-  return changed ? { ...decision, steps } : decision;
+  if (steps.length > 0 || decision.steps.length === 0) return { ...decision, steps };
+  // RFC 3263 §4.3: every target failed (here: none could be found); nothing else to try.
+  return { kind: "respond", status: 503, reason: "Gateway Not Found In DNS", call: decision.call };
 }
 
-function resolvedFor(target: RouteTarget, lookup: TargetLookup): readonly ResolvedTarget[] | undefined {
-  if (target.gateway === null) return undefined;
+/** The FQDN of a step's single gateway target that DNS locates, else null. */
+function dnsGateway(step: AttemptStep, book: DnsTargetBook): string | null {
+  const only: RouteTarget | undefined = step.targets.length === 1 ? step.targets[0] : undefined;
+  if (only === undefined || only.gateway === null) return null;
   // Only a destination that is still the FQDN: a configured address is used as it is.
-  if (target.destination.host.toLowerCase() !== target.gateway.toLowerCase()) return undefined;
-  return lookup(target.gateway);
+  if (only.destination.host.toLowerCase() !== only.gateway.toLowerCase()) return null;
+  return book.resolves(only.gateway) ? only.gateway.toLowerCase() : null;
 }

@@ -3,6 +3,9 @@
 // choice among equals (RFC 2782), A/AAAA give their addresses (§4.2); without NAPTR the SRV name
 // is the transport's default (`_sips._tcp`, `_sip._tcp`, `_sip._udp`), without SRV the FQDN's own
 // A/AAAA records with the configured port. The result is valid for the smallest TTL used.
+// The result keeps the SRV records (each with its addresses), not one order of them: RFC 2782's
+// weighted choice is drawn again for every call (`orderTargets`), or every call until the TTL
+// ends would go to the one target a single draw put first (RFC 3263 §4.4 spreads load per request).
 //
 // Deviation, on purpose: the gateway's configured `sipSignalingPort` is always present (it has a
 // default), so §4.2's "explicit port: no SRV" would never use SRV; dialgate looks SRV up anyway,
@@ -17,8 +20,17 @@ export interface ResolvedTarget {
   readonly port: number;
 }
 
+/** One SRV record with the addresses of its target (or the FQDN's own addresses, without SRV). */
+export interface SipService {
+  readonly priority: number;
+  readonly weight: number;
+  readonly port: number;
+  readonly addresses: readonly string[];
+}
+
 export interface Resolution {
-  readonly targets: readonly ResolvedTarget[];
+  /** In the order DNS gave them; `orderTargets` puts them in the order to try for one call. */
+  readonly services: readonly SipService[];
   /** Seconds the answer may be cached (the smallest TTL of the records it came from). */
   readonly ttlSeconds: number;
 }
@@ -55,7 +67,6 @@ export async function resolveSipServer(
   fqdn: string,
   transport: SipTransport,
   port: number,
-  random: RandomSource,
 ): Promise<Resolution> {
   const ttls: number[] = [];
   // §4.1: NAPTR records with the "s" flag for our transport name the SRV record set.
@@ -73,21 +84,25 @@ export async function resolveSipServer(
   }
 
   const srv = records((await dns.query(srvName, "SRV")).answers, "SRV");
-  const targets: ResolvedTarget[] = [];
+  const services: SipService[] = [];
   if (srv.length > 0) {
     for (const r of srv) ttls.push(r.ttl);
-    for (const record of orderSrv(
-      srv.map((r) => r.data),
-      random,
-    )) {
-      if (record.target === ".") continue; // RFC 2782: "." means the service is not offered
-      for (const address of await addressesOf(dns, record.target, ttls))
-        targets.push({ address, port: record.port });
+    for (const { data } of srv) {
+      if (data.target === ".") continue; // RFC 2782: "." means the service is not offered
+      const addresses = await addressesOf(dns, data.target, ttls);
+      if (addresses.length > 0)
+        services.push({ priority: data.priority ?? 0, weight: data.weight ?? 0, port: data.port, addresses });
     }
   } else {
-    for (const address of await addressesOf(dns, fqdn, ttls)) targets.push({ address, port });
+    const addresses = await addressesOf(dns, fqdn, ttls);
+    if (addresses.length > 0) services.push({ priority: 0, weight: 0, port, addresses });
   }
-  return { targets, ttlSeconds: ttls.length === 0 ? 0 : Math.min(...ttls) };
+  return { services, ttlSeconds: ttls.length === 0 ? 0 : Math.min(...ttls) };
+}
+
+/** The targets of one call: the services in RFC 2782 order (a fresh weighted draw), then their addresses. */
+export function orderTargets(services: readonly SipService[], random: RandomSource): ResolvedTarget[] {
+  return orderSrv(services, random).flatMap((s) => s.addresses.map((address) => ({ address, port: s.port })));
 }
 
 async function addressesOf(dns: DnsClient, host: string, ttls: number[]): Promise<string[]> {
@@ -105,13 +120,16 @@ async function addressesOf(dns: DnsClient, host: string, ttls: number[]): Promis
  * RFC 2782: ascending priority; within one priority, repeatedly pick a record with probability
  * proportional to its weight (weight-0 records placed first get a small chance too).
  */
-export function orderSrv(records: readonly SrvData[], random: RandomSource): SrvData[] {
-  const byPriority = new Map<number, SrvData[]>();
+export function orderSrv<R extends Pick<SrvData, "priority" | "weight">>(
+  records: readonly R[],
+  random: RandomSource,
+): R[] {
+  const byPriority = new Map<number, R[]>();
   for (const r of records) {
     const p = r.priority ?? 0;
     byPriority.set(p, [...(byPriority.get(p) ?? []), r]);
   }
-  const out: SrvData[] = [];
+  const out: R[] = [];
   for (const p of [...byPriority.keys()].sort((a, b) => a - b)) {
     // Weight-0 records first, as RFC 2782 asks before the running sums are computed.
     const left = [...byPriority.get(p)!].sort((a, b) => (a.weight ?? 0) - (b.weight ?? 0));
