@@ -346,6 +346,8 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     await sharedState?.close();
     throw err;
   }
+  const webhooks = carrierServices.webhooks;
+  if (webhooks.carriers.length > 0) readiness.register("webhookDelivery", () => webhooks.readiness());
   const carrierProblem = carrierServices.problem;
   if (carrierProblem !== null)
     readiness.register("carrierState", () => ({ ok: false, detail: carrierProblem }));

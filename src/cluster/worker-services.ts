@@ -15,7 +15,12 @@ export function disabledHttpServer(): HttpServer {
 export function disabledCarrierServices(): CarrierServices {
   return {
     plugins: [],
-    webhooks: { carriers: [], start: () => {}, stop: () => Promise.resolve() },
+    webhooks: {
+      carriers: [],
+      start: () => {},
+      stop: () => Promise.resolve(),
+      readiness: () => ({ ok: true }),
+    },
     problem: null,
     reload: () => {},
     start: () => {},

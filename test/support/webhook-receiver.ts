@@ -1,9 +1,10 @@
-// A real HTTP receiver for webhook tests (node:http on a loopback port the OS picks). Each
-// request is answered by the current `behaviour` (a status, or "hang" to never answer, which
-// the sender's timeout must handle), and recorded with its raw body and signature header.
+// A real HTTP receiver for webhook tests (node:http on a loopback port, the OS's pick or a given
+// one). Each request is answered by the current `behaviour` (a status, a status after a delay, or
+// "hang" to never answer, which the sender's timeout must handle), and recorded with its raw body
+// and signature header as soon as it has arrived.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 
-export type Behaviour = number | "hang";
+export type Behaviour = number | "hang" | { readonly status: number; readonly delayMs: number };
 
 export interface ReceivedRequest {
   readonly method: string;
@@ -25,10 +26,14 @@ export class WebhookReceiver {
     readonly port: number,
   ) {}
 
-  static async start(): Promise<WebhookReceiver> {
+  /** Listens on `port` (default: one the OS picks). */
+  static async start(port = 0): Promise<WebhookReceiver> {
     let receiver: WebhookReceiver | null = null;
     const server = createServer((req, res) => receiver?.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", resolve);
+    });
     const addr = server.address();
     receiver = new WebhookReceiver(server, typeof addr === "object" && addr !== null ? addr.port : 0);
     return receiver;
@@ -48,13 +53,21 @@ export class WebhookReceiver {
         path: req.url ?? "",
         headers: req.headers,
         rawBody: Buffer.concat(chunks).toString("utf8"),
-        status: b === "hang" ? null : b,
+        status: b === "hang" ? null : typeof b === "number" ? b : b.status,
       });
       if (b === "hang") {
         this.hanging.push(res);
         return;
       }
-      res.writeHead(b, { "content-type": "text/plain" }).end(b < 300 ? "ok" : "no");
+      const answer = (status: number) =>
+        res.writeHead(status, { "content-type": "text/plain" }).end(status < 300 ? "ok" : "no");
+      if (typeof b === "number") answer(b);
+      else {
+        this.hanging.push(res);
+        setTimeout(() => {
+          if (!res.destroyed) answer(b.status);
+        }, b.delayMs);
+      }
     });
   }
 

@@ -8,6 +8,7 @@ import type { CdrLogReader } from "../../calls/cdr-log.js";
 import type { CarrierConfig } from "../../config/schema.js";
 import type { Clock, RandomSource } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
+import type { DeliveryLoopStatus } from "./delivery-loop-health.js";
 import type { DeadLetterStore, DeliveryLease, DeliveryPositionStore } from "./delivery-state.js";
 import {
   DEFAULT_WEBHOOK_SETTINGS,
@@ -37,6 +38,8 @@ export interface WebhookDelivery {
   readonly carriers: readonly string[];
   start(): void;
   stop(): Promise<void>;
+  /** For /readyz: not ok while a carrier's delivery loop keeps failing, naming the carrier. */
+  readiness(): DeliveryLoopStatus;
 }
 
 /** Throws (before anything starts) when a carrier's secret variable is missing. */
@@ -91,6 +94,12 @@ function webhookMetrics(
     },
   });
   void letters;
+  const loopErrors: Counter<"carrier"> = new promClient.Counter({
+    name: "dialgate_webhook_delivery_errors_total",
+    help: "Webhook delivery turns that failed on the CDR log or the delivery state (retried from the saved position after a backoff)",
+    labelNames: ["carrier"],
+    registers: [registry],
+  });
   return {
     delivered: (carrier, n) => {
       batches.inc({ carrier, outcome: "delivered" });
@@ -98,6 +107,7 @@ function webhookMetrics(
     },
     retried: (carrier) => batches.inc({ carrier, outcome: "retried" }),
     deadLettered: (carrier) => batches.inc({ carrier, outcome: "dead_lettered" }),
+    loopFailed: (carrier) => loopErrors.inc({ carrier }),
   };
 }
 
@@ -134,6 +144,13 @@ export function createWebhookDelivery(o: WebhookDeliveryOptions): WebhookDeliver
     },
     stop: async () => {
       await Promise.all(workers.map((w) => w.stop()));
+    },
+    readiness: () => {
+      const failing = workers.flatMap((w) => {
+        const s = w.status();
+        return s.ok ? [] : [`carrier ${w.carrierId}: ${s.detail ?? "failing"}`];
+      });
+      return failing.length === 0 ? { ok: true } : { ok: false, detail: failing.join("; ") };
     },
   };
 }

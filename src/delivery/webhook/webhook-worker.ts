@@ -5,7 +5,9 @@
 // and 429 with exponential backoff and jitter, and after `maxAttempts` tries (or at once on any
 // other 4xx: the receiver refused these bytes) moves the batch to the dead-letter list. The
 // position advances only after a 2xx or a dead letter, so a restart resends what was in flight:
-// at-least-once, each record with its `id` for the carrier to de-duplicate.
+// at-least-once, each record with its `id` for the carrier to de-duplicate. A turn that fails on
+// the CDR log or the delivery state (a Redis blip) is retried from the saved position after a
+// bounded backoff (delivery-loop-health.ts): delivery never stops on an error.
 
 import type { CallRecord } from "../../calls/call-record.js";
 import { CarrierWindow, carrierView } from "../../calls/carrier-feed.js";
@@ -13,6 +15,7 @@ import type { CdrLogReader } from "../../calls/cdr-log.js";
 import type { Clock, RandomSource } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
 import { type BackoffPolicy, retryDelayMs } from "./backoff.js";
+import { DeliveryLoopHealth, type DeliveryLoopStatus } from "./delivery-loop-health.js";
 import type { DeadLetterStore, DeliveryLease, DeliveryPositionStore } from "./delivery-state.js";
 import { SIGNATURE_HEADER, signatureHeader } from "./signature.js";
 
@@ -25,6 +28,8 @@ export interface WebhookSettings {
   readonly backoff: BackoffPolicy;
   /** Per attempt: connect + response headers. */
   readonly timeoutMs: number;
+  /** The wait after a turn failed on the CDR log or the delivery state, before starting again. */
+  readonly loopBackoff: BackoffPolicy;
 }
 
 export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
@@ -34,6 +39,7 @@ export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
   maxAttempts: 8,
   backoff: { baseMs: 1_000, maxMs: 300_000 },
   timeoutMs: 10_000,
+  loopBackoff: { baseMs: 500, maxMs: 30_000 },
 };
 
 export type PostOutcome =
@@ -75,6 +81,8 @@ export interface WebhookMetrics {
   delivered(carrierId: string, records: number): void;
   retried(carrierId: string): void;
   deadLettered(carrierId: string, records: number): void;
+  /** A delivery turn failed on the CDR log or the delivery state (retried after a backoff). */
+  loopFailed(carrierId: string): void;
 }
 
 export interface WebhookWorkerOptions {
@@ -103,6 +111,7 @@ export class WebhookWorker {
   private running: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private readonly log: Logger;
+  private readonly health = new DeliveryLoopHealth();
 
   constructor(private readonly o: WebhookWorkerOptions) {
     this.log = o.logger.child({ component: "webhook", carrier: o.carrierId });
@@ -111,8 +120,18 @@ export class WebhookWorker {
   start(): void {
     if (this.running !== null) return;
     this.running = this.run().catch((err: unknown) => {
+      // run() catches every failure of a turn; reaching this is a bug, said loudly.
       this.log.error({ err: (err as Error).message }, "webhook delivery stopped on an error");
     });
+  }
+
+  get carrierId(): string {
+    return this.o.carrierId;
+  }
+
+  /** For /readyz: degraded while turns keep failing. */
+  status(): DeliveryLoopStatus {
+    return this.health.status(this.o.clock.now());
   }
 
   /** Stops after aborting what is in flight; an unacknowledged batch is resent after a restart. */
@@ -140,21 +159,60 @@ export class WebhookWorker {
 
   private async run(): Promise<void> {
     const lease = this.o.lease;
-    if (lease === undefined) return this.deliverAll(() => Promise.resolve(true));
+    if (lease === undefined) return this.deliverDespiteErrors(() => Promise.resolve(true));
     const holding = async () => {
       try {
-        return await lease.hold(this.o.carrierId);
+        const held = await lease.hold(this.o.carrierId);
+        // Another instance delivers: nothing of this instance's is failing.
+        if (!held) this.turnSucceeded();
+        return held;
       } catch (err) {
-        this.log.warn({ err: (err as Error).message }, "webhook lease unavailable; delivery paused");
+        // Delivery is stalled as surely as by a failed read; retried after LEASE_RETRY_MS.
+        this.turnFailed(err, "webhook lease unavailable; delivery paused", LEASE_RETRY_MS);
         return false;
       }
     };
     while (!this.stopping) {
       // Another instance delivers while it holds the lease; look again a little later.
-      if (await holding()) await this.deliverAll(holding);
+      if (await holding()) await this.deliverDespiteErrors(holding);
       if (!this.stopping) await this.sleep(LEASE_RETRY_MS);
     }
     await lease.release(this.o.carrierId).catch(() => undefined);
+  }
+
+  /**
+   * deliverAll, started again from the saved position whenever a turn throws: the batch being
+   * gathered is dropped and read again (nothing skipped; what was sent but not recorded as sent
+   * goes again), after a backoff with jitter so a fleet does not hammer a recovering store.
+   */
+  private async deliverDespiteErrors(holding: () => Promise<boolean>): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.deliverAll(holding);
+        return; // stopping, or the lease is lost
+      } catch (err) {
+        if (this.stopping) return;
+        await this.sleep(
+          this.turnFailed(err, "webhook delivery turn failed; starting again from the saved position"),
+        );
+      }
+    }
+  }
+
+  /** Logs and counts a failed turn; returns the backoff before the next one (or `retryInMs`). */
+  private turnFailed(err: unknown, message: string, retryInMs?: number): number {
+    const error = err instanceof Error ? err.message : String(err);
+    const { settings } = this.o;
+    const backoff = this.health.failed(error, this.o.clock.now(), settings.loopBackoff, this.o.random);
+    const delay = retryInMs ?? backoff;
+    this.o.metrics?.loopFailed(this.o.carrierId);
+    this.log.warn({ err: error, failures: this.health.consecutiveFailures, retryInMs: delay }, message);
+    return delay;
+  }
+
+  private turnSucceeded(): void {
+    const ended = this.health.succeeded();
+    if (ended > 0) this.log.info({ failures: ended }, "webhook delivery recovered");
   }
 
   /** Delivers from the saved position while `holding()` says so (checked once per turn). */
@@ -199,6 +257,7 @@ export class WebhookWorker {
         pending = new CarrierWindow(cdrLog, carrierId, range);
         if (readPos !== null) await this.o.positions.save(carrierId, readPos);
         saved = readPos;
+        this.turnSucceeded();
         continue;
       }
       if (pending.size === 0 && readPos !== null && readPos !== saved) {
@@ -206,6 +265,7 @@ export class WebhookWorker {
         await this.o.positions.save(carrierId, readPos);
         saved = readPos;
       }
+      this.turnSucceeded();
       if (caughtUp) {
         const waitMs =
           pending.size > 0
