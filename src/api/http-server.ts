@@ -3,8 +3,10 @@
 // contract — {"error": {"code", "message", "details"}} — so no route can leak a stack trace.
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
 import type { Logger } from "../util/logger.js";
+import { apiError } from "./api-error.js";
 import { registerOpenApi } from "./openapi.js";
 import type { Readiness } from "./readiness.js";
+import { StoreUnavailableError, sendStoreUnavailable } from "./store-unavailable.js";
 import { requestValidatorCompiler } from "./validation.js";
 
 /** A route group: registers its routes (and their schemas) on the server. */
@@ -27,13 +29,8 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-export interface ApiErrorBody {
-  readonly error: { readonly code: string; readonly message: string; readonly details: readonly unknown[] };
-}
-
-export function apiError(code: string, message: string, details: readonly unknown[] = []): ApiErrorBody {
-  return { error: { code, message, details } };
-}
+// Route modules import the error shape from here, next to the handler that enforces it.
+export { type ApiErrorBody, apiError } from "./api-error.js";
 
 /** Longest path parameter the router accepts (fastify's default, 100, is shorter than some ids). */
 const MAX_PATH_PARAM_CHARS = 1024;
@@ -117,6 +114,12 @@ export async function buildHttpApp(
       const message =
         status === 413 ? "the request body is too large" : "the request body is not a JSON document";
       return reply.status(status).send(apiError(code, message, [detail]));
+    }
+    if ((err as unknown) instanceof StoreUnavailableError) {
+      // Not a bug: the store is away (a Redis blip, a full disk). The client comes back later.
+      const unavailable = err as unknown as StoreUnavailableError;
+      log.error({ err: unavailable.reason, url: request.url }, "a store cannot be read");
+      return sendStoreUnavailable(reply, `${unavailable.what} cannot be read now; try again later`);
     }
     if (status >= 500) {
       log.error({ err: err.message, url: request.url }, "request failed");

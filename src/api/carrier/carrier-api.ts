@@ -2,7 +2,7 @@
 // durations, reconciliation, and the webhook dead-letter list. Every route is authenticated by
 // the carrier's bearer key, rate-limited per key, and answers only with that carrier's data:
 // anything else is 404, so a carrier cannot even learn that another carrier's record exists.
-import { Readable } from "node:stream";
+// A store that cannot answer (Redis away, a full disk) is 503 with Retry-After on every route.
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { CallRecord } from "../../calls/call-record.js";
@@ -17,8 +17,9 @@ import type { Logger } from "../../util/logger.js";
 import type { TokenHashes } from "../bearer.js";
 import { apiError, type HttpPlugin } from "../http-server.js";
 import { CARRIER_SECURITY } from "../openapi.js";
+import { cdrLogOrUnavailable, readFromStore, sendStoreUnavailable } from "../store-unavailable.js";
 import { authenticateCarrier, carrierKeyring, carrierOf } from "./auth.js";
-import { csvChunks } from "./csv.js";
+import { csvStream } from "./csv.js";
 import { CursorCodec } from "./cursor.js";
 import { normalizeDateTime, normalizeQuery } from "./lenient-input.js";
 import type { CarrierNumberSource } from "./numbers.js";
@@ -37,6 +38,8 @@ import {
   numbersResponseSchema,
   reconciliationQuerySchema,
   reconciliationResponseSchema,
+  storeErrorResponses,
+  storeUnavailableResponse,
 } from "./schemas.js";
 
 export interface CarrierRateLimit {
@@ -101,6 +104,7 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
   };
   const cursors = new CursorCodec(o.cursorKey);
   const log = o.logger.child({ component: "carrier-api" });
+  const cdrLog = cdrLogOrUnavailable(o.log);
 
   return async (app: FastifyInstance) => {
     await app.register(async (scope) => {
@@ -163,7 +167,7 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
               "committed since (a record amended with late quality data reappears with a higher revision).",
             security: [...CARRIER_SECURITY],
             querystring: cdrListQuerySchema,
-            response: { 200: cdrListResponseSchema, ...commonErrorResponses },
+            response: { 200: cdrListResponseSchema, ...storeErrorResponses },
           },
         },
         async (request, reply) => {
@@ -175,7 +179,7 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
           let range = parsed;
           let after: string | null = null;
           if (q.cursor !== undefined) {
-            const state = cursors.decode(carrierId, q.cursor, (p) => o.log.isValidPosition(p));
+            const state = cursors.decode(carrierId, q.cursor, (p) => cdrLog.isValidPosition(p));
             if ("code" in state)
               return badRequest(reply, state.code, state.message, [`querystring.cursor: ${state.message}`]);
             if (
@@ -189,7 +193,7 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
             range = { from: state.from, to: state.to };
             after = state.position;
           }
-          const page = await readCarrierPage(o.log, carrierId, after, q.limit, range);
+          const page = await readCarrierPage(cdrLog, carrierId, after, q.limit, range);
           const resume = cursors.encode(carrierId, {
             position: page.position,
             from: range.from,
@@ -213,7 +217,7 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
                 description: "A header row of the CDR field names, one row per record",
                 content: { "text/csv": { schema: { type: "string" } } },
               },
-              ...commonErrorResponses,
+              ...storeErrorResponses,
             },
           },
         },
@@ -222,7 +226,7 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
           const range = parseRange(request.query as { from?: string; to?: string });
           if (typeof range === "string")
             return badRequest(reply, "bad_request", "the request is invalid", [range]);
-          const stream = Readable.from(csvChunks(carrierRecords(o.log, carrierId, range)));
+          const stream = await csvStream(carrierRecords(cdrLog, carrierId, range));
           stream.on("error", (err) =>
             log.error({ err: err.message, carrierId }, "CSV export failed mid-stream"),
           );
@@ -247,13 +251,13 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
               // As long as the router takes (http-server.ts): any other id is simply not found.
               properties: { id: { type: "string", minLength: 1, maxLength: 1024 } },
             },
-            response: { 200: callRecordSchema, 404: errorSchema, ...commonErrorResponses },
+            response: { 200: callRecordSchema, 404: errorSchema, ...storeErrorResponses },
           },
         },
         async (request, reply) => {
           const { carrierId } = carrierOf(request);
           const { id } = request.params as { id: string };
-          const record = await o.log.findById(id);
+          const record = await cdrLog.findById(id);
           if (record === null || !visibleTo(record, carrierId)) return notFound(reply);
           return record;
         },
@@ -273,8 +277,8 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
                 description: `More than ${MAX_DURATIONS_PER_BATCH} items: nothing kept`,
                 ...errorSchema,
               },
-              503: { description: "The durations could not be stored: nothing kept, retry", ...errorSchema },
               ...commonErrorResponses,
+              503: storeUnavailableResponse("The durations could not be stored: nothing kept, retry"),
             },
           },
         },
@@ -338,15 +342,10 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
             await o.durations.put(carrierId, [...good.values()]);
           } catch (err) {
             log.error({ err: (err as Error).message, carrierId }, "cannot store durations");
-            return reply
-              .status(503)
-              .header("retry-after", "30")
-              .send(
-                apiError(
-                  "store_unavailable",
-                  "the durations could not be stored; nothing was kept, send them again",
-                ),
-              );
+            return sendStoreUnavailable(
+              reply,
+              "the durations could not be stored; nothing was kept, send them again later",
+            );
           }
           return { accepted: items.length - rejected.length, rejected };
         },
@@ -362,8 +361,7 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
             querystring: reconciliationQuerySchema,
             response: {
               200: reconciliationResponseSchema,
-              503: { description: "The durations cannot be read now", ...errorSchema },
-              ...commonErrorResponses,
+              ...storeErrorResponses,
             },
           },
         },
@@ -388,7 +386,7 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
             CallRecord,
             "id" | "correlationId" | "inviteDateTime" | "duration" | "successfulCall"
           >[] = [];
-          for await (const r of carrierRecords(o.log, carrierId, wide)) {
+          for await (const r of carrierRecords(cdrLog, carrierId, wide)) {
             const { id, correlationId, inviteDateTime, duration, successfulCall } = r;
             records.push({ id, correlationId, inviteDateTime, duration, successfulCall });
           }
@@ -401,12 +399,7 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
             );
           } catch (err) {
             log.error({ err: (err as Error).message, carrierId }, "cannot read durations");
-            return reply
-              .status(503)
-              .header("retry-after", "30")
-              .send(
-                apiError("store_unavailable", "the carrier durations cannot be read now; try again later"),
-              );
+            return sendStoreUnavailable(reply, "the carrier durations cannot be read now; try again later");
           }
           return reconcile({ records, durations, fromMs, toMs, toleranceSeconds: q.toleranceSeconds });
         },
@@ -440,11 +433,15 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
                   },
                 },
               },
-              ...commonErrorResponses,
+              ...storeErrorResponses,
             },
           },
         },
-        async (request) => ({ deadLetters: await o.deadLetters.list(carrierOf(request).carrierId) }),
+        async (request) => ({
+          deadLetters: await readFromStore("the dead-letter list", () =>
+            o.deadLetters.list(carrierOf(request).carrierId),
+          ),
+        }),
       );
     });
   };

@@ -1,6 +1,7 @@
 // CSV export of CDRs (RFC 4180): a header row of the CDR field names, one row per record,
 // `attempts` and `quality` as JSON text in one column each, null as an empty field. Rows are
 // produced page by page from the log, so memory stays flat however many records there are.
+import { Readable } from "node:stream";
 import type { CallRecord } from "../../calls/call-record.js";
 import { CALL_RECORD_FIELDS } from "../../calls/call-record.js";
 
@@ -53,4 +54,21 @@ export async function* csvChunks(records: AsyncIterable<CallRecord>, chunkBytes 
     }
   }
   if (chunk.length > 0) yield chunk;
+}
+
+/**
+ * The export as a stream that has already produced its first chunk, so a log that cannot be read
+ * fails here, before a byte is sent (an ordinary error answer: 503). A failure after the header
+ * row went out errors the stream, and the HTTP server then cuts the response off without its last
+ * chunk: the client sees a truncated transfer, never a CSV that looks complete.
+ */
+export async function csvStream(records: AsyncIterable<CallRecord>): Promise<Readable> {
+  const chunks = csvChunks(records);
+  const first = await chunks.next();
+  return Readable.from(
+    (async function* () {
+      if (first.done !== true) yield first.value;
+      yield* chunks;
+    })(),
+  );
 }

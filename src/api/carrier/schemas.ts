@@ -22,11 +22,32 @@ export const errorSchema = {
   },
 } as const;
 
+/** A response header in a response schema (@fastify/swagger documents it; serialization ignores it). */
+const retryAfterHeader = {
+  "retry-after": { type: "integer", minimum: 1, description: "Seconds to wait before trying again" },
+} as const;
+
 /** Responses every authenticated route can give besides its own. */
 export const commonErrorResponses = {
   400: { description: "Bad input: every problem with its path", ...errorSchema },
   401: { description: "No or wrong credentials", ...errorSchema },
-  429: { description: "Too many requests for this key (see Retry-After)", ...errorSchema },
+  429: {
+    description:
+      "Too many requests for this key, or too many failed authentications from this address (see Retry-After)",
+    headers: retryAfterHeader,
+    ...errorSchema,
+  },
+} as const;
+
+/** A store (the CDR log, durations, dead letters) that cannot answer now: come back later. */
+export function storeUnavailableResponse(description: string) {
+  return { description, headers: retryAfterHeader, ...errorSchema } as const;
+}
+
+/** The common responses plus 503, for routes that read a store. */
+export const storeErrorResponses = {
+  ...commonErrorResponses,
+  503: storeUnavailableResponse("The store cannot be read now: try again after Retry-After"),
 } as const;
 
 const qualityMetricsSchema = {
