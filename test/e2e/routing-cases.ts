@@ -110,13 +110,36 @@ async function uas(scenario: string, port: number, extra: string[] = []): Promis
 
 // ---- UAC scenarios: the shared ones with the caller's identity put in ---------------------------
 
-function uacScenario(base: string, name: string, from: string, contact: string): string {
-  const text = readFileSync(join(scenarios, base), "utf8")
+/** An INVITE body other than the scenario's SDP offer, with its Content-Type and extra headers. */
+interface InviteBody {
+  readonly headers: readonly string[];
+  readonly contentType: string;
+  readonly body: string;
+}
+
+function uacScenario(base: string, name: string, from: string, contact: string, invite?: InviteBody): string {
+  let text = readFileSync(join(scenarios, base), "utf8")
     .replaceAll(/From: "Caller" <sip:caller@\[local_ip\]:\[local_port\]>/g, `From: ${from}`)
     .replaceAll(
       /Contact: <sip:caller@\[local_ip\]:\[local_port\];transport=\[transport\]>/g,
       `Contact: ${contact}`,
     );
+  if (invite !== undefined) {
+    // The first message's SDP offer and its Content-Type give way to the given body.
+    const offer = /( *)Content-Type: application\/sdp\n *Content-Length: \[len\]\n\n[\s\S]*?\n\n( *\]\]>)/;
+    if (!offer.test(text)) throw new Error(`${base}: no SDP offer to replace`);
+    text = text.replace(offer, (_m, indent: string, end: string) =>
+      [
+        ...invite.headers.map((h) => `${indent}${h}`),
+        `${indent}Content-Type: ${invite.contentType}`,
+        `${indent}Content-Length: [len]`,
+        "",
+        invite.body,
+        "",
+        end,
+      ].join("\n"),
+    );
+  }
   const file = join(work, name);
   writeFileSync(file, text);
   return file;
@@ -472,6 +495,41 @@ async function setUp(edge: EdgeUnderTest): Promise<void> {
 }
 
 const proxy = () => `${HOST}:${ports.edge}`;
+
+/**
+ * An emergency INVITE carrying the caller's location by value (RFC 6442): SDP and PIDF-LO,
+ * multipart. Kept small: a request within 200 bytes of the 1,300-byte MTU goes over TCP
+ * (RFC 3261 §18.1.1), which these UDP-only gateways do not listen on.
+ */
+const LOCATION_BOUNDARY = "loc1";
+const EMERGENCY_WITH_LOCATION: InviteBody = {
+  headers: ["Geolocation: <cid:loc@contoso.com>"],
+  contentType: `multipart/mixed;boundary=${LOCATION_BOUNDARY}`,
+  body: [
+    `--${LOCATION_BOUNDARY}`,
+    "Content-Type: application/sdp",
+    "",
+    "v=0",
+    "o=alice 1 1 IN IP[local_ip_type] [local_ip]",
+    "s=-",
+    "c=IN IP[media_ip_type] [media_ip]",
+    "t=0 0",
+    "m=audio [media_port] RTP/AVP 0",
+    "a=rtpmap:0 PCMU/8000",
+    "",
+    `--${LOCATION_BOUNDARY}`,
+    "Content-Type: application/pidf+xml",
+    "Content-ID: <loc@contoso.com>",
+    "",
+    '<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:gp="urn:ietf:params:xml:ns:pidf:geopriv10"',
+    ' xmlns:gml="http://www.opengis.net/gml" entity="pres:alice@contoso.com">',
+    '<tuple id="loc"><status><gp:geopriv><gp:location-info>',
+    '<gml:Point srsName="urn:ogc:def:crs:EPSG::4326"><gml:pos>47.6396 -122.1281</gml:pos></gml:Point>',
+    "</gp:location-info><gp:usage-rules/></gp:geopriv></status></tuple>",
+    "</presence>",
+    `--${LOCATION_BOUNDARY}--`,
+  ].join("\n"),
+};
 const ALICE = '"Alice" <sip:alice@contoso.com>';
 
 async function call(opts: {
@@ -481,12 +539,14 @@ async function call(opts: {
   base?: string;
   bind?: string;
   port?: number;
+  invite?: InviteBody;
 }) {
   const file = uacScenario(
     opts.base ?? "uac-call.xml",
     `uac-${++counter}.xml`,
     opts.from ?? ALICE,
     opts.contact ?? "<sip:alice@[local_ip]:[local_port]>",
+    opts.invite,
   );
   const args = ["-sf", file, "-s", opts.number, proxy(), "-i", opts.bind ?? HOST, "-m", "1", "-d", "100"];
   if (opts.base === "uac-reject.xml") args.push("-key", "maxfwd", "70");
@@ -683,6 +743,22 @@ function cases(): void {
       expect(r.code).toBe(0);
       await gw3.done;
       expect(invitesReceived(gw3)).toEqual([`sip:911@gw3.e2e.test:${ports.gw3};user=phone`]);
+    });
+
+    it("passes an emergency call's multipart body (SDP and PIDF-LO location) with the caller's Content-Type", async () => {
+      const gw3 = await uas("uas-answer.xml", ports.gw3);
+      const r = await call({ number: "112", invite: EMERGENCY_WITH_LOCATION });
+      expect(r.code).toBe(0);
+      await gw3.done;
+      expect(invitesReceived(gw3)).toEqual([`sip:911@gw3.e2e.test:${ports.gw3};user=phone`]);
+      expect(headerOf(gw3, "INVITE sip:", "Content-Type")).toBe(EMERGENCY_WITH_LOCATION.contentType);
+      expect(headerOf(gw3, "INVITE sip:", "Geolocation")).toBe("<cid:loc@contoso.com>");
+      const invite = messagesReceived(gw3).find((m) => m.method === "INVITE" && m.status === null);
+      const body = invite?.text.slice(invite.text.indexOf("\n\n") + 2) ?? "";
+      expect(body).toContain(`--${LOCATION_BOUNDARY}\nContent-Type: application/sdp\n`);
+      expect(body).toContain("Content-Type: application/pidf+xml\nContent-ID: <loc@contoso.com>");
+      expect(body).toContain("<gml:pos>47.6396 -122.1281</gml:pos>");
+      expect(body).toContain(`--${LOCATION_BOUNDARY}--`);
     });
 
     it("sends a number of a user of the tenant to that user (internal call by reverse number lookup)", async () => {

@@ -4,7 +4,10 @@
 // What a proxy would forward, a B2BUA copies -- except what belongs to the caller's dialog or
 // hops (drachtio-server builds its own Via, Call-ID, CSeq, Contact and Content-Length, and the
 // tags are per leg). Max-Forwards is carried over, already decremented (§16.6 step 3), so a loop
-// through two dialgates still ends.
+// through two dialgates still ends. Content-Type is copied with the body it describes: the body
+// goes out as drachtio-srf's `localSdp` whatever it is, and without the caller's type a
+// multipart body (an emergency call's SDP and PIDF-LO location, RFC 6442) would reach the gateway
+// labelled as something else or not at all.
 import type { SipRequest } from "../index.js";
 
 const NOT_COPIED = new Set([
@@ -15,7 +18,6 @@ const NOT_COPIED = new Set([
   "call-id",
   "cseq",
   "content-length",
-  "content-type",
   "from",
   "to",
   "max-forwards",
