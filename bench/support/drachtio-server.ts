@@ -33,7 +33,7 @@ export function findDrachtioBinary(repo: string, env: NodeJS.ProcessEnv = proces
   throw new Error(
     "no drachtio-server binary: set DRACHTIO_BIN or put `drachtio` on PATH (build drachtio-server " +
       "v0.9.4 from source, or copy /usr/local/bin/drachtio out of the drachtio/drachtio-server image; " +
-      "see README, 'Deploying with drachtio-server and Redis')",
+      "see README, 'The drachtio edge')",
   );
 }
 

@@ -5,9 +5,9 @@
 //
 // * respond (rejections, challenges, REGISTER and OPTIONS answers): `res.send`, with the same
 //   status, reason and headers as the native edge;
-// * forward an INVITE: a B2BUA over the router's attempt steps (b2bua-call.ts says why), or a
-//   record-routed proxy when nothing needs per-attempt control (proxied-call.ts);
-// * forward anything else (the router forwards no out-of-dialog non-INVITE today): the proxy.
+// * forward an INVITE: a B2BUA over the router's attempt steps (b2bua-call.ts says why);
+// * forward anything else (the router forwards no out-of-dialog non-INVITE today):
+//   drachtio-server's proxy (`srf.proxyRequest`, proxyNonInvite below).
 //
 // What drachtio-server does before us: it answers an INVITE with 100 Trying, answers CANCEL
 // with 200 (the app gets a `cancel` event), and routes in-dialog requests of B2BUA dialogs to
