@@ -4,6 +4,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
 import type { Logger } from "../util/logger.js";
 import { apiError } from "./api-error.js";
+import { limitFailedAuthentication } from "./auth-failure-limit.js";
 import { registerOpenApi } from "./openapi.js";
 import type { Readiness } from "./readiness.js";
 import { StoreUnavailableError, sendStoreUnavailable } from "./store-unavailable.js";
@@ -131,6 +132,8 @@ export async function buildHttpApp(
     reply.status(404).send(apiError("not_found", "no such resource")),
   );
 
+  // Before any route: a root hook reaches every route group's 401 (auth-failure-limit.ts).
+  limitFailedAuthentication(app, { logger: log });
   await registerOpenApi(app);
 
   // Liveness: the process answers. Readiness: everything calls depend on is usable.

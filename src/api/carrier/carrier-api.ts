@@ -116,7 +116,10 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
       });
       await scope.register(rateLimit, {
         global: true,
-        hook: "preHandler",
+        // After authentication (onRequest: the key is known), before the body is parsed and the
+        // request validated: a key's malformed or invalid requests (400, 413) count against it
+        // too. Failed authentications are limited per address (src/api/auth-failure-limit.ts).
+        hook: "preParsing",
         max: o.rateLimit.max,
         timeWindow: o.rateLimit.timeWindowMs,
         // Per API key (its hash): one carrier's busy tool cannot starve its other keys or others.
