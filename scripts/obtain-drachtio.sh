@@ -55,7 +55,8 @@ if command -v git >/dev/null 2>&1 && git ls-remote --tags https://github.com/dra
   (
     cd "$src/drachtio-server"
     git submodule update -q --init --recursive
-    ./bootstrap.sh
+    # The tag's tree has bootstrap.sh or, in older trees, autogen.sh.
+    if [ -x ./bootstrap.sh ]; then ./bootstrap.sh; else ./autogen.sh; fi
     mkdir build && cd build
     ../configure --enable-tcmalloc=yes CPPFLAGS='-DNDEBUG' CXXFLAGS='-O2' >/dev/null
     make -j"$(nproc)" >/dev/null

@@ -14,7 +14,11 @@ import { sleep, WatchedProcess } from "./processes.js";
 
 const HOST = "127.0.0.1";
 
-/** Where the drachtio binary is (shared by the bench and the tests): DRACHTIO_BIN (relative to the repo or absolute), PATH, then ../shared. */
+/**
+ * Where the drachtio binary is (shared by the bench and the tests): DRACHTIO_BIN (relative to the
+ * repo or absolute), PATH, ../shared, then the copy scripts/obtain-drachtio.sh (run by `npm test`)
+ * leaves in .cache/drachtio.
+ */
 export function findDrachtioBinary(repo: string, env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env.DRACHTIO_BIN;
   if (fromEnv !== undefined && fromEnv !== "") {
@@ -30,9 +34,12 @@ export function findDrachtioBinary(repo: string, env: NodeJS.ProcessEnv = proces
     const shared = resolve(repo, up, "shared/drachtio/drachtio");
     if (existsSync(shared)) return shared;
   }
+  const obtained = resolve(repo, ".cache/drachtio/drachtio");
+  if (existsSync(obtained)) return obtained;
   throw new Error(
-    "no drachtio-server binary: set DRACHTIO_BIN or put `drachtio` on PATH (build drachtio-server " +
-      "v0.9.4 from source, or copy /usr/local/bin/drachtio out of the drachtio/drachtio-server image; " +
+    "no drachtio-server binary: set DRACHTIO_BIN or put `drachtio` on PATH, or run " +
+      "scripts/obtain-drachtio.sh (it copies /usr/local/bin/drachtio out of the drachtio/drachtio-server " +
+      "image where a container engine runs, else builds v0.9.4 from source; " +
       "see README, 'The drachtio edge')",
   );
 }
