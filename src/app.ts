@@ -24,9 +24,9 @@ import { DnsStubClient, parseDnsServer } from "./routing/dns/dns-client.js";
 import { expandDnsTargets } from "./routing/dns/expand-steps.js";
 import { DnsGatewayTargets } from "./routing/dns/gateway-targets.js";
 import { configDialPlan, createRoutingRuntime, type RoutingRuntime } from "./routing/index.js";
+import { LiveTrustedSources } from "./routing/trusted-sources.js";
 import { DrachtioEdge } from "./sip/drachtio/drachtio-edge.js";
 import type { LoadProbe } from "./sip/native/admission-control.js";
-import { trustedSourcesOf } from "./sip/native/limits.js";
 import { NativeEdge, type NativeEdgeStats } from "./sip/native/native-edge.js";
 import { SystemTimerService, type TimerService } from "./sip/native/timer-service.js";
 import { readTlsCredentials, type TlsCredentials } from "./sip/native/tls-transport.js";
@@ -191,15 +191,33 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
   // Gateways without `address` are found by DNS (RFC 3263; src/routing/dns/), in the background.
   // With Redis the gateways are those of the routing version in use, followed across switches.
   const dnsFor = (c: DialgateConfig) => gatewayDns(c, deps.random ?? systemRandom, logger);
+  // Never flood-limited: sip.flood.allow, the gateways (with the addresses DNS finds for them) and
+  // the tenants' trusted networks of the routing in use, followed as any of them changes.
+  const trusted = new LiveTrustedSources({
+    allow: config.sip.flood.allow,
+    routing: sharedState?.routing.config ?? config,
+    resolved: [],
+  });
+  const followDns = (book: DnsGatewayTargets | null) => {
+    book?.onChange(() => {
+      if (dnsTargets === book) trusted.update({ resolved: book.allAddresses() });
+    });
+    trusted.update({ resolved: book?.allAddresses() ?? [] });
+  };
   let dnsTargets = deps.router ? null : dnsFor(sharedState?.routing.config ?? config);
+  followDns(dnsTargets);
   /** Swaps in the DNS book of a new set of gateways, keeping the answers the old one has. */
   const replaceDns = (fresh: DnsGatewayTargets | null) => {
     if (fresh !== null && dnsTargets !== null) fresh.adopt(dnsTargets);
     dnsTargets?.stop();
     dnsTargets = fresh;
+    followDns(fresh);
     void fresh?.start();
   };
-  sharedState?.onRoutingSwitch((next) => replaceDns(dnsFor(next)));
+  sharedState?.onRoutingSwitch((next) => {
+    trusted.update({ routing: next });
+    replaceDns(dnsFor(next));
+  });
   const routing: RoutingRuntime | null = deps.router
     ? null
     : (sharedState?.runtime ??
@@ -234,9 +252,8 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     if (current !== routing) current?.stop();
     dnsTargets?.stop();
   };
-  // Quality reports are taken from the sources trusted with calls (swapped on reload).
-  let reportSources = trustedSourcesOf(config);
-  const qualityReports = new VqRtcpxrCollector(recorder, logger, (address) => reportSources(address));
+  // Quality reports are taken from the sources trusted with calls.
+  const qualityReports = new VqRtcpxrCollector(recorder, logger, (address) => trusted.current(address));
   const edge: NativeEdge | DrachtioEdge =
     config.sip.edge === "drachtio"
       ? drachtioEdge(config, {
@@ -259,7 +276,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
           clock,
           observer: metrics.sipObserver,
           // Gateways, trusted client networks and sip.flood.allow are never rate limited.
-          trustedSources: trustedSourcesOf(config),
+          trustedSources: trusted.current,
           ...(deps.timerService ? { timerService: deps.timerService } : {}),
           ...(deps.loadProbe ? { loadProbe: deps.loadProbe } : {}),
           ...(deps.random ? { random: deps.random } : {}),
@@ -269,6 +286,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
         });
   edgeRef = edge;
   edgeForRecorder = edge;
+  if (edge instanceof NativeEdge) trusted.onChange((t) => edge.updateTrustedSources(t));
   metrics.attachCallEvents(events);
   registerProtectionMetrics(metrics.registry, () => edge.protectionStats);
   registerRecorderMetrics(metrics.registry, () => recorder.stats);
@@ -436,12 +454,13 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
         nextRouting.start();
       }
       if (current !== null && sharedState === null) replaceDns(nextDns);
+      // With Redis the gateways and tenants stay those of the routing version in use.
+      trusted.update({ allow: next.sip.flood.allow, ...(sharedState === null ? { routing: next } : {}) });
       // The drachtio edge has no sockets of its own: flood and TLS settings are drachtio-server's.
       if (edge instanceof NativeEdge) {
-        edge.updateProtection(next.sip, trustedSourcesOf(next));
+        edge.updateProtection(next.sip, trusted.current);
         if (next.sip.tls !== undefined && creds !== null) await edge.reloadTls(next.sip.tls, creds);
       }
-      reportSources = trustedSourcesOf(next);
       carrierServices.reload(next);
       const restartNeeded = restartOnlyChanges(runningConfig, next);
       runningConfig = next;

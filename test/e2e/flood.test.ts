@@ -1,16 +1,23 @@
 // Flood protection end to end (issue #15, like Kamailio's pike): a source that sends more than
 // the threshold within the window is banned and then dropped silently, while a legitimate SIPp
-// caller on another address keeps completing calls; scanner user agents are refused. Every
-// address is on loopback (127.0.0.0/8 all reaches the loopback interface on Linux).
+// caller on another address keeps completing calls; scanner user agents are refused; a gateway
+// found by DNS (no `address`) is never limited, for as long as DNS says the address is its own.
+// Every address is on loopback (127.0.0.0/8 all reaches the loopback interface on Linux).
 import { createSocket, type Socket } from "node:dgram";
 import { connect } from "node:net";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { waitFor } from "../support/free-port.js";
+import { type Dialgate, startDialgate } from "../../src/app.js";
+import { dialgateConfigSchema } from "../../src/config/schema.js";
+import type { NativeEdge } from "../../src/sip/native/native-edge.js";
+import { startDnsServer, type TestDnsServer, type ZoneRecord } from "../support/dns-server.js";
+import { freeSipPort, waitFor } from "../support/free-port.js";
 import { killAllSipp, SippProcess } from "../support/sipp.js";
 import { startTestProxy, type TestProxy } from "../support/test-proxy.js";
 import { forward, loopbackTarget, serialSteps, TestRouter } from "../support/test-router.js";
 
 let proxy: TestProxy | null = null;
+let dialgate: Dialgate | null = null;
+let dns: TestDnsServer | null = null;
 const sockets: Socket[] = [];
 
 afterEach(async () => {
@@ -18,6 +25,10 @@ afterEach(async () => {
   for (const s of sockets.splice(0)) s.close();
   await proxy?.stop();
   proxy = null;
+  await dialgate?.stop();
+  dialgate = null;
+  await dns?.close();
+  dns = null;
 });
 afterAll(killAllSipp);
 
@@ -124,5 +135,64 @@ describe("flood protection", () => {
     expect(metrics).toMatch(/^dialgate_flood_scanner_requests_total 1$/m);
     expect(metrics).toMatch(/^dialgate_flood_dropped_messages_total 1$/m);
     expect(metrics).toMatch(/^dialgate_flood_banned_sources 1$/m);
+  });
+});
+
+describe("flood protection and gateways found by DNS", () => {
+  /** sbc.dns.test's SRV target resolves to `address` (TTL 1 s: dialgate asks again soon). */
+  const zone = (address: string): ZoneRecord[] =>
+    [
+      {
+        name: "_sip._udp.sbc.dns.test",
+        type: "SRV",
+        ttl: 1,
+        data: { priority: 10, weight: 0, port: 5060, target: "a.dns.test" },
+      },
+      { name: "a.dns.test", type: "A", ttl: 1, data: address },
+    ] as ZoneRecord[];
+
+  it("never bans a gateway's DNS-found address, and bans it once DNS no longer names it", async () => {
+    dns = await startDnsServer(zone("127.0.0.1"));
+    const port = await freeSipPort();
+    dialgate = await startDialgate(
+      dialgateConfigSchema.parse({
+        sip: {
+          listen: [{ transport: "udp", host: "127.0.0.1", port }],
+          recordRouteHost: "127.0.0.1",
+          drainTimeoutSeconds: 0,
+          overload: { enabled: false },
+          dnsServers: [`127.0.0.1:${dns.port}`],
+          // Nothing allowed by the file: only the gateway's DNS answer can exempt 127.0.0.1.
+          flood: { threshold: 20, windowSeconds: 60, banSeconds: 600, allow: [] },
+        },
+        http: { port: 0 },
+        gateways: [{ fqdn: "sbc.dns.test", sipSignalingPort: 5060, enabled: true, sendSipOptions: false }],
+        tenants: [{ id: "contoso", domains: ["contoso.com"], trustedClientNetworks: ["10.20.0.0/16"] }],
+      }),
+    );
+    const edge = dialgate.edge as NativeEdge;
+    await waitFor(() => dns!.questions.includes("AAAA a.dns.test"), 10_000, "the gateway resolved");
+    // The AAAA answer is the last of the lookup; give the book a moment to take it in.
+    await new Promise((r) => setTimeout(r, 100));
+
+    const gateway = await udpFrom("127.0.0.1");
+    const burst = 200;
+    for (let i = 0; i < burst; i++) gateway.socket.send(options("127.0.0.1", port, i), port, "127.0.0.1");
+    await waitFor(() => gateway.received.length === burst, 10_000, "every OPTIONS answered");
+    expect(edge.protectionStats).toMatchObject({ bans: 0, droppedMessages: 0 });
+
+    // DNS now names another address for the gateway: once dialgate has asked again (TTL 1 s),
+    // 127.0.0.1 is an ordinary source and the same burst bans it.
+    dns.setZone(zone("192.0.2.44"));
+    const asked = dns.questions.length;
+    await waitFor(
+      () => dns!.questions.slice(asked).includes("AAAA a.dns.test"),
+      10_000,
+      "the gateway re-resolved",
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < burst; i++)
+      gateway.socket.send(options("127.0.0.1", port, burst + i), port, "127.0.0.1");
+    await waitFor(() => edge.protectionStats.bans === 1, 10_000, "127.0.0.1 banned");
   });
 });

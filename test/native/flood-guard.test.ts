@@ -46,6 +46,23 @@ describe("FloodGuard", () => {
     expect(g.refuseUserAgent("friendly-scanner", "198.51.100.1")).toBe(false);
   });
 
+  it("re-judges known sources when the allow list changes, keeping the others' counts", () => {
+    const { g } = guard();
+    for (let i = 0; i < 4; i++) g.admit("192.0.2.1");
+    expect(g.isBanned("192.0.2.1")).toBe(true);
+    for (let i = 0; i < 3; i++) g.admit("192.0.2.2");
+    // A DNS answer names 192.0.2.1 as a gateway's: its ban ends and it is never counted again.
+    g.retrust((a) => a === "192.0.2.1");
+    expect(g.isBanned("192.0.2.1")).toBe(false);
+    for (let i = 0; i < 100; i++) expect(g.admit("192.0.2.1")).toBe(true);
+    // 192.0.2.2 kept its count: its fourth message in the window bans it.
+    expect(g.admit("192.0.2.2")).toBe(false);
+    // And a gateway that DNS no longer names is counted again from its next message.
+    g.retrust(() => false);
+    expect([1, 2, 3].map(() => g.admit("192.0.2.1"))).toEqual([true, true, true]);
+    expect(g.admit("192.0.2.1")).toBe(false);
+  });
+
   it("refuses scanner user agents case-insensitively and bans their source", () => {
     const { g } = guard();
     expect(g.refuseUserAgent("Polycom/5.1", "192.0.2.9")).toBe(false);

@@ -70,6 +70,20 @@ export class FloodGuard {
     }
   }
 
+  /**
+   * A new allow list while the settings stay (a gateway's DNS answer, a routing version): each
+   * known source is judged again, counts go on, and a source now allowed is no longer banned.
+   */
+  retrust(trusted: (address: string) => boolean): void {
+    this.trusted = trusted;
+    for (const [address, e] of this.sources) {
+      e.trusted = trusted(address);
+      if (!e.trusted || e.bannedUntil === 0) continue;
+      this.sources.delete(address);
+      this.log.info({ source: address }, "flood ban lifted: the source is now trusted");
+    }
+  }
+
   /** Whether a message from `address` may be processed (counts it). Hot path: one map lookup. */
   admit(address: string): boolean {
     if (!this.settings.enabled) return true;

@@ -1,9 +1,9 @@
 // What one peer may make the edge hold or process (issue #15): the flood guard in front of
 // transport dispatch, and the per-source limit on open TCP/TLS connections. Sources the operator
-// trusts (gateways' addresses, tenants' trustedClientNetworks, sip.flood.allow) are exempt from
-// both: a busy SBC must never be banned or refused a connection.
-import type { DialgateConfig, SipSettings } from "../../config/schema.js";
-import { NetworkSet } from "../../routing/ip-networks.js";
+// trusts (gateways' addresses, found by DNS too, tenants' trustedClientNetworks, sip.flood.allow:
+// src/routing/trusted-sources.ts builds the list) are exempt from both: a busy SBC must never be
+// banned or refused a connection.
+import type { SipSettings } from "../../config/schema.js";
 import type { Logger } from "../../util/logger.js";
 import type { SipRequest } from "../index.js";
 import { FloodGuard, type FloodStats } from "./flood-guard.js";
@@ -16,16 +16,6 @@ import type {
 } from "./transport-types.js";
 
 export type TrustedSources = (address: string) => boolean;
-
-/** The allow list of a configuration: flood.allow, gateway addresses, trusted client networks. */
-export function trustedSourcesOf(config: DialgateConfig): TrustedSources {
-  const set = new NetworkSet([
-    ...config.sip.flood.allow,
-    ...config.gateways.flatMap((g) => (g.address === undefined ? [] : [g.address])),
-    ...config.tenants.flatMap((t) => t.trustedClientNetworks),
-  ]);
-  return (address) => set.has(address);
-}
 
 export interface ProtectionStats extends FloodStats {
   /** TCP/TLS connections refused: banned source or maxConnectionsPerSource reached. */
@@ -56,6 +46,12 @@ export class SourceProtection implements TransportHandlers {
     this.limits = settings.limits;
     this.trusted = trusted;
     this.flood.update(settings.flood, trusted);
+  }
+
+  /** A new allow list (a gateway's DNS answer, a routing version): counts and bans are kept. */
+  retrust(trusted: TrustedSources): void {
+    this.trusted = trusted;
+    this.flood.retrust(trusted);
   }
 
   /** Over the limit: dropped without a word (no amplification); a stream is closed. */

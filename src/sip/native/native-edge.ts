@@ -253,6 +253,11 @@ export class NativeEdge implements OutboundRequester {
     this.protection.update(settings, trusted);
   }
 
+  /** The allow list changed (DNS answer, routing version): counts and bans in force are kept. */
+  updateTrustedSources(trusted: TrustedSources): void {
+    this.protection.retrust(trusted);
+  }
+
   /**
    * Re-reads the certificate, key and trust anchors (SIGHUP): new handshakes use them,
    * connections already up keep theirs. Throws (and keeps the old ones) when a file is bad.
