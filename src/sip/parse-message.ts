@@ -309,7 +309,9 @@ function parse(input: Buffer, options: ParseOptions): ParseResult {
     bodyStart = data.length;
     firstProblem = problem("truncated", "Header section not terminated");
   }
-  if (headerEnd > maxBytes) firstProblem = problem("too-large", "Message Too Large", null, 413);
+  // Any message over the limit, header or body, is answered 413 (README, "Limits") with the
+  // §21.4.11 phrase; "Message Too Large" is the phrase of another status, 513 (§21.5.13).
+  if (headerEnd > maxBytes) firstProblem = problem("too-large", "Request Entity Too Large", null, 413);
   const nul = text.indexOf("\0");
   if (nul !== -1 && nul < headerEnd && !nulsInQuotedPairs(text, fields, nul, startLineEnd, headerEnd))
     firstProblem ??= problem("nul-byte", "NUL byte in header section");
@@ -336,7 +338,7 @@ function parse(input: Buffer, options: ParseOptions): ParseResult {
     firstProblem ??= problem("missing-content-length", "Missing Content-Length header", "Content-Length");
   }
   if (bodyStart + bodyLength > maxBytes)
-    firstProblem ??= problem("too-large", "Message Too Large", null, 413);
+    firstProblem ??= problem("too-large", "Request Entity Too Large", null, 413);
   if (contentLengthCount > 1)
     firstProblem ??= problem("duplicate-header", "Multiple Content-Length headers", "Content-Length");
 

@@ -11,6 +11,8 @@ export interface StreamLimits {
   readonly maxHeaders?: number;
   /** Largest body in bytes (default 1,048,576). */
   readonly maxBodyBytes?: number;
+  /** Largest whole message, header section and body together (default: no limit beyond the two). */
+  readonly maxMessageBytes?: number;
 }
 
 export interface StreamFramingError {
@@ -38,10 +40,14 @@ export type FramerEvent =
 
 const EMPTY = Buffer.alloc(0);
 
+/** RFC 3261 §21.4.11's phrase for 413 ("Message Too Large" is 513's, §21.5.13). */
+const TOO_LARGE = "Request Entity Too Large";
+
 export class SipStreamFramer {
   readonly #maxHeaderBytes: number;
   readonly #maxHeaders: number;
   readonly #maxBodyBytes: number;
+  readonly #maxMessageBytes: number;
   #buf: Buffer = EMPTY;
   /** Where to resume searching for the end of the header section. */
   #scanFrom = 0;
@@ -53,6 +59,7 @@ export class SipStreamFramer {
     this.#maxHeaderBytes = limits.maxHeaderBytes ?? 32_768;
     this.#maxHeaders = limits.maxHeaders ?? 256;
     this.#maxBodyBytes = limits.maxBodyBytes ?? 1_048_576;
+    this.#maxMessageBytes = limits.maxMessageBytes ?? Number.POSITIVE_INFINITY;
   }
 
   /** True after a framing error: the framer ignores further input. */
@@ -110,18 +117,20 @@ export class SipStreamFramer {
       if (buf.length === 0) return null;
       const end = this.#findHeaderEnd();
       if (end === null) {
-        if (buf.length > this.#maxHeaderBytes)
-          return this.#error("too-large", "Header section too large", 413, null);
+        if (buf.length > Math.min(this.#maxHeaderBytes, this.#maxMessageBytes))
+          return this.#error("too-large", TOO_LARGE, 413, null);
         return null;
       }
       const [headerEnd, bodyStart] = end;
-      if (headerEnd > this.#maxHeaderBytes)
-        return this.#error("too-large", "Header section too large", 413, buf.subarray(0, bodyStart));
+      if (headerEnd > Math.min(this.#maxHeaderBytes, this.#maxMessageBytes))
+        return this.#error("too-large", TOO_LARGE, 413, buf.subarray(0, bodyStart));
       const framing = this.#contentLength(buf.toString("latin1", 0, headerEnd));
       if (typeof framing !== "number")
         return this.#error(framing.code, framing.reason, framing.status, buf.subarray(0, bodyStart));
-      if (framing > this.#maxBodyBytes)
-        return this.#error("too-large", "Message Body Too Large", 413, buf.subarray(0, bodyStart));
+      // The limit is on the whole message: a header section and a body each under it can
+      // still add up to more (a 30 KB header with a 30 KB body against 32 KiB).
+      if (framing > this.#maxBodyBytes || bodyStart + framing > this.#maxMessageBytes)
+        return this.#error("too-large", TOO_LARGE, 413, buf.subarray(0, bodyStart));
       this.#messageLength = bodyStart + framing;
     }
     if (buf.length < this.#messageLength) return null;

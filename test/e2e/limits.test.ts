@@ -36,6 +36,8 @@ describe("safe limits", () => {
     c.send(rawRequest("OPTIONS", `sip:127.0.0.1:${proxy.port}`, "udp", { extra: [sixtyKb] }));
     const r = await c.response();
     expect(r.status).toBe(413);
+    // 413's phrase (RFC 3261 §21.4.11); "Message Too Large" belongs to 513.
+    expect(r.reason).toBe("Request Entity Too Large");
   });
 
   it("answers a 60 KB header over TCP with 413 and closes the stream", async () => {
@@ -47,6 +49,23 @@ describe("safe limits", () => {
     expect(r.status).toBe(413);
     await waitFor(() => c.connectionClosed, 10_000, "dialgate to close the stream");
     await waitFor(() => proxy!.dialgate.stats.tcpConnections === 0, 10_000, "the connection gone");
+  });
+
+  it("closes a TCP stream whose header and body are each under the limit but not together", async () => {
+    proxy = await startTestProxy({ router: new TestRouter() });
+    const c = await RawSipClient.open("tcp", proxy);
+    open.push(c);
+    const thirtyKb = `X-Padding: ${"a".repeat(30 * 1024)}`;
+    c.send(
+      rawRequest("OPTIONS", `sip:127.0.0.1:${proxy.port}`, "tcp", {
+        extra: [thirtyKb],
+        body: "b".repeat(30 * 1024),
+      }),
+    );
+    const r = await c.response();
+    expect(r.status).toBe(413);
+    expect(r.reason).toBe("Request Entity Too Large");
+    await waitFor(() => c.connectionClosed, 10_000, "dialgate to close the stream");
   });
 
   it("refuses more header fields than sip.limits.maxHeaders with 400", async () => {

@@ -77,6 +77,13 @@ describe("SipStreamFramer (RFC 3261 §18.3, RFC 5626 §3.5.1)", () => {
     expect(body.push(options(7, "12345"))[0]).toMatchObject({ kind: "error", error: { code: "too-large" } });
     const count = new SipStreamFramer({ maxHeaders: 5 });
     expect(count.push(options(8))[0]).toMatchObject({ kind: "error", error: { code: "too-many-headers" } });
+    // maxMessageBytes bounds header section and body together.
+    const total = new SipStreamFramer({ maxMessageBytes: options(10).length + 4 });
+    expect(total.push(options(10, "1234"))[0]).toMatchObject({ kind: "message" });
+    expect(total.push(options(11, "12345"))[0]).toMatchObject({
+      kind: "error",
+      error: { code: "too-large", status: 413, reason: "Request Entity Too Large" },
+    });
     const conflicting = new SipStreamFramer();
     const twice = Buffer.from(options(9).toString().replace("l: 0\r\n", "l: 0\r\nContent-Length: 3\r\n"));
     expect(conflicting.push(twice)[0]).toMatchObject({

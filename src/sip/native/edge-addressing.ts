@@ -2,7 +2,7 @@
 // preprocessing, §18.1.2 response matching), the Via sent-by and Record-Route values it puts in
 // forwarded requests, and where responses go (§18.2.2 with RFC 3581).
 import type { ViaHop } from "../index.js";
-import type { Destination, ListenAddress, MessageSource } from "./transport-types.js";
+import type { Destination, ListenAddress, MessageSource, NativeTransport } from "./transport-types.js";
 
 export class LocalIdentity {
   private ourHosts = new Set<string>();
@@ -53,8 +53,17 @@ export class LocalIdentity {
  */
 export function responseDestination(via: ViaHop, source: MessageSource): Destination {
   if (source.transport !== "udp")
-    return { host: source.address, port: via.port ?? 5060, transport: source.transport };
+    return {
+      host: source.address,
+      port: via.port ?? defaultPort(source.transport),
+      transport: source.transport,
+    };
   return { host: source.address, port: via.hasRport ? source.port : (via.port ?? 5060), transport: "udp" };
+}
+
+/** §18.2.2, §19.1.2: a sent-by or URI without a port means 5061 over TLS, 5060 otherwise. */
+export function defaultPort(transport: NativeTransport): number {
+  return transport === "tls" ? 5061 : 5060;
 }
 
 export function stripBrackets(host: string): string {

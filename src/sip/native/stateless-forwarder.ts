@@ -2,7 +2,7 @@
 // transaction is gone (§16.7, RFC 6026), and answers to requests no transaction could be made for.
 import type { Logger } from "../../util/logger.js";
 import type { SipRequest, SipResponse, ViaHop } from "../index.js";
-import { type LocalIdentity, responseDestination, stripBrackets } from "./edge-addressing.js";
+import { defaultPort, type LocalIdentity, responseDestination, stripBrackets } from "./edge-addressing.js";
 import { fnv1a } from "./loop-detection.js";
 import { viaTransportName } from "./proxy-context.js";
 import { nextHop, preprocessRoutes } from "./route-preprocessing.js";
@@ -43,7 +43,7 @@ export class StatelessForwarder {
     const transport = via.transport === "UDP" ? "udp" : via.transport === "TLS" ? "tls" : "tcp";
     const dest: Destination = {
       host: stripBrackets(via.received ?? via.host),
-      port: via.rport ?? via.port ?? 5060,
+      port: via.rport ?? via.port ?? defaultPort(transport),
       transport,
     };
     this.transport.send(dest, response.serialize(), (err) =>

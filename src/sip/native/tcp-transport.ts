@@ -188,9 +188,12 @@ export class TcpTransport {
     };
     this.connections.set(id, conn);
     this.byRemote.set(conn.remoteKey, id);
+    // sip.maxMessageBytes bounds the whole message (header section and body together), as on
+    // UDP; a stream over it is answered 413 and closed.
     const framer = new SipStreamFramer({
       maxHeaderBytes: this.maxMessageBytes,
       maxBodyBytes: this.maxMessageBytes,
+      maxMessageBytes: this.maxMessageBytes,
       maxHeaders: this.maxHeaders,
     });
     socket.setTimeout(this.idleTimeoutMs, () => socket.destroy());
