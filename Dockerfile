@@ -20,6 +20,10 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY config ./config
+# The system CA bundle: SIP over TLS trusts it when sip.tls.caFile is not set (README, "SIP over
+# TLS"); the slim base image has none.
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
+  && rm -rf /var/lib/apt/lists/*
 # The CDR journal (cdr.file) lives here; mount a volume so records survive the container.
 RUN mkdir -p /var/lib/dialgate && chown node:node /var/lib/dialgate
 USER node

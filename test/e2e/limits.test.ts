@@ -1,22 +1,49 @@
 // Safe limits (issue #15): the default maximum message size refuses a 60 KB message with 413 on
-// UDP and closes a TCP stream that sends a 60 KB header; too many header fields get 400; a source
-// may hold only maxConnectionsPerSource TCP connections; idle connections are closed.
+// UDP and closes a TCP stream that sends a 60 KB header, or a header and a body that only
+// together exceed it; too many header fields get 400; a source may hold only
+// maxConnectionsPerSource TCP or TLS connections (TLS ones count from accept, before their
+// handshake) and a banned source gets no TLS handshake; idle connections are closed.
+import { createSocket } from "node:dgram";
 import { connect, type Socket } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { dialgateConfigSchema } from "../../src/config/schema.js";
 import { waitFor } from "../support/free-port.js";
 import { RawSipClient, rawRequest } from "../support/raw-sip-client.js";
+import { createTestPki, type IssuedCertificate, type TestPki } from "../support/test-pki.js";
 import { startTestProxy, type TestProxy } from "../support/test-proxy.js";
 import { TestRouter } from "../support/test-router.js";
+import { openTlsClient } from "../support/tls-peer.js";
 
 let proxy: TestProxy | null = null;
-const open: (RawSipClient | Socket)[] = [];
+const open: (RawSipClient | Socket | { destroy(): void })[] = [];
+let pki: TestPki;
+let dialgateCert: IssuedCertificate;
+
+beforeAll(() => {
+  pki = createTestPki();
+  dialgateCert = pki.issue("dialgate", ["dialgate.test"], { loopbackIp: true });
+});
 
 afterEach(async () => {
   for (const c of open.splice(0)) c instanceof RawSipClient ? c.close() : c.destroy();
   await proxy?.stop();
   proxy = null;
 });
+
+/** Raw TCP connections (no TLS handshake) to `port`, each noting when the server closed it. */
+async function rawConnections(port: number, count: number): Promise<{ socket: Socket; closed: boolean }[]> {
+  const out: { socket: Socket; closed: boolean }[] = [];
+  for (let i = 0; i < count; i++) {
+    const socket = connect({ host: "127.0.0.1", port });
+    const entry = { socket, closed: false };
+    socket.on("error", () => {});
+    socket.on("close", () => (entry.closed = true));
+    open.push(socket);
+    out.push(entry);
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+  }
+  return out;
+}
 
 const sixtyKb = `X-Padding: ${"a".repeat(60 * 1024)}`;
 
@@ -106,6 +133,56 @@ describe("safe limits", () => {
     expect(sockets.slice(0, 3).map((s) => s.closed)).toEqual([false, false, false]);
     expect(proxy.dialgate.stats.tcpConnections).toBe(3);
     expect(proxy.dialgate.edge.protectionStats.refusedConnections).toBe(1);
+  });
+
+  it("counts TLS connections still handshaking against maxConnectionsPerSource", async () => {
+    proxy = await startTestProxy({
+      router: new TestRouter(),
+      tls: { ...dialgateCert, caFile: pki.caFile },
+      sip: { flood: { allow: [] }, limits: { maxConnectionsPerSource: 3 } },
+    });
+    // Four TCP connections to the TLS port that never start a handshake.
+    const sockets = await rawConnections(proxy.tlsPort, 4);
+    await waitFor(() => sockets[3]!.closed, 10_000, "the fourth connection closed");
+    expect(sockets.slice(0, 3).map((s) => s.closed)).toEqual([false, false, false]);
+    expect(proxy.dialgate.edge.protectionStats.refusedConnections).toBe(1);
+    // Once one goes, another may come.
+    sockets[0]!.socket.destroy();
+    await waitFor(() => sockets[0]!.closed, 10_000, "the first connection gone");
+    const [fifth] = await rawConnections(proxy.tlsPort, 1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fifth!.closed).toBe(false);
+  });
+
+  it("refuses a banned source's TLS connections before any handshake", async () => {
+    proxy = await startTestProxy({
+      router: new TestRouter(),
+      tls: { ...dialgateCert, caFile: pki.caFile },
+      sip: { flood: { allow: [] } },
+    });
+    // A scanner's request bans its source (127.0.0.2) at once.
+    const scanner = createSocket("udp4");
+    open.push({ destroy: () => scanner.close() });
+    await new Promise<void>((resolve) => scanner.bind(0, "127.0.0.2", () => resolve()));
+    const probe = rawRequest("OPTIONS", `sip:127.0.0.1:${proxy.port}`, "udp", {
+      extra: ["User-Agent: friendly-scanner"],
+    }).replace("127.0.0.1:@PORT@", `127.0.0.2:${scanner.address().port}`);
+    scanner.send(probe, proxy.port, "127.0.0.1");
+    await waitFor(() => proxy!.dialgate.edge.protectionStats.bans === 1, 10_000, "the scanner banned");
+
+    const banned = await openTlsClient({
+      port: proxy.tlsPort,
+      caFile: pki.caFile,
+      localAddress: "127.0.0.2",
+    });
+    open.push(banned.socket);
+    expect(banned.secure).toBe(false);
+    expect(banned.closed).toBe(true);
+    expect(proxy.dialgate.edge.protectionStats.refusedConnections).toBe(1);
+    // Another source still gets its handshake.
+    const fine = await openTlsClient({ port: proxy.tlsPort, caFile: pki.caFile });
+    open.push(fine.socket);
+    expect(fine.secure).toBe(true);
   });
 
   it("closes a connection idle for idleConnectionSeconds", async () => {

@@ -11,6 +11,7 @@ import { dialgateConfigSchema } from "../../src/config/schema.js";
 import type { CallRouter } from "../../src/routing/decision.js";
 import type { LoadProbe } from "../../src/sip/native/admission-control.js";
 import type { TimerService } from "../../src/sip/native/timer-service.js";
+import type { Logger } from "../../src/util/logger.js";
 import { freeSipPort, freeTcpPort, waitFor } from "./free-port.js";
 
 export interface TestProxyOptions {
@@ -32,6 +33,8 @@ export interface TestProxyOptions {
    */
   readonly loadProbe?: LoadProbe;
   readonly random?: () => number;
+  /** Where the proxy logs (default: nowhere); a test that checks a log line passes its own. */
+  readonly logger?: Logger;
 }
 
 export interface TestProxy {
@@ -78,6 +81,7 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
     ...(options.timerService ? { timerService: options.timerService } : {}),
     ...(options.loadProbe ? { loadProbe: options.loadProbe } : {}),
     ...(options.random ? { random: options.random } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   const events: CallEvent[] = [];
   dialgate.events.subscribe((e) => events.push(e));

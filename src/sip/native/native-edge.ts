@@ -42,6 +42,7 @@ import { ShedMemory } from "./shed-memory.js";
 import type { SipTrafficObserver } from "./sip-traffic-observer.js";
 import { StatelessForwarder } from "./stateless-forwarder.js";
 import { SystemTimerService, type TimerService } from "./timer-service.js";
+import { TlsEventLog } from "./tls-event-log.js";
 import { readTlsCredentials, type TlsCredentials, TlsFlavour, type TlsSettings } from "./tls-transport.js";
 import { clientTransactionKey, serverTransactionKey } from "./transaction-key.js";
 import { TransactionLayer } from "./transaction-layer.js";
@@ -223,11 +224,35 @@ export class NativeEdge implements OutboundRequester {
       verifyGateways: true,
       requireClientCertificate: false,
     };
-    const creds = this.settings.tls === undefined ? {} : await readTlsCredentials(settings);
-    this.tlsFlavour = new TlsFlavour(settings, creds, (err, remote) =>
-      this.log.info({ err: err.message, remote }, "TLS handshake failed"),
+    let creds: TlsCredentials;
+    if (this.settings.tls !== undefined) creds = await readTlsCredentials(settings);
+    else {
+      // Without sip.tls only `transport: tls` gateways use TLS: a bad SSL_CERT_FILE must not
+      // stop a proxy that may never open a TLS connection.
+      creds = await readTlsCredentials(settings).catch((err: Error) => {
+        this.log.warn({ err: err.message }, "TLS trust anchors not read: using Node's bundled roots");
+        return {};
+      });
+    }
+    this.logTrustAnchors(creds);
+    this.tlsFlavour = new TlsFlavour(
+      settings,
+      creds,
+      new TlsEventLog(this.log, () => this.clock.monotonic()),
     );
     this.transport.enableTls(this.tlsFlavour);
+  }
+
+  private logTrustAnchors(creds: TlsCredentials): void {
+    if (creds.trustAnchors === undefined) return;
+    if (creds.trustAnchors !== "node-bundled") {
+      this.log.info({ trustAnchors: creds.trustAnchors }, "TLS trust anchors");
+      return;
+    }
+    const message =
+      "TLS: no system CA bundle found (install ca-certificates, or set sip.tls.caFile): using Node's bundled roots";
+    if (this.settings.tls !== undefined) this.log.warn(message);
+    else this.log.debug(message);
   }
 
   /**
@@ -265,6 +290,7 @@ export class NativeEdge implements OutboundRequester {
   async reloadTls(settings: TlsSettings, creds?: TlsCredentials): Promise<void> {
     const fresh = creds ?? (await readTlsCredentials(settings));
     this.tlsFlavour?.update(settings, fresh);
+    this.logTrustAnchors(fresh);
     this.log.info({ certFile: settings.certFile }, "TLS credentials reloaded");
   }
 

@@ -16,11 +16,17 @@ import type {
 export interface StreamFlavour {
   readonly transport: StreamTransport;
   createServer(): Server;
+  /**
+   * The event that hands over a socket ready for SIP. The server's raw "connection" comes first
+   * in either case: admission (bans, per-source limits) is decided there, before any handshake.
+   */
   readonly acceptEvent: "connection" | "secureConnection";
   connect(dest: Destination): Socket;
   readonly connectEvent: "connect" | "secureConnect";
-  /** Names a verified client certificate carries (mutual TLS). */
+  /** Names a verified peer certificate carries (TLS, both directions). */
   peerNames?(socket: Socket): readonly string[] | undefined;
+  /** Whether an accepted, ready socket may carry SIP (mutual TLS per the current settings). */
+  acceptsPeer?(socket: Socket): boolean;
 }
 
 export const plainTcp: StreamFlavour = {
@@ -85,7 +91,10 @@ export class TcpTransport {
     const port = typeof addr === "object" && addr !== null ? addr.port : address.port;
     const local: ListenAddress = { transport: this.flavour.transport, host: address.host, port };
     server.on("error", (err) => this.handlers.onError(err, local));
-    server.on(this.flavour.acceptEvent, (socket: Socket) => {
+    // Admission on the raw TCP connection, for TLS too: a banned source gets no handshake, and
+    // connections still handshaking count against the per-source limit (a TLS handshake costs
+    // the server far more than the client; sip.limits.maxConnectionsPerSource).
+    server.on("connection", (socket: Socket) => {
       const address = normalizeAddress(socket.remoteAddress ?? "");
       const open = this.perAddress.get(address) ?? 0;
       if (this.handlers.admitConnection?.(address, this.flavour.transport, open) === false) {
@@ -93,13 +102,22 @@ export class TcpTransport {
         return;
       }
       this.perAddress.set(address, open + 1);
-      this.adopt(socket, local, true);
       socket.once("close", () => {
         const n = (this.perAddress.get(address) ?? 1) - 1;
         if (n <= 0) this.perAddress.delete(address);
         else this.perAddress.set(address, n);
       });
+      if (this.flavour.acceptEvent === "connection") this.adopt(socket, local, true);
     });
+    if (this.flavour.acceptEvent !== "connection") {
+      server.on(this.flavour.acceptEvent, (socket: Socket) => {
+        if (this.flavour.acceptsPeer?.(socket) === false) {
+          socket.destroy();
+          return;
+        }
+        this.adopt(socket, local, true);
+      });
+    }
     this.servers.push({ server, local });
     return local;
   }

@@ -3,11 +3,15 @@
 // SNI and, with `verifyGateways`, check the peer certificate against the gateway FQDN (RFC 5922
 // §7.2: the name from the configuration, not whatever the URI resolved to). With
 // `requireClientCertificate` a client must present a certificate that chains to the trust
-// anchors (mutual TLS) and its names are handed to the router to identify gateways.
+// anchors (mutual TLS); the names of a verified certificate are handed to the router to
+// identify gateways.
 //
 // Credentials are read from files at start and again on reload (SIGHUP); a reload swaps the
 // secure context for new handshakes only (`tls.Server#setSecureContext`), so established
-// connections and the calls on them are untouched.
+// connections and the calls on them are untouched. `requestCert`/`rejectUnauthorized` are fixed
+// when a server is made and setSecureContext cannot change them, so listeners always ask for a
+// client certificate and whether one is required is decided per connection after the
+// handshake, against the settings in force then (`acceptsPeer`).
 import { readFile } from "node:fs/promises";
 import { isIP, type Socket } from "node:net";
 import {
@@ -21,8 +25,9 @@ import {
   createServer as tlsCreateServer,
 } from "node:tls";
 import type { SipSettings } from "../../config/schema.js";
+import { readSystemTrustStore, type TrustStoreLookup } from "./system-trust-store.js";
 import { type StreamFlavour, TcpTransport } from "./tcp-transport.js";
-import type { TransportHandlers } from "./transport-types.js";
+import type { Destination, TransportHandlers } from "./transport-types.js";
 
 export type TlsSettings = NonNullable<SipSettings["tls"]>;
 
@@ -32,10 +37,19 @@ export interface TlsCredentials {
   readonly key?: Buffer;
   /** Trust anchors; absent = Node's bundled root store (see README "Security and limits"). */
   readonly ca?: Buffer;
+  /** Where the trust anchors came from: the caFile, the system bundle's file, or "node-bundled". */
+  readonly trustAnchors?: string;
 }
 
-/** Reads the files; throws with the file name when one cannot be read or is not PEM. */
-export async function readTlsCredentials(settings: TlsSettings): Promise<TlsCredentials> {
+/**
+ * Reads the files; throws with the file name when one cannot be read or is not PEM. Without a
+ * caFile the trust anchors are the system bundle (system-trust-store.ts); `SSL_CERT_FILE` is
+ * read here, OpenSSL's own name for overriding it.
+ */
+export async function readTlsCredentials(
+  settings: TlsSettings,
+  trustStore: TrustStoreLookup = { sslCertFile: process.env.SSL_CERT_FILE },
+): Promise<TlsCredentials> {
   const read = async (file: string | undefined, what: string): Promise<Buffer | undefined> => {
     if (file === undefined) return undefined;
     let data: Buffer;
@@ -47,10 +61,13 @@ export async function readTlsCredentials(settings: TlsSettings): Promise<TlsCred
     if (!data.includes("-----BEGIN ")) throw new Error(`sip.tls.${what}: ${file} is not a PEM file`);
     return data;
   };
+  const caFile = await read(settings.caFile, "caFile");
+  const system = caFile === undefined ? await readSystemTrustStore(trustStore) : null;
   const creds: TlsCredentials = {
     ...optional("cert", await read(settings.certFile, "certFile")),
     ...optional("key", await read(settings.keyFile, "keyFile")),
-    ...optional("ca", await read(settings.caFile, "caFile")),
+    ...optional("ca", caFile ?? system?.ca),
+    trustAnchors: settings.caFile ?? system?.file ?? "node-bundled",
   };
   // createSecureContext checks that the key matches the certificate and that the PEM parses.
   createSecureContext(contextOptions(creds));
@@ -87,6 +104,19 @@ export function certificateNames(socket: TLSSocket): readonly string[] | undefin
   return cns.map((n) => n.toLowerCase());
 }
 
+/** What the TLS flavour reports to the edge's log. */
+export interface TlsEvents {
+  /** A client's handshake failed (tlsClientError). */
+  handshakeFailed(err: Error, remote: string): void;
+  /** A client without a valid certificate was refused (requireClientCertificate). */
+  clientRefused(remote: string, reason: string): void;
+  /**
+   * A TLS connection we opened failed before it was up: the peer certificate did not verify
+   * (`verifyError`: OpenSSL's code, or ERR_TLS_CERT_ALTNAME_INVALID), or the handshake broke.
+   */
+  connectFailed(dest: Destination, err: Error, verifyError: string | null): void;
+}
+
 /** The TLS flavour of the stream transport, holding the current credentials. */
 export class TlsFlavour implements StreamFlavour {
   readonly transport = "tls" as const;
@@ -98,7 +128,7 @@ export class TlsFlavour implements StreamFlavour {
   constructor(
     private settings: TlsSettings,
     private creds: TlsCredentials,
-    private readonly onHandshakeError: (err: Error, remote: string) => void,
+    private readonly events: TlsEvents,
   ) {
     this.clientContext = createSecureContext(contextOptions(creds));
   }
@@ -111,15 +141,25 @@ export class TlsFlavour implements StreamFlavour {
       // Handshakes that never finish must not hold sockets: 10 s is plenty on any real link.
       handshakeTimeout: 10_000,
     });
-    server.on("tlsClientError", (err, socket) =>
-      this.onHandshakeError(err, `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`),
-    );
+    server.on("tlsClientError", (err, socket) => this.events.handshakeFailed(err, remoteOf(socket)));
     server.on("close", () => this.servers.delete(server));
     this.servers.add(server);
     return server;
   }
 
-  connect(dest: { host: string; port: number; serverName?: string }): TLSSocket {
+  /**
+   * Mutual TLS per connection, with the settings in force now: when a client certificate is
+   * required, a connection without one that verified is closed before anything is read.
+   */
+  acceptsPeer(socket: Socket): boolean {
+    const tls = socket as TLSSocket;
+    if (!this.settings.requireClientCertificate || tls.authorized) return true;
+    const reason = tls.authorizationError === undefined ? "no certificate" : String(tls.authorizationError);
+    this.events.clientRefused(remoteOf(tls), reason);
+    return false;
+  }
+
+  connect(dest: Destination): TLSSocket {
     const name = dest.serverName ?? (isIP(dest.host) === 0 ? dest.host : undefined);
     const socket = tlsConnect({
       host: dest.host,
@@ -135,6 +175,20 @@ export class TlsFlavour implements StreamFlavour {
         : {}),
     });
     socket.setNoDelay(true);
+    // Reported: failures between the TCP connection and TLS being up (a refused or unreachable
+    // port is an ordinary transport failure). Node sets authorizationError for a chain or name
+    // that did not verify before it fails the socket.
+    let stage: "tcp" | "handshake" | "up" = "tcp";
+    socket.once("connect", () => {
+      stage = "handshake";
+    });
+    socket.once("secureConnect", () => {
+      stage = "up";
+    });
+    socket.once("error", (err) => {
+      if (stage === "handshake")
+        this.events.connectFailed(dest, err, socket.authorizationError?.toString() ?? null);
+    });
     return socket;
   }
 
@@ -150,10 +204,18 @@ export class TlsFlavour implements StreamFlavour {
     for (const server of this.servers) server.setSecureContext(this.serverOptions());
   }
 
+  /**
+   * A client certificate is always asked for and never enforced by the handshake itself (see
+   * the top of the file): `acceptsPeer` applies requireClientCertificate. A certificate that a
+   * client offers and that verifies names it even when none is required.
+   */
   private serverOptions(): SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean } {
-    const mutual = this.settings.requireClientCertificate;
-    return { ...contextOptions(this.creds), requestCert: mutual, rejectUnauthorized: mutual };
+    return { ...contextOptions(this.creds), requestCert: true, rejectUnauthorized: false };
   }
+}
+
+function remoteOf(socket: Socket): string {
+  return `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
 }
 
 /** A TLS stream transport (same connection reuse, framing and idle handling as TCP). */

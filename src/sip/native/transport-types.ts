@@ -97,8 +97,9 @@ export interface TransportHandlers {
   onStreamError(source: MessageSource, head: Buffer | null, status: number, reason: string): void;
   onError(err: Error, local: ListenAddress): void;
   /**
-   * A TCP/TLS connection is being accepted from `address`: false closes it at once (flood
-   * ban, per-source connection limit). Absent: every connection is accepted.
+   * A TCP/TLS connection is being accepted from `address` (before any TLS handshake; those
+   * still handshaking count in `openFromAddress`): false closes it at once (flood ban,
+   * per-source connection limit). Absent: every connection is accepted.
    */
   admitConnection?(address: string, transport: StreamTransport, openFromAddress: number): boolean;
 }
