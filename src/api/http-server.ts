@@ -33,6 +33,26 @@ export interface HttpServer {
 // Route modules import the error shape from here, next to the handler that enforces it.
 export { type ApiErrorBody, apiError } from "./api-error.js";
 
+/** The /readyz body: every check by name (sip, cdrLog, redis, webhookDelivery...). */
+const readinessSchema = {
+  type: "object",
+  required: ["status", "checks"],
+  properties: {
+    status: { type: "string", enum: ["ready", "degraded"] },
+    checks: {
+      type: "object",
+      additionalProperties: {
+        type: "object",
+        required: ["ok"],
+        properties: {
+          ok: { type: "boolean" },
+          detail: { type: "string", description: "What is wrong, in words an operator can act on" },
+        },
+      },
+    },
+  },
+} as const;
+
 /** Longest path parameter the router accepts (fastify's default, 100, is shorter than some ids). */
 const MAX_PATH_PARAM_CHARS = 1024;
 
@@ -146,7 +166,16 @@ export async function buildHttpApp(
   );
   app.get(
     "/readyz",
-    { schema: { tags: ["health"], summary: "Readiness: 200 when every check passes, else 503 naming it" } },
+    {
+      schema: {
+        tags: ["health"],
+        summary: "Readiness: 200 when every check passes, else 503 naming it",
+        response: {
+          200: { description: "Every check passes", ...readinessSchema },
+          503: { description: "A check fails: each check with what is degraded", ...readinessSchema },
+        },
+      },
+    },
     async (_request, reply) => {
       const { ready, checks } = await options.readiness.evaluate();
       return reply.status(ready ? 200 : 503).send({ status: ready ? "ready" : "degraded", checks });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CursorCodec } from "../../src/api/carrier/cursor.js";
 import type { CallRecord } from "../../src/calls/call-record.js";
 import { dialgateConfigSchema } from "../../src/config/schema.js";
+import { signatureHeader } from "../../src/delivery/webhook/signature.js";
 import { amendmentEntry, quality } from "../store/support/cdr-fixtures.js";
 import {
   ADMIN_TOKEN,
@@ -348,6 +349,79 @@ describe("OpenAPI", () => {
     const cdrs = doc.paths["/v1/carrier/cdrs"]?.get as { parameters: { name: string }[]; security: unknown };
     expect(cdrs.parameters.map((p) => p.name).sort()).toEqual(["cursor", "from", "limit", "to"]);
     expect(cdrs.security).toEqual([{ carrierKey: [] }]);
+    // 429 (per key, and per address for failed authentications) says when to come back.
+    type Responses = Record<string, { headers?: Record<string, unknown>; content?: unknown }>;
+    const responses = (path: string, method: string) =>
+      (doc.paths[path]?.[method] as { responses: Responses }).responses;
+    for (const [path, method] of expected.filter(([p]) => p.startsWith("/v1/")))
+      expect(responses(path, method)["429"]?.headers?.["retry-after"], `429 of ${method} ${path}`).toEqual({
+        schema: { type: "integer", minimum: 1 },
+        description: expect.any(String),
+      });
+    // Routes that read a store answer 503 with Retry-After when it cannot be read.
+    for (const path of [
+      "/v1/carrier/cdrs",
+      "/v1/carrier/cdrs.csv",
+      "/v1/carrier/cdrs/{id}",
+      "/v1/carrier/reconciliation",
+      "/v1/carrier/webhook/dead-letters",
+    ])
+      expect(responses(path, "get")["503"]?.headers?.["retry-after"], path).toBeDefined();
+    expect(responses("/v1/carrier/durations", "post")["503"]?.headers?.["retry-after"]).toBeDefined();
+    expect(Object.keys(responses("/readyz", "get")).sort()).toEqual(["200", "503"]);
+  });
+
+  it("documents the durations items by reference and the CDR webhook as an OpenAPI 3.1 webhook", async () => {
+    const doc = (await h.call("/openapi.json", null)).json() as {
+      paths: Record<
+        string,
+        Record<string, { requestBody: { content: Record<string, { schema: unknown }> } }>
+      >;
+      components: { schemas: Record<string, { required?: string[] }> };
+      webhooks: Record<
+        string,
+        {
+          post: {
+            parameters: { name: string; in: string; required: boolean; schema: { pattern: string } }[];
+            requestBody: { content: Record<string, { schema: Record<string, unknown> }> };
+            responses: Record<string, unknown>;
+          };
+        }
+      >;
+    };
+    const body = doc.paths["/v1/carrier/durations"]?.post?.requestBody.content["application/json"]
+      ?.schema as {
+      properties: { durations: { items: unknown } };
+    };
+    expect(body.properties.durations.items).toEqual({ $ref: "#/components/schemas/CarrierDuration" });
+    expect(doc.components.schemas.CarrierDuration?.required).toEqual([
+      "correlationId",
+      "startDateTime",
+      "durationSeconds",
+    ]);
+    // No marker left anywhere for a reader to trip on.
+    expect(JSON.stringify(doc)).not.toContain("x-dialgate-documented-as");
+
+    const push = doc.webhooks.cdrPush?.post;
+    expect(push).toBeDefined();
+    const signature = push?.parameters.find((p) => p.name === "Dialgate-Signature");
+    expect(signature).toMatchObject({ in: "header", required: true });
+    // The documented pattern accepts what dialgate sends and nothing looser.
+    const pattern = new RegExp(signature?.schema.pattern ?? "^$");
+    expect(pattern.test(signatureHeader("s", 1_767_225_600, '{"records":[]}'))).toBe(true);
+    expect(pattern.test("t=1,v1=abc")).toBe(false);
+    const batch = push?.requestBody.content["application/json"]?.schema as {
+      required: string[];
+      properties: { records: { type: string; items: { properties: Record<string, unknown> } } };
+    };
+    expect(batch.required).toEqual(["records"]);
+    expect(batch.properties.records.type).toBe("array");
+    // The CDR as the pull API answers it: every field of the contract, never carrierIds.
+    expect(Object.keys(batch.properties.records.items.properties)).toEqual(
+      expect.arrayContaining(["id", "correlationId", "callType", "attempts", "duration", "quality"]),
+    );
+    expect(batch.properties.records.items.properties).not.toHaveProperty("carrierIds");
+    expect(Object.keys(push?.responses ?? {})).toContain("2XX");
   });
 });
 

@@ -9,6 +9,7 @@ import type { DialgateConfig, TenantConfig, UserConfig } from "../../config/sche
 import { dialPlanTest, effectiveDialPlanReport } from "../../dialplan/dialplan-report.js";
 import { createDialPlanEngine, type DialPlanEngine } from "../../dialplan/index.js";
 import { routeTest } from "../../routing/route-test.js";
+import { retryLaterResponse } from "../api-error.js";
 import { bearerToken, sha256Hex, TokenHashes } from "../bearer.js";
 import { apiError, type HttpPlugin } from "../http-server.js";
 import { ADMIN_SECURITY } from "../openapi.js";
@@ -40,6 +41,7 @@ const errors = {
   400: { description: "Bad input, every problem with its path", ...errorSchema },
   401: { description: "No or wrong admin token, or the admin API is off", ...errorSchema },
   404: { description: "No such object", ...errorSchema },
+  429: retryLaterResponse("Too many failed authentications from this address (see Retry-After)"),
 } as const;
 
 /** Objects are shown as configured; open-ended shapes, documented by their config.md names. */

@@ -12,6 +12,7 @@ import { GLOBAL_PLAN_IDENTITY } from "../../dialplan/index.js";
 import type { RedisRoutingStore } from "../../store/redis/routing-store.js";
 import { type RoutingMutation, writeRouting } from "../../store/redis/routing-writer.js";
 import type { RoutingDocument } from "../../store/routing-document.js";
+import { retryLaterResponse } from "../api-error.js";
 import { bearerToken, sha256Hex, TokenHashes } from "../bearer.js";
 import { apiError, type HttpPlugin } from "../http-server.js";
 import { ADMIN_SECURITY } from "../openapi.js";
@@ -211,6 +212,7 @@ export function adminWritesPlugin(o: AdminWritesOptions): HttpPlugin {
             401: errorSchema,
             404: errorSchema,
             409: errorSchema,
+            429: retryLaterResponse("Too many failed authentications from this address (see Retry-After)"),
             503: errorSchema,
           },
         },

@@ -14,6 +14,7 @@ import type { CarrierConfig } from "../../config/schema.js";
 import type { DeadLetterStore } from "../../delivery/webhook/delivery-state.js";
 import type { Clock } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
+import { retryLaterResponse } from "../api-error.js";
 import type { TokenHashes } from "../bearer.js";
 import { apiError, type HttpPlugin } from "../http-server.js";
 import { CARRIER_SECURITY } from "../openapi.js";
@@ -39,7 +40,6 @@ import {
   reconciliationQuerySchema,
   reconciliationResponseSchema,
   storeErrorResponses,
-  storeUnavailableResponse,
 } from "./schemas.js";
 
 export interface CarrierRateLimit {
@@ -281,7 +281,7 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
                 ...errorSchema,
               },
               ...commonErrorResponses,
-              503: storeUnavailableResponse("The durations could not be stored: nothing kept, retry"),
+              503: retryLaterResponse("The durations could not be stored: nothing kept, retry"),
             },
           },
         },

@@ -3,51 +3,26 @@
 // `carrierIds` can never reach a carrier), and @fastify/swagger turns them into /openapi.json.
 // Field names are carrier-api.md's wire contract.
 
+import { errorBodySchema, retryLaterResponse } from "../api-error.js";
+
 const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, "null"], ...extra });
 const isoDateTime = { type: "string", format: "date-time" } as const;
 
-export const errorSchema = {
-  type: "object",
-  required: ["error"],
-  properties: {
-    error: {
-      type: "object",
-      required: ["code", "message", "details"],
-      properties: {
-        code: { type: "string" },
-        message: { type: "string" },
-        details: { type: "array", items: {} },
-      },
-    },
-  },
-} as const;
-
-/** A response header in a response schema (@fastify/swagger documents it; serialization ignores it). */
-const retryAfterHeader = {
-  "retry-after": { type: "integer", minimum: 1, description: "Seconds to wait before trying again" },
-} as const;
+export const errorSchema = errorBodySchema;
 
 /** Responses every authenticated route can give besides its own. */
 export const commonErrorResponses = {
   400: { description: "Bad input: every problem with its path", ...errorSchema },
   401: { description: "No or wrong credentials", ...errorSchema },
-  429: {
-    description:
-      "Too many requests for this key, or too many failed authentications from this address (see Retry-After)",
-    headers: retryAfterHeader,
-    ...errorSchema,
-  },
+  429: retryLaterResponse(
+    "Too many requests for this key, or too many failed authentications from this address (see Retry-After)",
+  ),
 } as const;
-
-/** A store (the CDR log, durations, dead letters) that cannot answer now: come back later. */
-export function storeUnavailableResponse(description: string) {
-  return { description, headers: retryAfterHeader, ...errorSchema } as const;
-}
 
 /** The common responses plus 503, for routes that read a store. */
 export const storeErrorResponses = {
   ...commonErrorResponses,
-  503: storeUnavailableResponse("The store cannot be read now: try again after Retry-After"),
+  503: retryLaterResponse("The store cannot be read now: try again after Retry-After"),
 } as const;
 
 const qualityMetricsSchema = {
@@ -210,6 +185,13 @@ export const durationItemSchema = {
 
 export const MAX_DURATIONS_PER_BATCH = 10_000;
 
+/**
+ * Marks a subschema that /openapi.json shows as a `$ref` to the named component (openapi.ts),
+ * while request validation ignores it (an unknown keyword): how the durations body documents its
+ * items without the request schema refusing the whole batch for one bad item.
+ */
+export const DOCUMENTED_AS = "x-dialgate-documented-as";
+
 export const durationsBodySchema = {
   type: "object",
   additionalProperties: false,
@@ -221,7 +203,7 @@ export const durationsBodySchema = {
         `Up to ${MAX_DURATIONS_PER_BATCH} items (more: 413, nothing kept). Each item is checked on its own ` +
         "against components.schemas.CarrierDuration, and a bad one is reported by index while good ones " +
         "are kept (so the request schema accepts any item).",
-      items: {},
+      items: { [DOCUMENTED_AS]: "CarrierDuration" },
     },
   },
 } as const;
@@ -239,6 +221,13 @@ export const durationsResponseSchema = {
       },
     },
   },
+} as const;
+
+/** The body of a webhook push (carrier-api.md "Wire contract"): the CDRs as the pull API gives them. */
+export const webhookBatchSchema = {
+  type: "object",
+  required: ["records"],
+  properties: { records: { type: "array", minItems: 1, items: callRecordSchema } },
 } as const;
 
 export const reconciliationQuerySchema = {

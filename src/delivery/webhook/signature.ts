@@ -6,6 +6,8 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 
 export const SIGNATURE_HEADER = "Dialgate-Signature";
 export const DEFAULT_TOLERANCE_SECONDS = 300;
+/** The header's value: `t=<unix seconds>,v1=<64 hex digits>`. */
+export const SIGNATURE_PATTERN = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/;
 
 export function signatureHeader(secret: string, unixSeconds: number, rawBody: string | Buffer): string {
   const mac = createHmac("sha256", secret).update(`${unixSeconds}.`).update(rawBody).digest("hex");
@@ -24,7 +26,7 @@ export function verifySignature(
   nowUnixSeconds: number,
   toleranceSeconds = DEFAULT_TOLERANCE_SECONDS,
 ): SignatureCheck {
-  const m = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/.exec(header ?? "");
+  const m = SIGNATURE_PATTERN.exec(header ?? "");
   if (m === null) return { ok: false, reason: "malformed" };
   const t = Number(m[1]);
   const expected = Buffer.from(signatureHeader(secret, t, rawBody).slice(-64), "hex");
