@@ -1,8 +1,9 @@
-// Who the edge is on the wire (edge-addressing.ts): where a response goes once the connection
-// its request came on is gone (§18.2.2: 5061 for TLS).
+// Who the edge is on the wire (edge-addressing.ts): the Record-Route it writes for SIPS
+// requests (RFC 3261 §16.6 step 4, RFC 5630) and where a response goes once the connection its
+// request came on is gone (§18.2.2: 5061 for TLS).
 import { describe, expect, it } from "vitest";
 import { parseSipMessage, SipRequest } from "../../src/sip/index.js";
-import { responseDestination } from "../../src/sip/native/edge-addressing.js";
+import { LocalIdentity, responseDestination } from "../../src/sip/native/edge-addressing.js";
 import type { MessageSource } from "../../src/sip/native/transport-types.js";
 
 function topVia(via: string) {
@@ -51,5 +52,21 @@ describe("responseDestination (RFC 3261 §18.2.2)", () => {
     expect(
       responseDestination(topVia("SIP/2.0/TLS client.example.com:5071;branch=z9hG4bK3"), source("tls")).port,
     ).toBe(5071);
+  });
+});
+
+describe("Record-Route (RFC 3261 §16.6 step 4, RFC 5630)", () => {
+  const us = new LocalIdentity("proxy.example.com");
+  const tls = { transport: "tls", host: "0.0.0.0", port: 5061 } as const;
+  const udp = { transport: "udp", host: "0.0.0.0", port: 5060 } as const;
+
+  it("is a SIPS URI without transport parameter for a SIPS request over TLS", () => {
+    expect(us.recordRouteFor(tls, true)).toBe("<sips:proxy.example.com:5061;lr>");
+  });
+
+  it("keeps transport=tls in a sip: URI over TLS, and plain sip: elsewhere", () => {
+    expect(us.recordRouteFor(tls)).toBe("<sip:proxy.example.com:5061;transport=tls;lr>");
+    expect(us.recordRouteFor(udp, true)).toBe("<sip:proxy.example.com:5060;lr>");
+    expect(us.recordRouteFor(udp)).toBe("<sip:proxy.example.com:5060;lr>");
   });
 });

@@ -29,12 +29,21 @@ export class LocalIdentity {
     return `${hostForUri(host)}:${local.port}`;
   }
 
-  /** The Record-Route value for a local listen address (built once per address). */
-  recordRouteFor(local: ListenAddress): string {
-    const key = `${local.transport}:${local.port}`;
+  /**
+   * The Record-Route value for a local listen address (built once per address). `sips`: the
+   * request's Request-URI or top Route is a SIPS URI, so the Record-Route must be one too
+   * (RFC 3261 §16.6 step 4); a sips: URI needs no transport parameter. For a sip: URI over TLS
+   * `transport=tls` stays: RFC 5630 deprecates it, yet it is the only way a sip: URI says "TLS".
+   */
+  recordRouteFor(local: ListenAddress, sips = false): string {
+    const secure = sips && local.transport === "tls";
+    const key = `${local.transport}:${local.port}:${secure ? "s" : ""}`;
     let rr = this.recordRoutes.get(key);
     if (rr === undefined) {
-      rr = `<sip:${hostForUri(this.recordRouteHost)}:${local.port}${local.transport === "udp" ? "" : `;transport=${local.transport}`};lr>`;
+      const hostPort = `${hostForUri(this.recordRouteHost)}:${local.port}`;
+      rr = secure
+        ? `<sips:${hostPort};lr>`
+        : `<sip:${hostPort}${local.transport === "udp" ? "" : `;transport=${local.transport}`};lr>`;
       this.recordRoutes.set(key, rr);
     }
     return rr;

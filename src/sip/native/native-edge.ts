@@ -639,7 +639,7 @@ export class NativeEdge implements OutboundRequester {
       localFor: (dest) => this.transport.localFor(dest),
       newBranch: (request) =>
         `${BRANCH_PREFIX}${loopHash(request)}.${this.branchSalt}${(this.branchCounter++).toString(36)}`,
-      recordRouteFor: (local) => this.us.recordRouteFor(local),
+      recordRouteFor: (local, sips) => this.us.recordRouteFor(local, sips),
       sentByFor: (local) => this.us.sentByFor(local),
       registerClient: (tx) => this.layer.addClient(tx),
       unregisterClient: (tx) => this.layer.removeClient(tx),

@@ -3,7 +3,7 @@
 import type { RouteTarget } from "../../routing/decision.js";
 import { createRequest, randomTag, type SipResponse } from "../index.js";
 import { NonInviteClientTransaction } from "./non-invite-client-transaction.js";
-import { type ClientTx, type ProxyContext, viaTransportName } from "./proxy-context.js";
+import { type ClientTx, ownVia, type ProxyContext } from "./proxy-context.js";
 import type { ServerTx } from "./server-tx.js";
 import { clientTransactionKey } from "./transaction-key.js";
 import type { TransactionLayer } from "./transaction-layer.js";
@@ -38,9 +38,7 @@ export function sendOptions(
     headers: [["Accept", "application/sdp"]],
   });
   const branch = ctx.newBranch(request);
-  request.pushVia(
-    `SIP/2.0/${viaTransportName(dest.transport)} ${ctx.sentByFor(local)};branch=${branch};rport`,
-  );
+  request.pushVia(ownVia(dest.transport, ctx.sentByFor(local), branch));
   return new Promise((resolve) => {
     let settled = false;
     const finish = (v: number | null) => {

@@ -2,7 +2,7 @@ import type { RouteTarget } from "../../routing/decision.js";
 import { createRequest, type SipRequest, type SipResponse } from "../index.js";
 import { InviteClientState, InviteClientTransaction } from "./invite-client-transaction.js";
 import { NonInviteClientTransaction } from "./non-invite-client-transaction.js";
-import { type ClientTx, type ProxyContext, UDP_SIZE_LIMIT, viaTransportName } from "./proxy-context.js";
+import { type ClientTx, ownVia, type ProxyContext, UDP_SIZE_LIMIT } from "./proxy-context.js";
 import type { TimerHandle } from "./timer-service.js";
 import { clientTransactionKey } from "./transaction-key.js";
 import type { ClientTransactionUser } from "./transaction-user.js";
@@ -36,6 +36,11 @@ export interface BranchSpec {
   readonly inboundTransport: NativeTransport | null;
   /** Insert Record-Route (dialog-creating requests). */
   readonly recordRoute: boolean;
+  /**
+   * A SIPS request (route-preprocessing.ts `isSipsRequest`, as received or as forwarded): it
+   * leaves over TLS or not at all, and is record-routed with a SIPS URI.
+   */
+  readonly sips: boolean;
   /** Router target (null for in-dialog forwarding). */
   readonly target: RouteTarget | null;
   readonly step: number;
@@ -95,6 +100,17 @@ export class ProxyBranch {
     this.toSend = null;
     if (toSend === null) return;
     let dest = this.spec.destination;
+    if (this.spec.sips && dest.transport !== "tls") {
+      // RFC 3261 §26.2.2, RFC 5630: a SIPS request is never sent over a hop that is not TLS.
+      // This target cannot take it: a transport failure, so the call fails over.
+      this.ctx.logger.info(
+        { dest: `${dest.host}:${dest.port}`, transport: dest.transport, target: this.spec.target?.label },
+        "sips: request not sent over a non-TLS hop",
+      );
+      this.settle(503, "SIPS Needs TLS To Next Hop", null, "transport");
+      this.checkDone();
+      return;
+    }
     let built = this.build(dest, toSend);
     // §18.1.1: a request that would exceed the UDP size limit goes over TCP instead, when we can.
     if (dest.transport === "udp" && built !== null && built.bytes.length > UDP_SIZE_LIMIT) {
@@ -177,13 +193,15 @@ export class ProxyBranch {
       // Double record-routing when the two sides use different transports, so each side
       // reaches us over its own transport (RFC 5658 §3.2 style).
       if (inbound !== null && inbound !== dest.transport) {
+        // A SIPS request that came over UDP/TCP (no TLS on that hop already) gets a sip: entry
+        // for that side: a sips: one would make the caller's side switch to TLS mid-dialog.
         const inLocal = this.ctx.localFor({ host: dest.host, port: 0, transport: inbound });
-        if (inLocal !== null) request.addRecordRoute(this.ctx.recordRouteFor(inLocal));
+        if (inLocal !== null) request.addRecordRoute(this.ctx.recordRouteFor(inLocal, this.spec.sips));
       }
-      request.addRecordRoute(this.ctx.recordRouteFor(local));
+      request.addRecordRoute(this.ctx.recordRouteFor(local, this.spec.sips));
     }
     this.branchId = this.ctx.newBranch(toSend);
-    this.viaValue = `SIP/2.0/${viaTransportName(dest.transport)} ${this.ctx.sentByFor(local)};branch=${this.branchId};rport`;
+    this.viaValue = ownVia(dest.transport, this.ctx.sentByFor(local), this.branchId);
     request.pushVia(this.viaValue);
     // §18.3 / §20.14: mandatory on a stream; over UDP too, because an RFC 2543 request may
     // arrive without one (its body ran to the end of the datagram) and the next hop should not

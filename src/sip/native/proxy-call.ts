@@ -7,6 +7,7 @@ import { type CallerView, takeCallerView, upstreamCopy } from "./caller-view.js"
 import type { InviteClientTransaction } from "./invite-client-transaction.js";
 import { type BranchSpec, type BranchUser, type LocalEndCause, ProxyBranch } from "./proxy-branch.js";
 import type { ProxyContext } from "./proxy-context.js";
+import { isSipsRequest } from "./route-preprocessing.js";
 import type { ServerTx } from "./server-tx.js";
 import type { TimerHandle } from "./timer-service.js";
 import type { Destination, NativeTransport } from "./transport-types.js";
@@ -91,6 +92,7 @@ export class ProxyCall implements BranchUser {
         destination: this.plan.destination,
         inboundTransport: this.inboundTransport,
         recordRoute: false,
+        sips: isSipsRequest(this.request),
         target: null,
         step: 0,
       });
@@ -156,6 +158,8 @@ export class ProxyCall implements BranchUser {
         destination: nativeDestination(target),
         inboundTransport: this.inboundTransport,
         recordRoute: isDialogCreating(this.method),
+        // A call to a SIPS URI stays SIPS whatever URI the router put in its place.
+        sips: isSipsRequest(this.request) || isSipsRequest(request),
         target,
         step: index,
       });

@@ -29,8 +29,8 @@ export interface ProxyContext {
   localFor(dest: Destination): ListenAddress | null;
   /** A fresh branch for a request derived from `request` (loop hash + unique part). */
   newBranch(request: SipRequest): string;
-  /** The Record-Route value for a given local listen address. */
-  recordRouteFor(local: ListenAddress): string;
+  /** The Record-Route value for a given local listen address (`sips`: a SIPS URI, §16.6 step 4). */
+  recordRouteFor(local: ListenAddress, sips?: boolean): string;
   /** The Via sent-by for a given local listen address. */
   sentByFor(local: ListenAddress): string;
   registerClient(tx: ClientTx): void;
@@ -63,4 +63,15 @@ export const UDP_SIZE_LIMIT = 1300;
 
 export function viaTransportName(t: NativeTransport): string {
   return t === "udp" ? "UDP" : t === "tls" ? "TLS" : "TCP";
+}
+
+/**
+ * The Via the edge puts on a request it sends. Over TLS it carries `alias` (RFC 5923 §5): the
+ * peer may send its requests for our sent-by back on the connection this request goes on,
+ * which works through NATs and firewalls that let only our connection in; the peer checks our
+ * certificate names the sent-by host before doing so (§5). Not over TCP: nothing could prove
+ * the alias is ours there (RFC 5923 reuses TLS connections only).
+ */
+export function ownVia(transport: NativeTransport, sentBy: string, branch: string): string {
+  return `SIP/2.0/${viaTransportName(transport)} ${sentBy};branch=${branch};rport${transport === "tls" ? ";alias" : ""}`;
 }

@@ -76,6 +76,17 @@ export function nextHop(r: SipRequest): Destination | null {
     : { host, port, transport };
 }
 
+/**
+ * The Request-URI or the top Route is a SIPS URI (RFC 3261 §16.6 step 4, RFC 5630): the
+ * request must reach its destination over TLS on every hop, and the Record-Route we add must be
+ * a SIPS URI.
+ */
+export function isSipsRequest(r: SipRequest): boolean {
+  const uri = r.uri;
+  const top = r.routes[0]?.uri;
+  return (uri?.kind === "sip" && uri.scheme === "sips") || (top?.kind === "sip" && top.scheme === "sips");
+}
+
 /** The Request-URI names the proxy itself (OPTIONS/REGISTER to us, PUBLISH/SUBSCRIBE refusal). */
 export function addressedToProxy(r: SipRequest, us: LocalIdentity): boolean {
   const uri = r.uri;

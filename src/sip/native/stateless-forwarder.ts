@@ -4,7 +4,7 @@ import type { Logger } from "../../util/logger.js";
 import type { SipRequest, SipResponse, ViaHop } from "../index.js";
 import { defaultPort, type LocalIdentity, responseDestination, stripBrackets } from "./edge-addressing.js";
 import { fnv1a } from "./loop-detection.js";
-import { viaTransportName } from "./proxy-context.js";
+import { ownVia } from "./proxy-context.js";
 import { nextHop, preprocessRoutes } from "./route-preprocessing.js";
 import { MAGIC_COOKIE } from "./transaction-key.js";
 import type { TransportLayer } from "./transport-layer.js";
@@ -29,9 +29,7 @@ export class StatelessForwarder {
     const top = r.topVia;
     const seed = `${top?.branch ?? ""}|${top?.host ?? ""}|${top?.port ?? ""}|${r.callId ?? ""}`;
     const branch = `${MAGIC_COOKIE}dgs${fnv1a(seed).toString(16)}${fnv1a(seed, 0x12345678).toString(16)}`;
-    r.pushVia(
-      `SIP/2.0/${viaTransportName(dest.transport)} ${this.us.sentByFor(local)};branch=${branch};rport`,
-    );
+    r.pushVia(ownVia(dest.transport, this.us.sentByFor(local), branch));
     if (dest.transport !== "udp") r.ensureContentLength();
     this.transport.send(dest, r.serialize(), (err) => this.log.debug({ err: err.message }, "ACK not sent"));
   }

@@ -223,11 +223,13 @@ export class TcpTransport {
         });
       }
     });
-    // Computed once per connection: the peer and its certificate do not change.
+    // Computed once per connection: the peer and its certificate do not change. On a connection
+    // we opened, the names are those of the server certificate we verified (RFC 5923: a gateway
+    // sends its requests back on it, and is known by them as on a connection it opened).
     let source: MessageSource | null = null;
     socket.on("data", (chunk: Buffer) => {
       if (source === null) {
-        const peerNames = accepted ? this.flavour.peerNames?.(socket) : undefined;
+        const peerNames = this.flavour.peerNames?.(socket);
         source = {
           address: normalizeAddress(socket.remoteAddress ?? ""),
           port: socket.remotePort ?? 0,

@@ -64,8 +64,9 @@ export interface MessageSource {
   /** The local listen address the message arrived on. */
   readonly local: ListenAddress;
   /**
-   * TLS only: the DNS names (subjectAltName, else CN) of a client certificate that verified
-   * against the trust anchors (mutual TLS); absent otherwise.
+   * TLS only: the DNS names (subjectAltName, else CN) of the peer's certificate when it verified
+   * against the trust anchors: a client certificate on a connection the peer opened, the server
+   * certificate we checked on one we opened (RFC 5923 reuse); absent otherwise.
    */
   readonly peerNames?: readonly string[];
 }
