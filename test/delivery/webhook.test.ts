@@ -1,6 +1,7 @@
 // Webhook push against a real HTTP receiver on loopback: signed batches bounded in size, retries
 // with backoff on 5xx and timeouts, the dead-letter list (API and metric), 4xx, isolation, the
-// start-up error for a missing secret, and resuming after a restart in the middle of a delivery.
+// start-up error for a missing secret, a receiver that refuses connections at first, and resuming
+// after a restart in the middle of a delivery.
 import { afterEach, describe, expect, it } from "vitest";
 import type { CallRecord } from "../../src/calls/call-record.js";
 import { verifySignature } from "../../src/delivery/webhook/signature.js";
@@ -13,7 +14,7 @@ import {
   startHarness,
 } from "../api/support/carrier-harness.js";
 import { amendmentEntry, quality } from "../store/support/cdr-fixtures.js";
-import { waitFor } from "../support/free-port.js";
+import { freeTcpPort, waitFor } from "../support/free-port.js";
 import { WebhookReceiver } from "../support/webhook-receiver.js";
 
 const SECRET = "whsec-test-0123456789";
@@ -102,6 +103,51 @@ describe("webhook push", () => {
     const metrics = await (await fetch(h.url("/metrics"))).text();
     expect(metrics).toMatch(/dialgate_webhook_records_delivered_total\{carrier="fabrikam"\} 7/);
     expect(metrics).toMatch(/dialgate_webhook_batches_total\{carrier="fabrikam",outcome="retried"\} 3/);
+  });
+
+  it("retries while the receiver refuses connections, then delivers every record once it listens", async () => {
+    // Nothing listens on the port yet: every try is a refused connection.
+    const port = await freeTcpPort();
+    h = await startHarness({
+      patch: (b) => ({
+        ...b,
+        carriers: (b.carriers as Record<string, unknown>[]).map((c) =>
+          c.id === "fabrikam"
+            ? {
+                ...c,
+                cdrWebhook: { url: `http://127.0.0.1:${port}/cdr`, secretEnv: "FABRIKAM_WEBHOOK_SECRET" },
+              }
+            : c,
+        ),
+      }),
+      deps: {
+        env: { FABRIKAM_WEBHOOK_SECRET: SECRET },
+        webhook: { ...FAST, maxAttempts: 1_000, backoff: { baseMs: 20, maxMs: 60 } },
+      },
+    });
+    const harness = h;
+    const mine: CallRecord[] = [];
+    for (let i = 0; i < 5; i++) {
+      mine.push(await harness.append(cdr(["fabrikam"])));
+      await harness.append(cdr(["northwind"]));
+    }
+    const retried = async () => {
+      const text = await (await fetch(harness.url("/metrics"))).text();
+      return Number(
+        /dialgate_webhook_batches_total\{carrier="fabrikam",outcome="retried"\} (\d+)/.exec(text)?.[1] ?? 0,
+      );
+    };
+    await waitFor(async () => (await retried()) >= 3, 30_000, "tries against the closed port");
+    const rx = await WebhookReceiver.start(port);
+    receiver = rx;
+    await waitFor(() => rx.acknowledgedIds().length === 5, 30_000, "every record once the receiver listens");
+    // The receiver saw nothing before it listened: each record exactly once, in commit order.
+    expect(rx.acknowledgedIds()).toEqual(idsOf(mine));
+    expectAllSigned(rx);
+    const letters = (await harness.call("/v1/carrier/webhook/dead-letters", FABRIKAM_KEY)).json() as {
+      deadLetters: unknown[];
+    };
+    expect(letters.deadLetters).toEqual([]);
   });
 
   it("moves a batch to the dead-letter list after the last try, shows it in the API and metrics, and goes on", async () => {
