@@ -4,6 +4,10 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
 
 const secret = process.env.WEBHOOK_SECRET;
+if (!secret) {
+  console.error("WEBHOOK_SECRET is not set: set it to the value of the variable cdrWebhook.secretEnv names");
+  process.exit(1);
+}
 const seen = new Set(); // delivery is at-least-once: a record may come twice, same id
 
 function verify(header, body, now = Math.floor(Date.now() / 1000)) {
@@ -14,14 +18,26 @@ function verify(header, body, now = Math.floor(Date.now() / 1000)) {
   return timingSafeEqual(mac, Buffer.from(m[2], "hex"));
 }
 
+function recordsOf(body) {
+  try {
+    const records = JSON.parse(body).records;
+    return Array.isArray(records) ? records : null;
+  } catch {
+    return null; // correctly signed, but not JSON
+  }
+}
+
 createServer((req, res) => {
   const chunks = [];
   req.on("data", (c) => chunks.push(c));
+  req.on("error", () => res.destroy()); // the sender went away mid-body: it will send again
   req.on("end", () => {
     const body = Buffer.concat(chunks); // verify the raw bytes, before any JSON parsing
     if (!verify(req.headers["dialgate-signature"], body)) return res.writeHead(401).end();
-    for (const cdr of JSON.parse(body).records) {
-      if (seen.has(cdr.id)) continue;
+    const records = recordsOf(body);
+    if (records === null) return res.writeHead(400).end('expected {"records": [...]}\n');
+    for (const cdr of records) {
+      if (typeof cdr?.id !== "string" || seen.has(cdr.id)) continue;
       seen.add(cdr.id);
       console.log(cdr.id, cdr.callType, cdr.calleeNumber, cdr.duration);
     }

@@ -1,8 +1,10 @@
 // The README's webhook receiver (examples/webhook-receiver.mjs, shown verbatim in the README) run
 // as its own process: it takes a freshly signed batch, refuses a replay with an old timestamp,
-// a tampered body and a wrong secret, and prints each record once.
+// a tampered body and a wrong secret, prints each record once, answers a signed body that is not
+// a batch with 400 (and keeps running), and says what is missing when WEBHOOK_SECRET is not set.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { signatureHeader } from "../../src/delivery/webhook/signature.js";
 import { freeTcpPort, waitFor } from "../support/free-port.js";
@@ -59,5 +61,43 @@ describe("the README's webhook receiver", () => {
     await waitFor(() => out.includes("cdr-1"), 10_000, "the record printed");
     // Sent twice and accepted twice, printed once.
     expect(out.trim().split("\n")).toEqual(["cdr-1 dr_out +14255550123 61"]);
+
+    // Correctly signed, but not a batch: 400, and the receiver is still there for the next one.
+    for (const bad of ["not json at all", "null", '{"records": "cdr-1"}', "{}"])
+      expect(await post(bad, signatureHeader(SECRET, now, bad)), bad).toBe(400);
+    // A sender that goes away in the middle of a body does not take the receiver down either.
+    await new Promise<void>((resolve) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.end('POST /cdr HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"rec');
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 50);
+      });
+    });
+    const next = JSON.stringify({
+      records: [{ id: "cdr-2", callType: "dr_in", calleeNumber: "+1", duration: 0 }],
+    });
+    expect(await post(next, signatureHeader(SECRET, now, next))).toBe(204);
+    await waitFor(() => out.includes("cdr-2"), 10_000, "the next record printed");
+    expect(child?.exitCode).toBeNull();
+  });
+
+  it("exits with a clear message when WEBHOOK_SECRET is not set", async () => {
+    const { WEBHOOK_SECRET: _unset, ...env } = process.env;
+    const run = spawn(process.execPath, ["examples/webhook-receiver.mjs"], {
+      env: { ...env, PORT: String(await freeTcpPort()) },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    child = run;
+    let err = "";
+    run.stderr?.on("data", (c: Buffer) => {
+      err += c.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => run.once("exit", resolve));
+    expect(code).toBe(1);
+    expect(err.trim()).toBe(
+      "WEBHOOK_SECRET is not set: set it to the value of the variable cdrWebhook.secretEnv names",
+    );
   });
 });
