@@ -33,7 +33,7 @@ export const cdrTail: CliCommand = async (argv, io) => {
     return ExitCode.usage;
   }
   const file = configPath(values.config);
-  const config = await loadConfigOrReport(file, io, "dialgate cdr tail: ");
+  const config = await loadConfigOrReport(file, io, "dialgate cdr tail: ", { checkFiles: false });
   if (config === null) return ExitCode.invalidConfig;
 
   const journal = await openCdrJournal({ file: config.cdr.file, readOnly: true });

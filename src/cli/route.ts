@@ -26,7 +26,9 @@ export const routeTest: CliCommand = async (argv, io) => {
   else if (/^\d{1,10}$/.test(values.seed)) seed = Number(values.seed);
   else return fail(io, `--seed must be a non-negative integer, not '${values.seed}'`);
 
-  const config = await loadConfigOrReport(configPath(values.config), io, `${COMMAND}: `);
+  const config = await loadConfigOrReport(configPath(values.config), io, `${COMMAND}: `, {
+    checkFiles: false,
+  });
   if (config === null) return ExitCode.cannotCompute;
   const outcome = await runRouteTest(config, { user: values.user, number: values.number, seed });
   if (!outcome.ok) return fail(io, outcome.message);

@@ -1,54 +1,34 @@
-// Loading a configuration file: read, parse YAML or JSON, validate the whole file against
-// the schema, then run the semantic validators (references between objects, dial plan
-// limits and regexes). Nothing is half-applied: the result is either a complete, valid
-// configuration or the list of every problem found.
+// Loading a configuration file: read, parse YAML or JSON, validate the whole document
+// (validate.ts: the schema, then every semantic check that can run on what passed it), then the
+// files it names (tls-files.ts). Nothing is half-applied: the result is either a complete, valid
+// configuration or the list of every problem found, whatever stage found it.
 import { readFile } from "node:fs/promises";
 import { parseDocument } from "yaml";
-import { validateDialPlans } from "../dialplan/validate-config.js";
-import { validateRouting } from "../routing/validate-config.js";
-import { type ConfigProblem, formatConfigPath } from "./problem.js";
-import { validateReferences } from "./references.js";
-import { type DialgateConfig, dialgateConfigSchema } from "./schema.js";
-import { validateSecuritySettings } from "./security-checks.js";
+import type { ConfigProblem } from "./problem.js";
+import type { DialgateConfig } from "./schema.js";
+import { validateTlsFiles } from "./tls-files.js";
+import { type ConfigValidation, validateConfig, validParts } from "./validate.js";
 
-export type ConfigLoadResult =
-  | { readonly ok: true; readonly config: DialgateConfig }
-  | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
+export { validateConfig } from "./validate.js";
+
+export type ConfigLoadResult = ConfigValidation;
 
 export const DEFAULT_CONFIG_PATH = "config/dialgate.yaml";
 
-/**
- * Validates an already-parsed document (YAML/JSON value), in two stages: the schema (shape,
- * types, unknown keys), then -- only on a document of the right shape -- the semantic checks
- * (references, dial plan limits and regexes). A file with shape problems therefore lists those
- * first; its semantic problems appear once the shape is fixed.
- */
-export function validateConfig(raw: unknown): ConfigLoadResult {
-  const parsed = dialgateConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.flatMap((issue) =>
-      // An unknown key is reported at its own path, so a typo points at itself.
-      issue.code === "unrecognized_keys"
-        ? issue.keys.map((key) => ({
-            path: formatConfigPath([...issue.path, key]),
-            message: "unknown key (check the spelling against the configuration contract)",
-          }))
-        : [{ path: formatConfigPath(issue.path), message: issue.message }],
-    );
-    return { ok: false, problems };
-  }
-  const config = parsed.data;
-  const problems = [
-    ...validateReferences(config),
-    ...validateDialPlans(config),
-    ...validateRouting(config),
-    ...validateSecuritySettings(config),
-  ];
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
+export interface LoadOptions {
+  /**
+   * Also check the files the configuration names (TLS certificate, key, trust anchors), as a
+   * start or a reload reads them (default true). Commands that never open them may skip it.
+   */
+  readonly checkFiles?: boolean;
 }
 
-/** Parses YAML (a superset of JSON) text and validates it. */
-export function parseConfigText(text: string): ConfigLoadResult {
+type Parsed =
+  | { readonly ok: true; readonly document: unknown }
+  | { readonly ok: false; readonly problems: ConfigProblem[] };
+
+/** YAML (a superset of JSON) text to a document, or its syntax errors. */
+function parseText(text: string): Parsed {
   // YAML 1.2 core schema: `no`/`on` stay strings and JSON files parse unchanged.
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -60,10 +40,16 @@ export function parseConfigText(text: string): ConfigLoadResult {
       })),
     };
   }
-  return validateConfig(doc.toJS());
+  return { ok: true, document: doc.toJS() };
 }
 
-export async function loadConfigFile(file: string): Promise<ConfigLoadResult> {
+/** Parses YAML text and validates it (without reading the files it names). */
+export function parseConfigText(text: string): ConfigLoadResult {
+  const parsed = parseText(text);
+  return parsed.ok ? validateConfig(parsed.document) : parsed;
+}
+
+export async function loadConfigFile(file: string, options: LoadOptions = {}): Promise<ConfigLoadResult> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -71,5 +57,18 @@ export async function loadConfigFile(file: string): Promise<ConfigLoadResult> {
     const reason = (err as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : String(err);
     return { ok: false, problems: [{ path: file, message: `cannot read configuration: ${reason}` }] };
   }
-  return parseConfigText(text);
+  const parsed = parseText(text);
+  if (!parsed.ok) return parsed;
+  const validated = validateConfig(parsed.document);
+  if (options.checkFiles === false) return validated;
+  // The files of a `sip.tls` that passed the schema, even when another part of the file did not.
+  const tls: DialgateConfig["sip"]["tls"] = validated.ok
+    ? validated.config.sip.tls
+    : (() => {
+        const parts = validParts(parsed.document);
+        return parts?.valid.has("sip.tls") ? parts.config.sip.tls : undefined;
+      })();
+  const fileProblems = await validateTlsFiles(tls);
+  if (fileProblems.length === 0) return validated;
+  return { ok: false, problems: [...(validated.ok ? [] : validated.problems), ...fileProblems] };
 }

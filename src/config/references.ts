@@ -31,10 +31,6 @@ export function validateReferences(config: DialgateConfig): ConfigProblem[] {
     return seen;
   };
 
-  // config.md: the drachtio edge connects to drachtio-server's admin port, so it needs one.
-  if (config.sip.edge === "drachtio" && config.sip.drachtio === undefined)
-    report("sip.drachtio", "sip.edge is drachtio: give drachtio-server's admin { host, port, secret }");
-
   const gateways = unique(config.gateways, (g) => g.fqdn, "gateways", "fqdn", "gateway fqdn");
   const rules = unique(
     config.translationRules,

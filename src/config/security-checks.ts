@@ -1,9 +1,16 @@
-// Semantic checks of the hardening settings (issue #15) that the schema cannot express alone.
+// Semantic checks of the SIP settings (issue #15) that the schema cannot express alone: what a
+// listener or an edge needs, and that every gateway can be reached through a listener.
 import type { ConfigProblem } from "./problem.js";
 import type { DialgateConfig } from "./schema.js";
 
 export function validateSecuritySettings(config: DialgateConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  // config.md: the drachtio edge connects to drachtio-server's admin port, so it needs one.
+  if (config.sip.edge === "drachtio" && config.sip.drachtio === undefined)
+    problems.push({
+      path: "sip.drachtio",
+      message: "sip.edge is drachtio: give drachtio-server's admin { host, port, secret }",
+    });
   const tls = config.sip.tls;
   config.sip.listen.forEach((l, i) => {
     if (l.transport !== "tls") return;
@@ -38,4 +45,26 @@ export function validateSecuritySettings(config: DialgateConfig): ConfigProblem[
       });
   }
   return problems;
+}
+
+/**
+ * A request to a gateway leaves through a listener of the gateway's transport (its Via and
+ * Record-Route name that listener, RFC 3261 §18.1.1): without one, every call to the gateway
+ * fails with 503 "No Listener For Transport" and nothing says why. Refused here, at the gateway.
+ */
+export function validateGatewayTransports(config: DialgateConfig): ConfigProblem[] {
+  return gatewaysWithoutListener(config).map(({ index, transport }) => ({
+    path: `gateways[${index}].transport`,
+    message: `needs a ${transport} entry in sip.listen (requests to this gateway leave through a ${transport} listener)`,
+  }));
+}
+
+/** The gateways whose transport no listener offers (also checked on routing versions from Redis). */
+export function gatewaysWithoutListener(
+  config: Pick<DialgateConfig, "sip" | "gateways">,
+): { index: number; fqdn: string; transport: string }[] {
+  const offered = new Set(config.sip.listen.map((l) => l.transport));
+  return config.gateways.flatMap((g, index) =>
+    offered.has(g.transport) ? [] : [{ index, fqdn: g.fqdn, transport: g.transport }],
+  );
 }

@@ -43,7 +43,8 @@ export function mergeRoutingDocument(
   instance: DialgateConfig,
   document: RoutingDocument,
 ): { ok: true; config: DialgateConfig } | { ok: false; problems: readonly ConfigProblem[] } {
-  const r = validateConfig({ ...instance, ...document });
+  // Not refused for a gateway this instance has no listener for: logged when applied instead.
+  const r = validateConfig({ ...instance, ...document }, { runnable: false });
   return r.ok ? { ok: true, config: r.config } : { ok: false, problems: r.problems };
 }
 
@@ -57,7 +58,7 @@ const VALIDATION_SIP = {
 export function validateRoutingDocument(
   document: unknown,
 ): { ok: true; document: RoutingDocument } | { ok: false; problems: readonly ConfigProblem[] } {
-  const r = validateConfig({ sip: VALIDATION_SIP, ...(document as object) });
+  const r = validateConfig({ sip: VALIDATION_SIP, ...(document as object) }, { runnable: false });
   return r.ok ? { ok: true, document: routingDocumentOf(r.config) } : { ok: false, problems: r.problems };
 }
 

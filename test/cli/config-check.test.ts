@@ -1,10 +1,11 @@
 // `dialgate config check` as operators run it: the built binary.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { createTestPki } from "../support/test-pki.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const bin = join(root, "dist/src/cli/main.js");
@@ -51,6 +52,86 @@ tenants:
     expect(r.err).toMatch(
       /tenants\[0\]\.dialPlans\.global\.normalizationRules\[0\]\.pattern: .*conditional/i,
     );
+  });
+
+  it("lists the problems of every stage at once: shape, references and the TLS files", () => {
+    const pki = createTestPki();
+    const cert = pki.issue("proxy", ["proxy.example"]);
+    const dir = mkdtempSync(join(tmpdir(), "dialgate-cfg-"));
+    const file = join(dir, "three.yaml");
+    writeFileSync(
+      file,
+      `sip:
+  listen: [{ transport: udp, host: 127.0.0.1, port: 5060 }]
+  recordRouteHost: 127.0.0.1
+  flood: { threshold: -1 }
+  tls: { certFile: ${cert.certFile}, keyFile: ${join(dir, "missing.key")} }
+gateways:
+  - { fqdn: sbc1.example, address: 127.0.0.1, enabled: true }
+tenants:
+  - id: t
+    domains: [t.example]
+    pstnUsages: [US]
+    voiceRoutes:
+      - { identity: r1, numberPattern: '^\\+1', priority: 1, onlinePstnUsages: [US], onlinePstnGatewayList: [sbc9.example] }
+`,
+    );
+    const r = check(file);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("invalid configuration, 3 problem(s)");
+    expect(r.err).toMatch(/^sip\.flood\.threshold: /m);
+    expect(r.err).toContain(
+      "tenants[0].voiceRoutes[0].onlinePstnGatewayList[0]: unknown gateway 'sbc9.example'",
+    );
+    expect(r.err).toContain(`sip.tls.keyFile: cannot read ${join(dir, "missing.key")}: file not found`);
+  });
+
+  it("checks the TLS files as the edge reads them: PEM, and the key of the certificate", () => {
+    const pki = createTestPki();
+    const cert = pki.issue("proxy", ["proxy.example"]);
+    const other = pki.issue("other", ["other.example"]);
+    const dir = mkdtempSync(join(tmpdir(), "dialgate-cfg-"));
+    const notPem = join(dir, "ca.txt");
+    writeFileSync(notPem, "not a certificate\n");
+    const file = join(dir, "tls.yaml");
+    writeFileSync(
+      file,
+      `sip:
+  listen: [{ transport: tls, host: 127.0.0.1, port: 5061 }]
+  recordRouteHost: 127.0.0.1
+  tls: { certFile: ${cert.certFile}, keyFile: ${other.keyFile}, caFile: ${notPem} }
+`,
+    );
+    const r = check(file);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("2 problem(s)");
+    expect(r.err).toContain(`sip.tls.keyFile: ${other.keyFile} is not the private key of the certificate`);
+    expect(r.err).toContain(`sip.tls.caFile: ${notPem} holds no PEM certificate`);
+
+    writeFileSync(
+      file,
+      readFileSync(file, "utf8").replace(other.keyFile, cert.keyFile).replace(notPem, pki.caFile),
+    );
+    expect(check(file).code).toBe(0);
+  });
+
+  it("refuses a gateway whose transport has no listener, at the gateway's path", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "dialgate-cfg-")), "gw.yaml");
+    writeFileSync(
+      file,
+      `sip:
+  listen: [{ transport: udp, host: 127.0.0.1, port: 5060 }, { transport: tcp, host: 127.0.0.1, port: 5060 }]
+  recordRouteHost: 127.0.0.1
+gateways:
+  - { fqdn: sbc1.example, address: 127.0.0.1, enabled: true }
+  - { fqdn: sbc2.example, address: 127.0.0.1, transport: tcp, enabled: true }
+  - { fqdn: sbc3.example, address: 127.0.0.1, transport: tls, enabled: true }
+`,
+    );
+    const r = check(file);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("1 problem(s)");
+    expect(r.err).toContain("gateways[2].transport: needs a tls entry in sip.listen");
   });
 
   it("exits 1 with a clear message for a missing file", () => {

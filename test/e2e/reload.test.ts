@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { waitFor } from "../support/free-port.js";
 import { killAllSipp, SippProcess } from "../support/sipp.js";
+import { createTestPki } from "../support/test-pki.js";
 import { type BinaryProxy, startBinaryProxy } from "../support/test-proxy.js";
 
 const MAIN = fileURLToPath(new URL("../../dist/src/cli/main.js", import.meta.url));
@@ -137,5 +138,46 @@ describe("live reload", () => {
       (m) => m.direction === "received" && m.method === "INVITE",
     );
     expect(invite?.requestUri).toBe(`sip:+14255550123@sbc1.contoso.com:${gw.port};user=phone`);
+  }, 90_000);
+
+  it("lists the problems of every stage in one refusal: shape, references and TLS files", async () => {
+    const gw = await SippProcess.start({ scenario: "uas-answer.xml", timeoutSeconds: 60 });
+    binary = await startBinaryProxy(config(gw.port, "425"), { args: ["--pid-file", "@DIR@/dialgate.pid"] });
+    const pidFile = join(binary.dir, "dialgate.pid");
+    const cert = createTestPki().issue("proxy", ["proxy.example"]);
+    const missingKey = join(binary.dir, "missing.key");
+    const withTls = (c: string) =>
+      c.replace(
+        "  recordRouteHost: 127.0.0.1\n",
+        `  recordRouteHost: 127.0.0.1\n  tls: { certFile: ${cert.certFile}, keyFile: ${missingKey} }\n`,
+      );
+
+    // A key file that is not there is a problem on its own: the CLI refuses it, nothing signalled.
+    binary.rewriteConfig(withTls(config(gw.port, "425")));
+    const keyOnly = cli(["reload", "--pid-file", pidFile, "--config", binary.configFile]);
+    expect(keyOnly.status).toBe(1);
+    expect(keyOnly.stderr).toContain(`sip.tls.keyFile: cannot read ${missingKey}: file not found`);
+
+    // Three faults of three stages, all in the one refusal of one SIGHUP.
+    binary.rewriteConfig(
+      withTls(config(gw.port, "425"))
+        .replace("  drainTimeoutSeconds: 1\n", "  drainTimeoutSeconds: 1\n  flood: { threshold: -1 }\n")
+        .replace("onlinePstnGatewayList: [sbc1.contoso.com]", "onlinePstnGatewayList: [sbc9.contoso.com]"),
+    );
+    binary.process.kill("SIGHUP");
+    await waitFor(() => binary!.output().includes("reload refused"), 15_000, "the refusal logged");
+    const refusal = binary
+      .output()
+      .split("\n")
+      .find((l) => l.includes("reload refused"))!;
+    expect(refusal).toContain("3 problem(s)");
+    expect(refusal).toContain("sip.flood.threshold");
+    expect(refusal).toContain("unknown gateway 'sbc9.contoso.com'");
+    expect(refusal).toContain("sip.tls.keyFile: cannot read");
+
+    // Still the running configuration.
+    const result = await (await callAsAlice(binary.port, 0)).wait();
+    expect(result.exitCode, result.errors).toBe(0);
+    expect((await gw.wait()).exitCode).toBe(0);
   }, 90_000);
 });

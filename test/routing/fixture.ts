@@ -10,7 +10,11 @@ export const ALICE_PASSWORD = "alicepass";
 export function routingConfig(patch: (c: RawConfig) => void = () => {}) {
   const c: RawConfig = {
     sip: {
-      listen: [{ transport: "udp", host: "127.0.0.1", port: 5060 }],
+      // A listener per transport the gateways use (sbc2 is reached over TCP).
+      listen: [
+        { transport: "udp", host: "127.0.0.1", port: 5060 },
+        { transport: "tcp", host: "127.0.0.1", port: 5060 },
+      ],
       recordRouteHost: "proxy.example.net",
     },
     gateways: [

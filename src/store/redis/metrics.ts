@@ -1,5 +1,5 @@
 // Prometheus metrics of the shared state: whether Redis is reachable, the routing version in
-// force, the effective dial plan cache, cluster-wide gateway load with the 90% alert, and the
+// force and its gateways this instance cannot reach, the effective dial plan cache, cluster-wide gateway load with the 90% alert, and the
 // CDRs waiting in the local spool. One registry per instance (several run in one test process).
 import { Gauge, Registry } from "prom-client";
 import type { EffectiveDialPlanCache } from "../effective-plan-cache.js";
@@ -8,6 +8,7 @@ export class SharedStateMetrics {
   readonly registry = new Registry();
   readonly redisUp: Gauge;
   readonly routingVersion: Gauge;
+  readonly gatewaysWithoutListener: Gauge;
   readonly gatewayCalls: Gauge<"gateway">;
   readonly gatewayAlert: Gauge<"gateway">;
   readonly cdrSpooled: Gauge;
@@ -26,6 +27,13 @@ export class SharedStateMetrics {
       // Across workers: the oldest version still in use.
       aggregator: "min",
       help: "Version of the routing objects (config push / admin writes) this instance routes on",
+      registers,
+    });
+    this.gatewaysWithoutListener = new Gauge({
+      name: "dialgate_routing_gateways_without_listener",
+      // Every worker has the same listeners and version.
+      aggregator: "max",
+      help: "Gateways of the routing version in use whose transport has no listener here (calls to them fail)",
       registers,
     });
     const stat = (name: string, help: string, pick: (s: EffectiveDialPlanCache["stats"]) => number) =>

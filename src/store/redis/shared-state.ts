@@ -10,6 +10,7 @@ import type { CdrLog } from "../../calls/cdr-log.js";
 import type { DurationStore } from "../../calls/duration-store.js";
 import type { CallEventBus } from "../../calls/events.js";
 import type { DialgateConfig } from "../../config/schema.js";
+import { gatewaysWithoutListener } from "../../config/security-checks.js";
 import type {
   DeadLetterStore,
   DeliveryLease,
@@ -96,6 +97,30 @@ export interface SharedState {
   /** The admin API's write routes, applied to the routing objects in Redis. */
   adminWrites(adminToken: string | undefined): HttpPlugin;
   close(): Promise<void>;
+}
+
+/**
+ * A pushed version may name a gateway this instance has no listener for (the push validated the
+ * routing file's own `sip`, not this instance's): applied anyway -- the other gateways route --
+ * but every call to that gateway would fail with 503 and nothing else would say why.
+ */
+function reportUnreachableGateways(
+  version: number,
+  config: DialgateConfig,
+  metrics: SharedStateMetrics,
+  logger: Logger,
+): void {
+  const unreachable = gatewaysWithoutListener(config);
+  metrics.gatewaysWithoutListener.set(unreachable.length);
+  if (unreachable.length === 0) return;
+  logger.error(
+    {
+      version,
+      gateways: unreachable.map((g) => `${g.fqdn} (${g.transport})`),
+      listen: config.sip.listen.map((l) => l.transport),
+    },
+    "routing version has gateways whose transport this instance has no listener for: calls to them fail until sip.listen offers it",
+  );
 }
 
 /** The start-up refusal of a file that holds routing objects and a `redis` section. */
@@ -213,6 +238,7 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
     },
     onSwitch: (version, config) => {
       metrics.routingVersion.set(version);
+      reportUnreachableGateways(version, config, metrics, logger);
       for (const listener of switchListeners) listener(config);
     },
   });
