@@ -98,8 +98,9 @@ export interface Dialgate {
   shutdown(drainTimeoutMs: number): Promise<boolean>;
   /**
    * Applies a validated configuration (SIGHUP, `dialgate reload`): the router, dial plans,
-   * gateways, flood/limit settings and TLS credentials are swapped at once; calls in progress
-   * keep what they were routed with. Refused (nothing changed) when a TLS file cannot be used.
+   * gateways, flood/limit and overload settings and TLS credentials are swapped at once; calls
+   * in progress keep what they were routed with. Refused (nothing changed) when a TLS file
+   * cannot be used.
    */
   reload(config: DialgateConfig): Promise<ReloadOutcome>;
   /** Immediate stop (tests). */
@@ -459,10 +460,11 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       // The drachtio edge has no sockets of its own: flood and TLS settings are drachtio-server's.
       if (edge instanceof NativeEdge) {
         edge.updateProtection(next.sip, trusted.current);
+        edge.updateOverload(next.sip.overload);
         if (next.sip.tls !== undefined && creds !== null) await edge.reloadTls(next.sip.tls, creds);
       }
       carrierServices.reload(next);
-      const restartNeeded = restartOnlyChanges(runningConfig, next);
+      const restartNeeded = restartOnlyChanges(runningConfig, next, { sharedRouting: sharedState !== null });
       runningConfig = next;
       return { ok: true, restartNeeded };
     },

@@ -26,14 +26,34 @@ const RESTART_ONLY_PATHS: readonly [string, (c: DialgateConfig) => unknown][] = 
   ["sip.limits.maxHeaders", (c) => c.sip.limits.maxHeaders],
   ["sip.limits.idleConnectionSeconds", (c) => c.sip.limits.idleConnectionSeconds],
   ["sip.dnsServers", (c) => c.sip.dnsServers],
+  // The primary forked its workers and gave each its own ports: a new count or base needs a restart.
+  ["sip.workers", (c) => c.sip.workers],
+  ["sip.workerPortBase", (c) => c.sip.workerPortBase],
   ["http", (c) => c.http],
   ["redis", (c) => c.redis],
   ["cdr", (c) => c.cdr],
 ];
 
+/**
+ * With Redis the router is built from each routing version merged with the instance settings the
+ * shared state opened with (src/store/redis/shared-routing.ts): the router's own settings wait
+ * for a restart there, while without Redis a reload builds a new router from the file.
+ */
+const RESTART_ONLY_WITH_SHARED_ROUTING: readonly [string, (c: DialgateConfig) => unknown][] = [
+  ["sip.registrar", (c) => c.sip.registrar],
+  ["sip.optionsIntervalSeconds", (c) => c.sip.optionsIntervalSeconds],
+];
+
 /** The restart-only settings that differ between the running and the reloaded configuration. */
-export function restartOnlyChanges(running: DialgateConfig, next: DialgateConfig): string[] {
-  return RESTART_ONLY_PATHS.filter(
-    ([, read]) => JSON.stringify(read(running)) !== JSON.stringify(read(next)),
-  ).map(([path]) => path);
+export function restartOnlyChanges(
+  running: DialgateConfig,
+  next: DialgateConfig,
+  options: { readonly sharedRouting?: boolean } = {},
+): string[] {
+  const paths = options.sharedRouting
+    ? [...RESTART_ONLY_PATHS, ...RESTART_ONLY_WITH_SHARED_ROUTING]
+    : RESTART_ONLY_PATHS;
+  return paths
+    .filter(([, read]) => JSON.stringify(read(running)) !== JSON.stringify(read(next)))
+    .map(([path]) => path);
 }

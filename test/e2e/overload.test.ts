@@ -3,6 +3,7 @@
 // admitted complete, and once the load falls calls are admitted again. The load signal is
 // injected, so the test does not depend on how busy the machine is.
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { dialgateConfigSchema } from "../../src/config/schema.js";
 import type { LoadProbe } from "../../src/sip/native/admission-control.js";
 import { NativeEdge } from "../../src/sip/native/native-edge.js";
 import { waitFor } from "../support/free-port.js";
@@ -111,6 +112,49 @@ describe("admission control", () => {
       expect(finals()[1]?.status).toBe(503);
       expect(caller.received.some((r) => r.status === 100)).toBe(false);
       expect(router.requests.length).toBe(0);
+    } finally {
+      caller.close();
+    }
+  });
+
+  it("applies a reloaded sip.overload at once, and names sip.workers and workerPortBase for a restart", async () => {
+    const { router, edge, started } = await proxyWithLoad(1, 9);
+    await waitFor(() => edge.overload.rejectFraction > 0.5, 20_000, "shedding to start");
+    const reloaded = (overload: object) =>
+      started.dialgate.reload(
+        dialgateConfigSchema.parse({
+          sip: {
+            listen: [{ transport: "udp", host: "127.0.0.1", port: started.port }],
+            recordRouteHost: "127.0.0.1",
+            timers: { t1Ms: 100, t2Ms: 4000, t4Ms: 500 },
+            drainTimeoutSeconds: 0,
+            overload,
+            workers: 1,
+            workerPortBase: 30_000,
+          },
+          http: { port: 0 },
+        }),
+      );
+    const caller = await RawSipClient.open("udp", started);
+    try {
+      const invite = (n: number) => rawRequest("INVITE", `sip:+1555010${n}@127.0.0.1:${started.port}`, "udp");
+      // A new Retry-After is on the very next refusal; the workers' settings wait for a restart.
+      const first = await reloaded({ enabled: true, retryAfterSeconds: 77 });
+      expect(first).toMatchObject({ ok: true });
+      if (!first.ok) return;
+      expect(first.restartNeeded).toEqual(expect.arrayContaining(["sip.workers", "sip.workerPortBase"]));
+      expect(first.restartNeeded).not.toContain("sip.overload");
+      caller.send(invite(1));
+      const refused = await caller.response();
+      expect(refused.status).toBe(503);
+      expect(refused.header("Retry-After")).toBe("77");
+
+      // Turned off: nothing is shed any more, at once, whatever the load says.
+      expect(await reloaded({ enabled: false })).toMatchObject({ ok: true });
+      expect(edge.overload.rejectFraction).toBe(0);
+      caller.send(invite(2));
+      await waitFor(() => router.requests.length === 1, 10_000, "the INVITE routed");
+      expect(caller.received.filter((r) => r.status === 503)).toHaveLength(1);
     } finally {
       caller.close();
     }

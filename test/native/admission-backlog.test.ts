@@ -123,3 +123,29 @@ describe("the UDP receive backlog", () => {
     }
   });
 });
+
+describe("admission control reconfigured by a reload (sip.overload)", () => {
+  it("starts when turned on while the edge is up, and stops shedding at once when turned off", async () => {
+    const probe = { sample: () => 1 };
+    const control = new AdmissionControl({ ...settings, enabled: false }, probe, () => 0.5, 5);
+    control.start();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(control.state.rejectFraction).toBe(0);
+
+    control.reconfigure({ ...settings, retryAfterSeconds: 30 });
+    const deadline = Date.now() + 10_000;
+    while (control.state.rejectFraction <= 0.5 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(control.state.rejectFraction).toBeGreaterThan(0.5);
+    expect(control.retryAfter).toBe("30");
+
+    control.reconfigure({ ...settings, enabled: false });
+    expect(control.state.rejectFraction).toBe(0);
+    expect(control.admit()).toBe(true);
+    control.stop();
+    // Stopped (the edge is down): turning it on again starts nothing.
+    control.reconfigure(settings);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(control.state.rejectFraction).toBe(0);
+  });
+});

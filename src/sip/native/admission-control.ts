@@ -81,15 +81,18 @@ export class AdmissionControl {
   private timer: NodeJS.Timeout | null = null;
   private rejectedCount = 0;
   private lastBacklog: number | null = null;
+  /** Between start and stop (the edge is up), whether or not `enabled` lets the timer run. */
+  private started = false;
 
   constructor(
-    private readonly settings: AdmissionSettings,
+    private settings: AdmissionSettings,
     private readonly probe: LoadProbe = new EventLoopProbe(),
     private readonly random: () => number = Math.random,
     private readonly periodMs = 100,
   ) {}
 
   start(): void {
+    this.started = true;
     if (!this.settings.enabled || this.timer !== null) return;
     this.probe.sample();
     this.timer = setInterval(() => this.update(), this.periodMs);
@@ -97,6 +100,25 @@ export class AdmissionControl {
   }
 
   stop(): void {
+    this.started = false;
+    this.halt();
+  }
+
+  /**
+   * Reload (`sip.overload`): a new target and Retry-After apply from the next step and the next
+   * refusal; the share being shed carries on from where it is (the load has not changed).
+   * Turned off, nothing more is refused; turned on while the edge is up, control starts.
+   */
+  reconfigure(settings: AdmissionSettings): void {
+    this.settings = settings;
+    if (!settings.enabled) {
+      this.halt();
+      this.rejectFraction = 0;
+      this.smoothed = 0;
+    } else if (this.started) this.start();
+  }
+
+  private halt(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
   }

@@ -278,6 +278,11 @@ export class NativeEdge implements OutboundRequester {
     this.protection.update(settings, trusted);
   }
 
+  /** Reload: admission control's target, Retry-After and on/off (`sip.overload`). */
+  updateOverload(settings: SipSettings["overload"]): void {
+    this.admission.reconfigure(settings);
+  }
+
   /** The allow list changed (DNS answer, routing version): counts and bans in force are kept. */
   updateTrustedSources(trusted: TrustedSources): void {
     this.protection.retrust(trusted);
