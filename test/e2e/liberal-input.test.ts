@@ -343,6 +343,41 @@ describe("RFC 4475's messages (our own, test/sip/fixtures/torture-messages.ts) a
   }
 });
 
+describe("stray responses (RFC 4475 §3.3.10, RFC 3261 §16.7, RFC 6026)", () => {
+  /** RFC 4475's bcast, with the proxy's own Via on top (as it would come back from downstream). */
+  function stray(status: string, method: string, secondVia: string, callId: string): Buffer {
+    const bcast = tortureCases.find((c) => c.id === "bcast")!.bytes.toString("latin1");
+    return Buffer.from(
+      bcast
+        .replace("SIP/2.0 200 OK", `SIP/2.0 ${status}`)
+        .replace("CSeq: 35 INVITE", `CSeq: 35 ${method}`)
+        .replace("bcast.0293lkjfaskdmlakjdfl@192.0.2.198", callId)
+        .replace("Via: SIP/2.0/UDP 192.0.2.198;", `Via: SIP/2.0/UDP 127.0.0.1:${proxy.port};`)
+        .replace("255.255.255.255", secondVia),
+      "latin1",
+    );
+  }
+
+  it("are not forwarded to a broadcast Via, nor when not a 2xx to an INVITE; a 2xx to one host is", async () => {
+    const downstream = await client("udp");
+    const upstream = await client("udp");
+    const here = `127.0.0.1:${upstream.port}`;
+    // The faithful case: its next Via is the broadcast address. Dropped (the forwarder refuses
+    // it: test/native/stateless-forwarder.test.ts), and the edge goes on.
+    downstream.send(stray("200 OK", "INVITE", "255.255.255.255", "bcast.1@192.0.2.198"));
+    // Neither a final non-2xx nor a 2xx to a non-INVITE with no transaction goes anywhere.
+    downstream.send(stray("486 Busy Here", "INVITE", here, "bcast.2@192.0.2.198"));
+    downstream.send(stray("200 OK", "OPTIONS", here, "bcast.3@192.0.2.198"));
+    // A 2xx to an INVITE with no transaction left is forwarded statelessly to its next Via.
+    downstream.send(stray("200 OK", "INVITE", here, "bcast.4@192.0.2.198"));
+    const forwarded = await upstream.response();
+    expect(forwarded.header("Call-ID")).toBe("bcast.4@192.0.2.198");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(upstream.received.map((r) => r.header("Call-ID"))).toEqual(["bcast.4@192.0.2.198"]);
+    expect(downstream.received).toEqual([]);
+  });
+});
+
 /**
  * A gateway on a raw UDP socket: answers every INVITE with `status` (copying Via, From, To,
  * Call-ID and CSeq as bytes, so nothing is re-encoded), and records every request it got

@@ -199,6 +199,32 @@ describe("torture cases (RFC 4475 / RFC 5118, our own messages)", () => {
     expect(request("missing-max-forwards").maxForwards).toBeUndefined();
   });
 
+  it("reads RFC 4475's own wsinv (§3.1.1.1): folded, spaced and compact headers, RFC 2543 branch, body", () => {
+    const m = request("wsinv");
+    expect(m.method).toBe("INVITE");
+    expect(m.to?.tag).toBe("1918181833n");
+    expect(m.from?.displayName).toBe('J Rosenberg \\"');
+    expect(m.from?.tag).toBe("98asjd8");
+    expect(m.maxForwards).toBe(68);
+    expect(m.cseq).toEqual({ seq: 9, method: "INVITE" });
+    expect(m.viaHops?.map((v) => [v.transport, v.host, v.branch])).toEqual([
+      ["UDP", "192.0.2.2", "390skdjuw"],
+      ["TCP", "spindle.example.com", "z9hG4bK9ikj8"],
+      ["UDP", "192.168.255.111", "z9hG4bK30239"],
+    ]);
+    expect(m.header("NewFangledHeader")).toBe("newfangled value continued newfangled value");
+    expect(m.body.length).toBe(150);
+    expect(m.body.toString("latin1")).toMatch(/^v=0\r\n[\s\S]*a=rtpmap:31 LPC\r\n$/);
+  });
+
+  it("reads RFC 4475's bcast (§3.3.10): a 200 whose second Via is the broadcast address", () => {
+    const m = byId("bcast");
+    if (!(m instanceof SipResponse)) throw new Error("not a response");
+    expect(m.status).toBe(200);
+    expect(m.viaHops?.map((v) => v.host)).toEqual(["192.0.2.198", "255.255.255.255"]);
+    expect(m.body.length).toBe(154);
+  });
+
   it("says what the edge answers to every request case, and only answers it can give", () => {
     for (const c of tortureCases) {
       const r = parseSipMessage(c.bytes, { transport: c.transport });

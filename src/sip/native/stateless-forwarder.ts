@@ -9,6 +9,7 @@ import { nextHop, preprocessRoutes } from "./route-preprocessing.js";
 import { MAGIC_COOKIE } from "./transaction-key.js";
 import type { TransportLayer } from "./transport-layer.js";
 import type { Destination, MessageSource } from "./transport-types.js";
+import { isUnicastHost } from "./unicast-host.js";
 
 export class StatelessForwarder {
   constructor(
@@ -22,7 +23,7 @@ export class StatelessForwarder {
     if (r.maxForwards === 0) return;
     if (!preprocessRoutes(r, this.us)) return;
     const dest = nextHop(r);
-    if (dest === null) return;
+    if (dest === null || !isUnicastHost(stripBrackets(dest.host))) return;
     const local = this.transport.localFor(dest);
     if (local === null) return;
     r.decrementMaxForwards();
@@ -38,9 +39,16 @@ export class StatelessForwarder {
   forwardResponse(response: SipResponse): void {
     const via = response.topVia;
     if (via === undefined) return;
+    const host = stripBrackets(via.received ?? via.host);
+    // RFC 4475 §3.3.10: a stray response whose next Via names a broadcast or multicast address
+    // is dropped, or the proxy would send it to a whole network.
+    if (!isUnicastHost(host)) {
+      this.log.debug({ host, callId: response.callId }, "response not forwarded: its Via is not one host");
+      return;
+    }
     const transport = via.transport === "UDP" ? "udp" : via.transport === "TLS" ? "tls" : "tcp";
     const dest: Destination = {
-      host: stripBrackets(via.received ?? via.host),
+      host,
       port: via.rport ?? via.port ?? defaultPort(transport),
       transport,
     };
