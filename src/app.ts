@@ -23,6 +23,7 @@ import type { CallRouter } from "./routing/decision.js";
 import { DnsStubClient, parseDnsServer } from "./routing/dns/dns-client.js";
 import { expandDnsTargets } from "./routing/dns/expand-steps.js";
 import { DnsGatewayTargets } from "./routing/dns/gateway-targets.js";
+import { configuredAddresses } from "./routing/gateways.js";
 import { configDialPlan, createRoutingRuntime, type RoutingRuntime } from "./routing/index.js";
 import { LiveTrustedSources } from "./routing/trusted-sources.js";
 import { DrachtioEdge } from "./sip/drachtio/drachtio-edge.js";
@@ -148,6 +149,8 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       edgeRef ? edgeRef.sendOptions(destination, requestUri) : Promise.resolve(null),
   };
   let sharedState: SharedState | null = null;
+  // The DNS book of the gateways in use (set below, once the routing in use is known).
+  let dnsTargets: DnsGatewayTargets | null = null;
   if (config.redis !== undefined && !deps.router) {
     try {
       sharedState = await openSharedState(config, {
@@ -156,6 +159,9 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
         logger,
         events,
         requester,
+        // A gateway found by DNS is recognised by the addresses its FQDN resolves to, in every
+        // routing version (the book in use is swapped below as versions switch).
+        gatewayAddresses: { addressesOf: (g) => (dnsTargets ?? configuredAddresses).addressesOf(g) },
         ...(deps.env ? { env: deps.env } : {}),
       });
     } catch (err) {
@@ -205,7 +211,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     });
     trusted.update({ resolved: book?.allAddresses() ?? [] });
   };
-  let dnsTargets = deps.router ? null : dnsFor(sharedState?.routing.config ?? config);
+  dnsTargets = deps.router ? null : dnsFor(sharedState?.routing.config ?? config);
   followDns(dnsTargets);
   /** Swaps in the DNS book of a new set of gateways, keeping the answers the old one has. */
   const replaceDns = (fresh: DnsGatewayTargets | null) => {

@@ -1,6 +1,9 @@
 // With Redis, gateways without `address` are routing objects in Redis: their RFC 3263 lookup
 // must follow the routing version in use (not the instance file, which has no gateways), and a
 // push that adds such a gateway is resolved without a restart.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Dialgate, startDialgate } from "../../src/app.js";
 import { parseConfigText } from "../../src/config/load.js";
@@ -30,14 +33,14 @@ function srvZone(fqdn: string, target: string, port: number): never {
   ] as never;
 }
 
-/** The routing objects: one gateway known only by its FQDN (no address). */
-function routing(fqdn: string): string {
+/** The routing objects: one gateway known only by its FQDN (no address); bob at `bobContact`. */
+function routing(fqdn: string, bobContact = "sip:bob@127.0.0.1:9"): string {
   return `
 sip:
   listen: [{ transport: udp, host: 127.0.0.1, port: 5060 }]
   recordRouteHost: 127.0.0.1
 gateways:
-  - { fqdn: ${fqdn}, sipSignalingPort: 5060, enabled: true, sendSipOptions: false }
+  - { fqdn: ${fqdn}, sipSignalingPort: 5060, enabled: true, sendSipOptions: false, tenant: contoso }
 tenants:
   - id: contoso
     domains: [contoso.com]
@@ -49,11 +52,12 @@ tenants:
       - { identity: Global, onlinePstnUsages: [US] }
     users:
       - { id: alice@contoso.com, lineUri: '+14255550100', usageLocation: US }
+      - { id: bob@contoso.com, lineUri: '+14255550101', usageLocation: US, contact: '${bobContact}' }
 `;
 }
 
-async function push(fqdn: string): Promise<void> {
-  const parsed = parseConfigText(routing(fqdn));
+async function push(fqdn: string, bobContact?: string): Promise<void> {
+  const parsed = parseConfigText(routing(fqdn, bobContact));
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   const document = routingDocumentOf(parsed.config);
   const r = await writeRouting(new RedisRoutingStore(client, new RedisKeys("dialgate")), () => ({
@@ -125,5 +129,32 @@ describe("gateway DNS with the routing objects in Redis", () => {
     );
     expect(await callAsAlice()).toBe(0);
     expect((await second.wait()).exitCode).toBe(0);
+  });
+
+  it("recognises a gateway of the version in use calling in from an address its FQDN resolves to", async () => {
+    const bob = await SippProcess.start({ scenario: "uas-answer.xml", calls: 1, timeoutSeconds: 60 });
+    dns.setZone(srvZone("sbc3.dns.test", "c.dns.test", 5060));
+    await push("sbc3.dns.test", `sip:bob@127.0.0.1:${bob.port}`);
+    await waitFor(() => dns.questions.includes("A c.dns.test"), 20_000, "dialgate to resolve sbc3");
+    // The gateway's INVITE: from 127.0.0.1 (c.dns.test's address), Contact host its FQDN. Not
+    // recognised, it would be a stranger inside the tenant's trusted network: 403.
+    const scenario = join(mkdtempSync(join(tmpdir(), "dg-gw-in-")), "uac-gateway.xml");
+    writeFileSync(
+      scenario,
+      readFileSync(new URL("../../sipp-scenarios/uac-user-call.xml", import.meta.url), "utf8").replace(
+        "Contact: <sip:[from_user]@[local_ip]:[local_port];transport=[transport]>",
+        "Contact: <sip:[from_user]@sbc3.dns.test:[local_port]>",
+      ),
+    );
+    const gateway = await SippProcess.start({
+      scenario,
+      remote: { host: "127.0.0.1", port: sipPort },
+      keys: { from_user: "+12065550199", from_domain: "sbc3.dns.test" },
+      service: "+14255550101",
+      timeoutSeconds: 60,
+    });
+    const answered = await gateway.wait();
+    expect(answered.exitCode, answered.messages.map((m) => m.startLine).join(" | ")).toBe(0);
+    expect((await bob.wait()).exitCode).toBe(0);
   });
 });

@@ -8,6 +8,7 @@
 import type { DialgateConfig } from "../../config/schema.js";
 import { createDialPlanEngine } from "../../dialplan/index.js";
 import type { CallRouter } from "../../routing/decision.js";
+import type { GatewayAddressBook } from "../../routing/gateways.js";
 import {
   createRoutingRuntime,
   type RoutingRuntime,
@@ -34,6 +35,8 @@ export interface SharedRoutingOptions {
   readonly runtime: Omit<RoutingRuntimeOptions, "overrides">;
   readonly nonceSecret: Uint8Array;
   readonly logger: Logger;
+  /** Where gateways may send from (default: their configured `address` only). */
+  readonly gatewayAddresses?: GatewayAddressBook;
   /** How often the active version is checked besides the announcements. */
   readonly pollIntervalMs?: number;
   /** Told after each switch (metrics, gateway limits of the capacity counter). */
@@ -190,7 +193,11 @@ export class SharedRouting {
     const engine = createDialPlanEngine(merged.config);
     const runtime = createRoutingRuntime(merged.config, {
       ...this.options.runtime,
-      overrides: { dialPlan: this.options.cache.dialPlanFor(engine), nonceSecret: this.options.nonceSecret },
+      overrides: {
+        dialPlan: this.options.cache.dialPlanFor(engine),
+        nonceSecret: this.options.nonceSecret,
+        ...(this.options.gatewayAddresses ? { gatewayAddresses: this.options.gatewayAddresses } : {}),
+      },
     });
     return { version, document, config: merged.config, runtime };
   }

@@ -17,6 +17,7 @@ import type {
   DeliveryPositionStore,
 } from "../../delivery/webhook/delivery-state.js";
 import type { OutboundRequester } from "../../routing/decision.js";
+import type { GatewayAddressBook } from "../../routing/gateways.js";
 import type { RoutingRuntime } from "../../routing/runtime.js";
 import type { Clock, RandomSource } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
@@ -55,6 +56,11 @@ export interface SharedStateDeps {
   readonly pollIntervalMs?: number;
   /** How often the command connection is PINGed (a silent Redis closes nothing). */
   readonly probeIntervalMs?: number;
+  /**
+   * Where each version's gateways may send from: their `address`, or what their FQDN resolves to
+   * (app.ts passes a book that follows the DNS answers for the version in use).
+   */
+  readonly gatewayAddresses?: GatewayAddressBook;
 }
 
 /** PINGs in a row without an answer before Redis counts as down (one may queue behind a large reply). */
@@ -226,6 +232,7 @@ export async function openSharedState(config: DialgateConfig, deps: SharedStateD
     cache,
     nonceSecret,
     logger,
+    ...(deps.gatewayAddresses ? { gatewayAddresses: deps.gatewayAddresses } : {}),
     pollIntervalMs: deps.pollIntervalMs ?? settings.versionCheckSeconds * 1000,
     runtime: {
       clock: deps.clock,
