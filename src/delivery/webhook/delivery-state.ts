@@ -5,12 +5,11 @@
 // dead-letter-store.ts).
 import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
 import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { AppendOnlyFile } from "../../util/append-only-file.js";
 import type { Logger } from "../../util/logger.js";
-import { cutTornTail } from "../../util/torn-tail.js";
 
 /**
  * Which instance delivers a carrier's CDRs when several share one CDR stream (Redis): the
@@ -88,25 +87,18 @@ export class FilePositionStore implements DeliveryPositionStore {
 /**
  * `webhook-dead-letters.jsonl`: one line per dead-lettered batch, metadata kept in memory. A torn
  * last line (a crash mid-write) is cut off on open, and a failed write is undone, so the next
- * letter always starts on a line of its own (src/util/torn-tail.ts).
+ * letter always starts on a line of its own (src/util/append-only-file.ts).
  */
 export class FileDeadLetterStore implements DeadLetterStore {
   private readonly byCarrier = new Map<string, DeadLetter[]>();
-  private writes: Promise<void> = Promise.resolve();
 
-  private constructor(
-    private readonly handle: FileHandle,
-    /** Bytes of complete, acknowledged lines. */
-    private size: number,
-  ) {}
+  private constructor(private readonly file: AppendOnlyFile) {}
 
   static async open(dir: string, logger?: Logger): Promise<FileDeadLetterStore> {
-    await mkdir(dir, { recursive: true });
     const file = join(dir, "webhook-dead-letters.jsonl");
-    const end = await cutTornTail(file, logger);
-    const handle = await open(file, "a");
-    const store = new FileDeadLetterStore(handle, end);
-    if (end === 0) return store;
+    const appendOnly = await AppendOnlyFile.open(file, logger);
+    const store = new FileDeadLetterStore(appendOnly);
+    if (appendOnly.size === 0) return store;
     const lines = createInterface({
       input: createReadStream(file, "utf8"),
       crlfDelay: Number.POSITIVE_INFINITY,
@@ -136,27 +128,12 @@ export class FileDeadLetterStore implements DeadLetterStore {
 
   add(letter: Omit<DeadLetter, "id">, body: string): Promise<DeadLetter> {
     const full: DeadLetter = { id: randomUUID(), ...letter };
-    const text = Buffer.from(`${JSON.stringify({ ...full, body })}\n`, "utf8");
-    const write = this.writes.then(async () => {
-      try {
-        await this.handle.write(text);
-        await this.handle.datasync();
-      } catch (err) {
-        // The batch was not dead-lettered (its position is not saved, it is tried again): no
-        // fragment of it may stay for the next letter to be glued onto.
-        await this.handle.truncate(this.size).catch(() => undefined);
-        throw err;
-      }
-      this.size += text.length;
+    // All or nothing: a batch whose add fails was not dead-lettered (its position is not saved,
+    // it is tried again), so no fragment of it may stay in the file.
+    return this.file.append(`${JSON.stringify({ ...full, body })}\n`, () => {
       this.remember(full);
       return full;
     });
-    // A failed write must not wedge later ones; the caller sees its own failure.
-    this.writes = write.then(
-      () => undefined,
-      () => undefined,
-    );
-    return write;
   }
 
   async list(carrierId: string): Promise<readonly DeadLetter[]> {
@@ -167,8 +144,7 @@ export class FileDeadLetterStore implements DeadLetterStore {
     return this.byCarrier.get(carrierId)?.length ?? 0;
   }
 
-  async close(): Promise<void> {
-    await this.writes;
-    await this.handle.close();
+  close(): Promise<void> {
+    return this.file.close();
   }
 }
