@@ -14,6 +14,7 @@ import { startTestProxy, type TestProxy } from "../support/test-proxy.js";
 import { forward, serialSteps, TestRouter } from "../support/test-router.js";
 import {
   answerInvites,
+  closeAllTlsPeers,
   finalStatus,
   headerValues,
   openTlsClient,
@@ -36,6 +37,7 @@ beforeAll(() => {
 
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
+  await closeAllTlsPeers();
   await killAllSipp();
   await proxy?.stop();
   proxy = null;
@@ -44,16 +46,9 @@ afterAll(killAllSipp);
 
 const fastTimers = { t1Ms: 100, t4Ms: 500 };
 
-async function gateway(cert: IssuedCertificate, answer?: Parameters<typeof TlsSipGateway.start>[1]) {
-  const gw = await TlsSipGateway.start(cert, answer);
-  cleanups.push(() => gw.stop());
-  return gw;
-}
-
-async function tlsClient(options: Omit<Parameters<typeof openTlsClient>[0], "port" | "caFile">) {
-  const c = await openTlsClient({ port: proxy!.tlsPort, caFile: pki.caFile, ...options });
-  cleanups.push(() => c.socket.destroy());
-  return c;
+/** A TLS connection to the proxy that trusts the test CA. */
+function tlsClient(options: { cert?: IssuedCertificate } = {}) {
+  return openTlsClient({ port: proxy!.tlsPort, caFile: pki.caFile, ...options });
 }
 
 function inviteRequest(id: string, requestUri: string): string {
@@ -86,7 +81,7 @@ describe("sips: requests (RFC 3261 §16.6 step 4, RFC 5630)", () => {
       label: "udp-gw",
       gateway: "udp-gw.test",
     };
-    const gw = await gateway(gatewayCert, answerInvites("486 Busy Here"));
+    const gw = await TlsSipGateway.start(gatewayCert, answerInvites("486 Busy Here"));
     const router = new TestRouter(() =>
       forward(serialSteps([udpTarget, tlsGatewayTarget("sbc1.tls.test", gw.port)])),
     );
@@ -127,7 +122,7 @@ describe("sips: requests (RFC 3261 §16.6 step 4, RFC 5630)", () => {
 describe("RFC 5923 on connections dialgate opens", () => {
   it("puts alias in its Via, and a gateway's requests back on that connection carry its certificate names", async () => {
     let gwPort = 0;
-    const gw = await gateway(gatewayCert, (m) => {
+    const gw = await TlsSipGateway.start(gatewayCert, (m) => {
       if (m.text.startsWith("INVITE "))
         m.socket.write(
           responseTo(m.text, "200 OK", "gw1", [`Contact: <sip:gw@127.0.0.1:${gwPort};transport=tls>`]),

@@ -12,8 +12,10 @@ import { startTestProxy, type TestProxy } from "../support/test-proxy.js";
 import { forward, serialSteps, TestRouter } from "../support/test-router.js";
 import {
   answerInvites,
+  closeAllTlsPeers,
   finalStatus,
   openTlsClient,
+  optionsOverTls,
   type TlsClient,
   TlsSipGateway,
   tlsGatewayTarget,
@@ -35,37 +37,16 @@ beforeAll(() => {
 
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
+  await closeAllTlsPeers();
   await proxy?.stop();
   proxy = null;
 });
 
 const fastTimers = { t1Ms: 100, t4Ms: 500 };
 
-async function gateway(cert: IssuedCertificate, answer?: Parameters<typeof TlsSipGateway.start>[1]) {
-  const gw = await TlsSipGateway.start(cert, answer);
-  cleanups.push(() => gw.stop());
-  return gw;
-}
-
-async function tlsClient(options: Omit<Parameters<typeof openTlsClient>[0], "port" | "caFile">) {
-  const c = await openTlsClient({ port: proxy!.tlsPort, caFile: pki.caFile, ...options });
-  cleanups.push(() => c.socket.destroy());
-  return c;
-}
-
-function optionsRequest(id: string, port: number): string {
-  return [
-    `OPTIONS sip:127.0.0.1:${port} SIP/2.0`,
-    `Via: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bK${id};rport`,
-    "Max-Forwards: 70",
-    `From: <sip:probe@127.0.0.1>;tag=${id}`,
-    `To: <sip:127.0.0.1:${port}>`,
-    `Call-ID: ${id}@test`,
-    "CSeq: 1 OPTIONS",
-    "Content-Length: 0",
-    "",
-    "",
-  ].join("\r\n");
+/** A TLS connection to the proxy that trusts the test CA. */
+function tlsClient(options: { cert?: IssuedCertificate } = {}) {
+  return openTlsClient({ port: proxy!.tlsPort, caFile: pki.caFile, ...options });
 }
 
 describe("mutual TLS after a reload", () => {
@@ -88,7 +69,7 @@ describe("mutual TLS after a reload", () => {
         }),
       );
     const answered = async (c: TlsClient, id: string) => {
-      c.socket.write(optionsRequest(id, p.tlsPort));
+      c.socket.write(optionsOverTls(id, p.tlsPort));
       await waitFor(
         () => finalStatus(c.messages) !== undefined || c.closed,
         10_000,
@@ -107,7 +88,7 @@ describe("mutual TLS after a reload", () => {
     const known = await tlsClient({ cert: gatewayCert });
     expect(await answered(known, "cert1")).toBe(true);
     // A connection that was up before the reload stays up (calls on it are untouched).
-    before.socket.write(optionsRequest("anon3", p.tlsPort));
+    before.socket.write(optionsOverTls("anon3", p.tlsPort));
     await waitFor(() => before.messages.length === 2, 10_000, "a second answer on the old connection");
 
     expect(await reload(false)).toMatchObject({ ok: true });
@@ -118,7 +99,7 @@ describe("mutual TLS after a reload", () => {
 
 describe("trust anchors and certificate failures", () => {
   it("trusts the system CA bundle (SSL_CERT_FILE) when sip.tls has no caFile", async () => {
-    const gw = await gateway(gatewayCert, answerInvites("486 Busy Here"));
+    const gw = await TlsSipGateway.start(gatewayCert, answerInvites("486 Busy Here"));
     const saved = process.env.SSL_CERT_FILE;
     process.env.SSL_CERT_FILE = pki.caFile;
     cleanups.push(() => {
@@ -138,7 +119,7 @@ describe("trust anchors and certificate failures", () => {
   });
 
   it("logs a refused gateway certificate as a warning with gateway, address and error, once a minute", async () => {
-    const impostor = await gateway(wrongCert, answerInvites("486 Busy Here"));
+    const impostor = await TlsSipGateway.start(wrongCert, answerInvites("486 Busy Here"));
     const lines: Record<string, unknown>[] = [];
     const logger = pino({ level: "debug" }, { write: (s: string) => lines.push(JSON.parse(s)) });
     proxy = await startTestProxy({

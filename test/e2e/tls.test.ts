@@ -16,6 +16,7 @@ import { startStunnel, stopAllStunnel } from "../support/stunnel.js";
 import { createTestPki, type IssuedCertificate, type TestPki } from "../support/test-pki.js";
 import { startTestProxy, type TestProxy } from "../support/test-proxy.js";
 import { forward, serialSteps, TestRouter } from "../support/test-router.js";
+import { optionsOverTls } from "../support/tls-peer.js";
 
 let pki: TestPki;
 let dialgateCert: IssuedCertificate;
@@ -272,21 +273,6 @@ describe("TLS credentials reload", () => {
     for (const c of [before, after, still]) c.socket.destroy();
   });
 });
-
-function optionsOverTls(id: string, port: number): string {
-  return [
-    `OPTIONS sip:127.0.0.1:${port} SIP/2.0`,
-    `Via: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bK${id};rport`,
-    "Max-Forwards: 70",
-    `From: <sip:probe@127.0.0.1>;tag=${id}`,
-    `To: <sip:127.0.0.1:${port}>`,
-    `Call-ID: ${id}@test`,
-    "CSeq: 1 OPTIONS",
-    "Content-Length: 0",
-    "",
-    "",
-  ].join("\r\n");
-}
 
 async function openTls(
   port: number,

@@ -1,10 +1,21 @@
 // SIP over TLS peers written with Node's tls module, for tests that need what stunnel around
 // SIPp cannot give: the TLS socket itself (its certificate, when it closes, from which source
-// address) and requests sent back on a connection the other side opened (RFC 5923).
+// address) and requests sent back on a connection the other side opened (RFC 5923). Every peer
+// opened here is registered, so that `closeAllTlsPeers()` (call it in afterEach) leaves none
+// open when a test fails half-way.
 import { readFileSync } from "node:fs";
 import { createServer, type Server, type TLSSocket, connect as tlsConnect } from "node:tls";
 import type { RouteTarget } from "../../src/routing/decision.js";
 import type { IssuedCertificate } from "./test-pki.js";
+
+/** What closes each peer still open (removed when the peer closes by itself). */
+const openPeers = new Set<() => unknown>();
+
+/** Closes every TLS client and gateway still open (afterEach). */
+export async function closeAllTlsPeers(): Promise<void> {
+  for (const close of [...openPeers]) await close();
+  openPeers.clear();
+}
 
 /** Splits a byte stream into SIP messages by Content-Length (RFC 3261 §18.3). */
 class SipStreamReader {
@@ -61,6 +72,9 @@ export async function openTlsClient(options: {
       ? { cert: readFileSync(options.cert.certFile), key: readFileSync(options.cert.keyFile) }
       : {}),
   });
+  const destroy = () => socket.destroy();
+  openPeers.add(destroy);
+  socket.once("close", () => openPeers.delete(destroy));
   socket.on("data", (d: Buffer) => {
     state.received += d.toString("latin1");
     reader.push(d);
@@ -105,6 +119,7 @@ export class TlsSipGateway {
   readonly messages: TlsGatewayMessage[] = [];
   readonly handshakeErrors: string[] = [];
   private readonly sockets = new Set<TLSSocket>();
+  private readonly stopOnCleanup = () => this.stop();
 
   private constructor(
     private readonly server: Server,
@@ -121,6 +136,7 @@ export class TlsSipGateway {
     const address = server.address();
     const port = typeof address === "object" && address !== null ? address.port : 0;
     const gw = new TlsSipGateway(server, port, onMessage);
+    openPeers.add(gw.stopOnCleanup);
     server.on("tlsClientError", (err) => gw.handshakeErrors.push(err.message));
     server.on("secureConnection", (socket) => {
       gw.sockets.add(socket);
@@ -142,6 +158,7 @@ export class TlsSipGateway {
   }
 
   async stop(): Promise<void> {
+    openPeers.delete(this.stopOnCleanup);
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -204,4 +221,20 @@ export function answerInvites(status: string): (m: TlsGatewayMessage) => void {
 /** The status of the first final response among received messages. */
 export function finalStatus(messages: readonly string[]): number | undefined {
   return messages.map((m) => Number(/^SIP\/2\.0 (\d{3})/.exec(m)?.[1] ?? 0)).find((s) => s >= 200);
+}
+
+/** An OPTIONS to dialgate's TLS port `port`, as a peer at 127.0.0.1:5061 sends it (Via TLS, rport). */
+export function optionsOverTls(id: string, port: number): string {
+  return [
+    `OPTIONS sip:127.0.0.1:${port} SIP/2.0`,
+    `Via: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bK${id};rport`,
+    "Max-Forwards: 70",
+    `From: <sip:probe@127.0.0.1>;tag=${id}`,
+    `To: <sip:127.0.0.1:${port}>`,
+    `Call-ID: ${id}@test`,
+    "CSeq: 1 OPTIONS",
+    "Content-Length: 0",
+    "",
+    "",
+  ].join("\r\n");
 }
