@@ -4,10 +4,10 @@
 // place of the gateway now trying, and not left open at the gateway. SIPp on both sides.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CallEvent, CallEventBus } from "../../src/calls/events.js";
-import { validateConfig } from "../../src/config/load.js";
-import { DrachtioEdge } from "../../src/sip/drachtio/drachtio-edge.js";
+import type { DrachtioEdge } from "../../src/sip/drachtio/drachtio-edge.js";
 import { ALICE, HOST } from "../support/cdr-e2e.js";
 import { uacScenario } from "../support/cdr-scenarios.js";
+import { startDrachtioEdge } from "../support/drachtio-edge.js";
 import { DrachtioServer } from "../support/drachtio-server.js";
 import { freeUdpPort, waitFor } from "../support/free-port.js";
 import { killAllSipp, SippProcess } from "../support/sipp.js";
@@ -20,22 +20,7 @@ const router = new TestRouter();
 
 beforeAll(async () => {
   server = await DrachtioServer.start();
-  const r = validateConfig({
-    sip: {
-      edge: "drachtio",
-      listen: [{ transport: "udp", host: HOST, port: server.sipPort }],
-      recordRouteHost: HOST,
-      drachtio: { ...server.connection, pingIntervalSeconds: 1 },
-    },
-  });
-  if (!r.ok || r.config.sip.drachtio === undefined) throw new Error("invalid test config");
-  edge = new DrachtioEdge({
-    settings: r.config.sip,
-    drachtio: r.config.sip.drachtio,
-    router,
-    events,
-  });
-  await edge.start();
+  edge = await startDrachtioEdge(server, { router, events });
 });
 
 afterAll(async () => {

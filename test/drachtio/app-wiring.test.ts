@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Dialgate, startDialgate } from "../../src/app.js";
 import type { CdrLogEntry } from "../../src/calls/call-record.js";
 import type { CdrLog } from "../../src/calls/cdr-log.js";
-import type { DialgateConfig } from "../../src/config/schema.js";
 import { openCdrJournal } from "../../src/store/cdr-journal/index.js";
 import { ALICE, type CdrPorts, cdrConfig, cdrPorts, HOST } from "../support/cdr-e2e.js";
 import { waitForCdr } from "../support/cdr-records.js";
 import { uacScenario } from "../support/cdr-scenarios.js";
+import { onDrachtioEdge } from "../support/drachtio-edge.js";
 import { DrachtioServer } from "../support/drachtio-server.js";
 import { waitFor } from "../support/free-port.js";
 import { killAllSipp, SippProcess } from "../support/sipp.js";
@@ -61,21 +61,6 @@ let drachtio: Dialgate;
 let journal: CdrLog;
 let gate: GatedCdrLog;
 
-function onDrachtio(base: DialgateConfig, s: DrachtioServer): DialgateConfig {
-  return {
-    ...base,
-    sip: {
-      ...base.sip,
-      edge: "drachtio",
-      listen: [
-        { transport: "udp", host: HOST, port: s.sipPort },
-        { transport: "tcp", host: HOST, port: s.sipPort },
-      ],
-      drachtio: { ...s.connection, pingIntervalSeconds: 1 },
-    },
-  };
-}
-
 beforeAll(async () => {
   server = await DrachtioServer.start();
   ports = await cdrPorts();
@@ -84,7 +69,7 @@ beforeAll(async () => {
     file: join(mkdtempSync(join(tmpdir(), "dialgate-drachtio-wiring-")), "cdr.jsonl"),
   });
   gate = new GatedCdrLog(journal);
-  drachtio = await startDialgate(onDrachtio(cdrConfig(ports), server), {
+  drachtio = await startDialgate(onDrachtioEdge(cdrConfig(ports), server), {
     random: () => 0.999,
     cdrLog: gate.asCdrLog(),
   });

@@ -6,10 +6,10 @@
 // Real drachtio-server (restarted under a bridged call), SIPp on both sides.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CallEventBus } from "../../src/calls/events.js";
-import { validateConfig } from "../../src/config/load.js";
-import { DrachtioEdge } from "../../src/sip/drachtio/drachtio-edge.js";
+import type { DrachtioEdge } from "../../src/sip/drachtio/drachtio-edge.js";
 import { ALICE, HOST } from "../support/cdr-e2e.js";
 import { uacScenario } from "../support/cdr-scenarios.js";
+import { startDrachtioEdge } from "../support/drachtio-edge.js";
 import { DrachtioServer } from "../support/drachtio-server.js";
 import { freeUdpPort, waitFor } from "../support/free-port.js";
 import { killAllSipp, SippProcess } from "../support/sipp.js";
@@ -26,24 +26,12 @@ beforeAll(async () => {
   process.on("unhandledRejection", onUnhandled);
   server = await DrachtioServer.start();
   gatewayPort = await freeUdpPort();
-  const r = validateConfig({
-    sip: {
-      edge: "drachtio",
-      listen: [{ transport: "udp", host: HOST, port: server.sipPort }],
-      recordRouteHost: HOST,
-      drachtio: { ...server.connection, pingIntervalSeconds: 1 },
-    },
-  });
-  if (!r.ok || r.config.sip.drachtio === undefined) throw new Error("invalid test config");
-  edge = new DrachtioEdge({
-    settings: r.config.sip,
-    drachtio: r.config.sip.drachtio,
+  edge = await startDrachtioEdge(server, {
     router: new TestRouter(() => forward(serialSteps([loopbackTarget(gatewayPort)]))),
     events,
     // The sweep runs only when a test calls it: what it would mend must not hide a leak.
     cdrSweepIntervalMs: 3_600_000,
   });
-  await edge.start();
 });
 
 afterAll(async () => {

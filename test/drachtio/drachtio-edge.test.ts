@@ -4,7 +4,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Dialgate, startDialgate } from "../../src/app.js";
 import type { CallRecord } from "../../src/calls/call-record.js";
-import type { DialgateConfig } from "../../src/config/schema.js";
 import { InMemoryDrachtioCallStore } from "../../src/sip/drachtio/call-store.js";
 import { CdrReconciler, timeOfDayToEpoch } from "../../src/sip/drachtio/cdr-reconciler.js";
 import { DrachtioEdge } from "../../src/sip/drachtio/drachtio-edge.js";
@@ -12,6 +11,7 @@ import { silentLogger } from "../../src/util/logger.js";
 import { ALICE, type CdrPorts, cdrConfig, cdrPorts, HOST } from "../support/cdr-e2e.js";
 import { readCdrs, waitForCdr } from "../support/cdr-records.js";
 import { type UacScenario, uacScenario } from "../support/cdr-scenarios.js";
+import { onDrachtioEdge } from "../support/drachtio-edge.js";
 import { DrachtioServer } from "../support/drachtio-server.js";
 import { waitFor } from "../support/free-port.js";
 import { RawSipClient, rawRequest } from "../support/raw-sip-client.js";
@@ -28,26 +28,11 @@ let offsetMs = 0;
 /** drachtio-servers a test starts for itself: stopped in afterAll even when the test throws. */
 const extraServers: DrachtioServer[] = [];
 
-function drachtioConfig(base: DialgateConfig, s: DrachtioServer): DialgateConfig {
-  return {
-    ...base,
-    sip: {
-      ...base.sip,
-      edge: "drachtio",
-      listen: [
-        { transport: "udp", host: HOST, port: s.sipPort },
-        { transport: "tcp", host: HOST, port: s.sipPort },
-      ],
-      drachtio: { ...s.connection, pingIntervalSeconds: 1 },
-    },
-  };
-}
-
 beforeAll(async () => {
   server = await DrachtioServer.start();
   ports = await cdrPorts();
   native = await startDialgate(cdrConfig(ports), { random: () => 0.999 });
-  drachtio = await startDialgate(drachtioConfig(cdrConfig(ports), server), {
+  drachtio = await startDialgate(onDrachtioEdge(cdrConfig(ports), server), {
     random: () => 0.999,
     clock: { now: () => Date.now() + offsetMs, monotonic: () => performance.now() },
   });
@@ -329,7 +314,7 @@ describe("the connection to drachtio-server", () => {
     const tls = tlsServer.tls;
     if (tls === null) throw new Error("no TLS port");
     const edge = new DrachtioEdge({
-      settings: drachtioConfig(cdrConfig(ports), tlsServer).sip,
+      settings: onDrachtioEdge(cdrConfig(ports), tlsServer).sip,
       drachtio: {
         ...tlsServer.connection,
         port: tls.port,
@@ -363,7 +348,7 @@ describe("the connection to drachtio-server", () => {
     const tlsServer = await DrachtioServer.start({ tls: true });
     extraServers.push(tlsServer);
     const edge = new DrachtioEdge({
-      settings: drachtioConfig(cdrConfig(ports), tlsServer).sip,
+      settings: onDrachtioEdge(cdrConfig(ports), tlsServer).sip,
       // No caFile: the self-signed certificate is not in the system store.
       drachtio: { ...tlsServer.connection, port: tlsServer.tls?.port ?? 0, tls: {}, pingIntervalSeconds: 1 },
       router: { route: () => ({ kind: "respond", status: 403, reason: "Forbidden" }) },
