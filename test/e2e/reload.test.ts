@@ -55,6 +55,16 @@ function cli(args: readonly string[]): { status: number | null; stdout: string; 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Sends SIGHUP to the server and returns the log line of the refusal that follows. */
+async function refusalAfterSighup(b: BinaryProxy): Promise<string> {
+  b.process.kill("SIGHUP");
+  await waitFor(() => b.output().includes("reload refused"), 15_000, "the refusal logged");
+  return b
+    .output()
+    .split("\n")
+    .find((l) => l.includes("reload refused"))!;
+}
+
 function callAsAlice(port: number, pauseMs: number) {
   return SippProcess.start({
     scenario: "uac-user-call.xml",
@@ -122,12 +132,7 @@ describe("live reload", () => {
     expect(check.stderr).toContain("normalizationRules[0].pattern");
 
     // The server, signalled anyway, refuses the same way and keeps routing with the old plan.
-    binary.process.kill("SIGHUP");
-    await waitFor(() => binary!.output().includes("reload refused"), 15_000, "the refusal logged");
-    const refusal = binary
-      .output()
-      .split("\n")
-      .find((l) => l.includes("reload refused"))!;
+    const refusal = await refusalAfterSighup(binary);
     expect(refusal).toContain("sbc9.contoso.com");
     expect(refusal).toContain("normalizationRules[0].pattern");
 
@@ -164,12 +169,7 @@ describe("live reload", () => {
         .replace("  drainTimeoutSeconds: 1\n", "  drainTimeoutSeconds: 1\n  flood: { threshold: -1 }\n")
         .replace("onlinePstnGatewayList: [sbc1.contoso.com]", "onlinePstnGatewayList: [sbc9.contoso.com]"),
     );
-    binary.process.kill("SIGHUP");
-    await waitFor(() => binary!.output().includes("reload refused"), 15_000, "the refusal logged");
-    const refusal = binary
-      .output()
-      .split("\n")
-      .find((l) => l.includes("reload refused"))!;
+    const refusal = await refusalAfterSighup(binary);
     expect(refusal).toContain("3 problem(s)");
     expect(refusal).toContain("sip.flood.threshold");
     expect(refusal).toContain("unknown gateway 'sbc9.contoso.com'");
