@@ -18,7 +18,11 @@ export interface AuthFailureLimit {
   readonly windowMs: number;
 }
 
-export const DEFAULT_AUTH_FAILURE_LIMIT: AuthFailureLimit = { maxFailures: 30, windowMs: 60_000 };
+// 300 a minute (5 a second) stops guessing at speed, yet stays far above what a client with a
+// stale key or a test run of the 401 cases sends. It is deliberately loose: every client behind
+// one NAT or reverse proxy shares an address, and while it is blocked their correct keys are
+// refused too.
+export const DEFAULT_AUTH_FAILURE_LIMIT: AuthFailureLimit = { maxFailures: 300, windowMs: 60_000 };
 
 /** Addresses remembered at most: a flood from many addresses cannot grow memory without bound. */
 const MAX_TRACKED_ADDRESSES = 10_000;
