@@ -421,7 +421,8 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
     async reload(next: DialgateConfig): Promise<ReloadOutcome> {
       // Everything that can fail is prepared before anything is swapped.
       let creds: TlsCredentials | null = null;
-      if (next.sip.tls !== undefined) {
+      // As at start (native-edge.ts setUpTls): the files matter only to a tls listener.
+      if (next.sip.tls !== undefined && next.sip.listen.some((l) => l.transport === "tls")) {
         try {
           creds = await readTlsCredentials(next.sip.tls);
         } catch (err) {

@@ -61,14 +61,20 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
   if (!parsed.ok) return parsed;
   const validated = validateConfig(parsed.document);
   if (options.checkFiles === false) return validated;
-  // The files of a `sip.tls` that passed the schema, even when another part of the file did not.
-  const tls: DialgateConfig["sip"]["tls"] = validated.ok
-    ? validated.config.sip.tls
+  // The files of a `sip.tls` that passed the schema, even when another part of the file did not,
+  // and only when a `tls` listener will use them: without one nothing speaks TLS (a `tls` gateway
+  // needs a `tls` listener, security-checks.ts), so a `sip.tls` kept for later, as in config.md's
+  // example, is not read. When `sip.listen` itself is invalid the files are checked all the same.
+  const sip: Pick<DialgateConfig["sip"], "tls" | "listen"> | undefined = validated.ok
+    ? validated.config.sip
     : (() => {
         const parts = validParts(parsed.document);
-        return parts?.valid.has("sip.tls") ? parts.config.sip.tls : undefined;
+        if (parts === null || !parts.valid.has("sip.tls")) return undefined;
+        return parts.valid.has("sip.listen") ? parts.config.sip : { tls: parts.config.sip.tls, listen: [] };
       })();
-  const fileProblems = await validateTlsFiles(tls);
+  const listensOnTls =
+    sip === undefined || sip.listen.length === 0 || sip.listen.some((l) => l.transport === "tls");
+  const fileProblems = listensOnTls ? await validateTlsFiles(sip?.tls) : [];
   if (fileProblems.length === 0) return validated;
   return { ok: false, problems: [...(validated.ok ? [] : validated.problems), ...fileProblems] };
 }

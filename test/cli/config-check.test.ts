@@ -62,7 +62,7 @@ tenants:
     writeFileSync(
       file,
       `sip:
-  listen: [{ transport: udp, host: 127.0.0.1, port: 5060 }]
+  listen: [{ transport: udp, host: 127.0.0.1, port: 5060 }, { transport: tls, host: 127.0.0.1, port: 5061 }]
   recordRouteHost: 127.0.0.1
   flood: { threshold: -1 }
   tls: { certFile: ${cert.certFile}, keyFile: ${join(dir, "missing.key")} }
@@ -113,6 +113,25 @@ tenants:
       readFileSync(file, "utf8").replace(other.keyFile, cert.keyFile).replace(notPem, pki.caFile),
     );
     expect(check(file).code).toBe(0);
+  });
+
+  it("reads the TLS files only for a tls listener: a sip.tls kept for later does not stop a UDP/TCP proxy", () => {
+    const dir = mkdtempSync(join(tmpdir(), "dialgate-cfg-"));
+    const file = join(dir, "later.yaml");
+    const tls = `  tls: { certFile: ${join(dir, "chain.pem")}, keyFile: ${join(dir, "key.pem")}, caFile: ${join(dir, "ca.pem")} }\n`;
+    const listen =
+      "  listen: [{ transport: udp, host: 127.0.0.1, port: 5060 }, { transport: tcp, host: 127.0.0.1, port: 5060 }]\n";
+    writeFileSync(file, `sip:\n${listen}  recordRouteHost: 127.0.0.1\n${tls}`);
+    expect(check(file).code).toBe(0);
+    // The same files behind a tls listener: each one that is missing is a problem.
+    writeFileSync(
+      file,
+      `sip:\n${listen.replace("}]", "}, { transport: tls, host: 127.0.0.1, port: 5061 }]")}  recordRouteHost: 127.0.0.1\n${tls}`,
+    );
+    const r = check(file);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("3 problem(s)");
+    expect(r.err).toContain(`sip.tls.caFile: cannot read ${join(dir, "ca.pem")}: file not found`);
   });
 
   it("refuses a gateway whose transport has no listener, at the gateway's path", () => {

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { waitFor } from "../support/free-port.js";
+import { freeSipPort, waitFor } from "../support/free-port.js";
 import { killAllSipp, SippProcess } from "../support/sipp.js";
 import { createTestPki } from "../support/test-pki.js";
 import { type BinaryProxy, startBinaryProxy } from "../support/test-proxy.js";
@@ -147,25 +147,34 @@ describe("live reload", () => {
 
   it("lists the problems of every stage in one refusal: shape, references and TLS files", async () => {
     const gw = await SippProcess.start({ scenario: "uas-answer.xml", timeoutSeconds: 60 });
-    binary = await startBinaryProxy(config(gw.port, "425"), { args: ["--pid-file", "@DIR@/dialgate.pid"] });
-    const pidFile = join(binary.dir, "dialgate.pid");
+    // The TLS files matter to a tls listener: the proxy runs one from the start.
     const cert = createTestPki().issue("proxy", ["proxy.example"]);
+    const tlsPort = await freeSipPort();
+    const withTls = (c: string, keyFile: string) =>
+      c
+        .replace(
+          "    - { transport: udp, host: 127.0.0.1, port: @PORT@ }\n",
+          `    - { transport: udp, host: 127.0.0.1, port: @PORT@ }\n    - { transport: tls, host: 127.0.0.1, port: ${tlsPort} }\n`,
+        )
+        .replace(
+          "  recordRouteHost: 127.0.0.1\n",
+          `  recordRouteHost: 127.0.0.1\n  tls: { certFile: ${cert.certFile}, keyFile: ${keyFile} }\n`,
+        );
+    binary = await startBinaryProxy(withTls(config(gw.port, "425"), cert.keyFile), {
+      args: ["--pid-file", "@DIR@/dialgate.pid"],
+    });
+    const pidFile = join(binary.dir, "dialgate.pid");
     const missingKey = join(binary.dir, "missing.key");
-    const withTls = (c: string) =>
-      c.replace(
-        "  recordRouteHost: 127.0.0.1\n",
-        `  recordRouteHost: 127.0.0.1\n  tls: { certFile: ${cert.certFile}, keyFile: ${missingKey} }\n`,
-      );
 
     // A key file that is not there is a problem on its own: the CLI refuses it, nothing signalled.
-    binary.rewriteConfig(withTls(config(gw.port, "425")));
+    binary.rewriteConfig(withTls(config(gw.port, "425"), missingKey));
     const keyOnly = cli(["reload", "--pid-file", pidFile, "--config", binary.configFile]);
     expect(keyOnly.status).toBe(1);
     expect(keyOnly.stderr).toContain(`sip.tls.keyFile: cannot read ${missingKey}: file not found`);
 
     // Three faults of three stages, all in the one refusal of one SIGHUP.
     binary.rewriteConfig(
-      withTls(config(gw.port, "425"))
+      withTls(config(gw.port, "425"), missingKey)
         .replace("  drainTimeoutSeconds: 1\n", "  drainTimeoutSeconds: 1\n  flood: { threshold: -1 }\n")
         .replace("onlinePstnGatewayList: [sbc1.contoso.com]", "onlinePstnGatewayList: [sbc9.contoso.com]"),
     );

@@ -225,12 +225,17 @@ export class NativeEdge implements OutboundRequester {
       requireClientCertificate: false,
     };
     let creds: TlsCredentials;
-    if (this.settings.tls !== undefined) creds = await readTlsCredentials(settings);
+    const listensOnTls = this.settings.listen.some((l) => l.transport === "tls");
+    if (this.settings.tls !== undefined && listensOnTls) creds = await readTlsCredentials(settings);
     else {
-      // Without sip.tls only `transport: tls` gateways use TLS: a bad SSL_CERT_FILE must not
-      // stop a proxy that may never open a TLS connection.
+      // Without a tls listener nothing speaks TLS (a `tls` gateway needs one: config/security-
+      // checks.ts; one pushed through Redis is logged as unreachable), so files that cannot be read
+      // -- a sip.tls kept for later, a bad SSL_CERT_FILE -- must not stop the proxy.
       creds = await readTlsCredentials(settings).catch((err: Error) => {
-        this.log.warn({ err: err.message }, "TLS trust anchors not read: using Node's bundled roots");
+        this.log.warn(
+          { err: err.message },
+          "TLS files not read (no tls listener uses them); outgoing TLS would trust Node's bundled roots",
+        );
         return {};
       });
     }
