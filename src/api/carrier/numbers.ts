@@ -49,15 +49,52 @@ export function configNumberSource(config: DialgateConfig, loadedAt: number): Ca
   return { numbersOf: async (carrierId) => byCarrier.get(carrierId) ?? [] };
 }
 
-/** Follows live reloads: rebuilt (and re-stamped) when `current()` returns another configuration. */
+/**
+ * Follows live reloads and routing pushes: rebuilt when `current()` returns another
+ * configuration. A number whose tenant, status, assignee and SIP URI are what they were keeps
+ * its `updatedDateTime`; only a number whose assignment changed gets the time of the change (a
+ * reload that touches nothing of a carrier's numbers does not mark them all as updated). The
+ * times live in the process: after a restart every number starts at the start-up time.
+ */
 export function reloadingNumberSource(current: () => DialgateConfig, now: () => number): CarrierNumberSource {
-  let built: { config: DialgateConfig; source: CarrierNumberSource } | null = null;
+  let built: { config: DialgateConfig; byCarrier: Map<string, readonly CarrierNumber[]> } | null = null;
+  const rebuild = async (config: DialgateConfig) => {
+    const fresh = configNumberSource(config, now());
+    const previous = built?.byCarrier;
+    const byCarrier = new Map<string, readonly CarrierNumber[]>();
+    for (const carrier of config.carriers) {
+      const before = new Map((previous?.get(carrier.id) ?? []).map((n) => [n.number, n]));
+      byCarrier.set(
+        carrier.id,
+        (await fresh.numbersOf(carrier.id)).map((n) => {
+          const old = before.get(n.number);
+          return old !== undefined && sameAssignment(old, n) ? old : n;
+        }),
+      );
+    }
+    return { config, byCarrier };
+  };
+  let pending: Promise<void> | null = null;
   return {
-    numbersOf(carrierId) {
+    async numbersOf(carrierId) {
       const config = current();
-      if (built === null || built.config !== config)
-        built = { config, source: configNumberSource(config, now()) };
-      return built.source.numbersOf(carrierId);
+      while (built === null || built.config !== config) {
+        pending ??= rebuild(config).then((b) => {
+          built = b;
+          pending = null;
+        });
+        await pending;
+      }
+      return built.byCarrier.get(carrierId) ?? [];
     },
   };
+}
+
+function sameAssignment(a: CarrierNumber, b: CarrierNumber): boolean {
+  return (
+    a.tenantId === b.tenantId &&
+    a.status === b.status &&
+    a.assignedTo === b.assignedTo &&
+    a.sipUri === b.sipUri
+  );
 }
