@@ -105,8 +105,11 @@ export const floodSchema = z.strictObject({
   threshold: z.number().int().min(1).default(200),
   windowSeconds: z.number().int().min(1).max(3600).default(2),
   banSeconds: z.number().int().min(1).max(86_400).default(300),
-  /** Never rate limited (besides gateways and tenants' trustedClientNetworks). */
-  allow: z.array(cidr).default(["127.0.0.0/8", "::1/128"]),
+  /**
+   * Never rate limited, besides gateways and tenants' trustedClientNetworks (which always are).
+   * Empty by default: loopback is not exempt, so a flood from the host itself is seen like any.
+   */
+  allow: z.array(cidr).default([]),
   scannerUserAgents: z.array(nonEmpty).default([...DEFAULT_SCANNER_USER_AGENTS]),
 });
 

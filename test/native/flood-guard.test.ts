@@ -40,10 +40,14 @@ describe("FloodGuard", () => {
     expect(g.stats.bans).toBe(0);
   });
 
-  it("never limits a trusted source, nor refuses its user agent", () => {
+  it("never limits or bans a trusted source, but drops a scanner's request from it", () => {
     const { g } = guard((a) => a === "198.51.100.1");
     for (let i = 0; i < 100; i++) expect(g.admit("198.51.100.1")).toBe(true);
-    expect(g.refuseUserAgent("friendly-scanner", "198.51.100.1")).toBe(false);
+    expect(g.refuseUserAgent("Polycom/5.1", "198.51.100.1")).toBe(false);
+    expect(g.refuseUserAgent("friendly-scanner", "198.51.100.1")).toBe(true);
+    expect(g.isBanned("198.51.100.1")).toBe(false);
+    expect(g.admit("198.51.100.1")).toBe(true);
+    expect(g.stats).toMatchObject({ scannerRequests: 1, bans: 0 });
   });
 
   it("re-judges known sources when the allow list changes, keeping the others' counts", () => {

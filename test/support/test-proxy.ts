@@ -70,6 +70,9 @@ export async function startTestProxy(options: TestProxyOptions): Promise<TestPro
       ...(options.maxMessageBytes ? { maxMessageBytes: options.maxMessageBytes } : {}),
       drainTimeoutSeconds: 0,
       overload: { enabled: options.loadProbe !== undefined },
+      // A scripted router has no gateways or trusted networks to exempt: the test's SIPp and
+      // sockets, all on loopback, would otherwise be flood-limited. Flood tests pass their own.
+      flood: { allow: ["127.0.0.0/8", "::1/128"] },
       ...options.sip,
     },
     http: { port: 0 },

@@ -123,14 +123,18 @@ export class FloodGuard {
     return e !== undefined && e.bannedUntil !== 0 && this.now() < e.bannedUntil;
   }
 
-  /** A request whose User-Agent names a scanner: dropped silently, and its source banned. */
+  /**
+   * A request whose User-Agent names a scanner: dropped silently, and its source banned. From an
+   * allowed source (a gateway, a trusted network) it is dropped too -- no gateway sends as
+   * sipvicious -- but the source is not banned, so one compromised host cannot cut a gateway off.
+   */
   refuseUserAgent(userAgent: string | undefined, address: string): boolean {
     if (!this.settings.enabled || userAgent === undefined || this.scanners.length === 0) return false;
     const ua = userAgent.toLowerCase();
     if (!this.scanners.some((s) => ua.includes(s))) return false;
-    const e = this.sources.get(address);
-    if (e?.trusted) return false;
     this.scannerRequests++;
+    const e = this.sources.get(address);
+    if (e?.trusted) return true;
     const t = this.now();
     const entry = e ?? { windowStart: t, count: 0, bannedUntil: 0, trusted: false };
     this.sources.set(address, entry);
