@@ -141,6 +141,21 @@ describe("errors the router raises", () => {
     expect((r.json() as ErrorBody).error.code).toBe("not_found");
   });
 
+  it("refuses an unknown query parameter on every carrier route, with its path", async () => {
+    for (const path of [
+      "/v1/carrier/numbers?x=1",
+      "/v1/carrier/cdrs?x=1",
+      "/v1/carrier/cdrs.csv?x=1",
+      "/v1/carrier/cdrs/some-id?x=1",
+      "/v1/carrier/reconciliation?x=1",
+      "/v1/carrier/webhook/dead-letters?x=1",
+    ]) {
+      const r = await h.call(path, FABRIKAM_KEY);
+      expect(r.status, path).toBe(400);
+      expect((r.json() as ErrorBody).error.details, path).toContain("querystring.x: is not a known field");
+    }
+  });
+
   it("says where a body that is not JSON went wrong", async () => {
     const r = await h.call("/v1/carrier/durations", FABRIKAM_KEY, { method: "POST", rawBody: "{oops" });
     expect(r.status).toBe(400);

@@ -35,6 +35,7 @@ import {
   durationsResponseSchema,
   errorSchema,
   MAX_DURATIONS_PER_BATCH,
+  noQuerySchema,
   numbersQuerySchema,
   numbersResponseSchema,
   reconciliationQuerySchema,
@@ -247,6 +248,7 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
             tags: ["carrier"],
             summary: "One CDR (with any late quality data merged); another carrier's id is 404",
             security: [...CARRIER_SECURITY],
+            querystring: noQuerySchema,
             params: {
               type: "object",
               additionalProperties: false,
@@ -415,6 +417,7 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
             tags: ["carrier"],
             summary: "Webhook batches that were given up on (each record id can be pulled again)",
             security: [...CARRIER_SECURITY],
+            querystring: noQuerySchema,
             response: {
               200: {
                 type: "object",

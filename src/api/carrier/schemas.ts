@@ -141,6 +141,9 @@ export const csvQuerySchema = {
   properties: { ...rangeQueryProperties },
 } as const;
 
+/** A route that takes no query parameters: an unknown one is a 400, as on the other routes. */
+export const noQuerySchema = { type: "object", additionalProperties: false, properties: {} } as const;
+
 export const numbersQuerySchema = {
   type: "object",
   additionalProperties: false,
