@@ -23,9 +23,14 @@ export interface CarrierNumberSource {
  * `updatedDateTime` is when this configuration was loaded or reloaded (`loadedAt`, epoch ms).
  */
 export function configNumberSource(config: DialgateConfig, loadedAt: number): CarrierNumberSource {
+  const byCarrier = numbersByCarrier(config, loadedAt);
+  return { numbersOf: async (carrierId) => byCarrier.get(carrierId) ?? [] };
+}
+
+function numbersByCarrier(config: DialgateConfig, loadedAt: number): Map<string, readonly CarrierNumber[]> {
   const directory = createDirectory(config);
   const updatedDateTime = new Date(loadedAt).toISOString();
-  const byCarrier = new Map<string, CarrierNumber[]>();
+  const byCarrier = new Map<string, readonly CarrierNumber[]>();
   for (const carrier of config.carriers) {
     const list: CarrierNumber[] = [];
     for (const n of carrier.numbers) {
@@ -46,7 +51,7 @@ export function configNumberSource(config: DialgateConfig, loadedAt: number): Ca
     }
     byCarrier.set(carrier.id, list);
   }
-  return { numbersOf: async (carrierId) => byCarrier.get(carrierId) ?? [] };
+  return byCarrier;
 }
 
 /**
@@ -58,32 +63,23 @@ export function configNumberSource(config: DialgateConfig, loadedAt: number): Ca
  */
 export function reloadingNumberSource(current: () => DialgateConfig, now: () => number): CarrierNumberSource {
   let built: { config: DialgateConfig; byCarrier: Map<string, readonly CarrierNumber[]> } | null = null;
-  const rebuild = async (config: DialgateConfig) => {
-    const fresh = configNumberSource(config, now());
-    const previous = built?.byCarrier;
-    const byCarrier = new Map<string, readonly CarrierNumber[]>();
-    for (const carrier of config.carriers) {
-      const before = new Map((previous?.get(carrier.id) ?? []).map((n) => [n.number, n]));
-      byCarrier.set(
-        carrier.id,
-        (await fresh.numbersOf(carrier.id)).map((n) => {
-          const old = before.get(n.number);
-          return old !== undefined && sameAssignment(old, n) ? old : n;
-        }),
-      );
-    }
-    return { config, byCarrier };
-  };
-  let pending: Promise<void> | null = null;
   return {
     async numbersOf(carrierId) {
       const config = current();
-      while (built === null || built.config !== config) {
-        pending ??= rebuild(config).then((b) => {
-          built = b;
-          pending = null;
-        });
-        await pending;
+      if (built === null || built.config !== config) {
+        const previous = built?.byCarrier;
+        const byCarrier = numbersByCarrier(config, now());
+        for (const [id, numbers] of byCarrier) {
+          const before = new Map((previous?.get(id) ?? []).map((n) => [n.number, n]));
+          byCarrier.set(
+            id,
+            numbers.map((n) => {
+              const old = before.get(n.number);
+              return old !== undefined && sameAssignment(old, n) ? old : n;
+            }),
+          );
+        }
+        built = { config, byCarrier };
       }
       return built.byCarrier.get(carrierId) ?? [];
     },
