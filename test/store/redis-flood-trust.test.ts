@@ -4,15 +4,13 @@
 import { createSocket, type Socket } from "node:dgram";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Dialgate, startDialgate } from "../../src/app.js";
-import { parseConfigText } from "../../src/config/load.js";
 import { dialgateConfigSchema, redisSchema } from "../../src/config/schema.js";
 import type { NativeEdge } from "../../src/sip/native/native-edge.js";
 import { createRedisClient, type RedisClient, waitForRedisReady } from "../../src/store/redis/connection.js";
 import { RedisKeys } from "../../src/store/redis/keys.js";
 import { RedisRoutingStore } from "../../src/store/redis/routing-store.js";
-import { writeRouting } from "../../src/store/redis/routing-writer.js";
-import { routingDocumentOf } from "../../src/store/routing-document.js";
 import { freeSipPort, waitFor } from "../support/free-port.js";
+import { pushRoutingText } from "../support/redis-dialgate.js";
 import { RedisServerProcess } from "../support/redis-server.js";
 
 let redis: RedisServerProcess;
@@ -36,14 +34,7 @@ tenants:
 }
 
 async function push(text: string): Promise<void> {
-  const parsed = parseConfigText(text);
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-  const document = routingDocumentOf(parsed.config);
-  const r = await writeRouting(new RedisRoutingStore(client, new RedisKeys("dialgate")), () => ({
-    ok: true,
-    document,
-  }));
-  if (!r.ok) throw new Error(JSON.stringify(r));
+  await pushRoutingText(new RedisRoutingStore(client, new RedisKeys("dialgate")), text);
 }
 
 function options(i: number): Buffer {

@@ -6,15 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Dialgate, startDialgate } from "../../src/app.js";
-import { parseConfigText } from "../../src/config/load.js";
 import { dialgateConfigSchema, redisSchema } from "../../src/config/schema.js";
 import { createRedisClient, type RedisClient, waitForRedisReady } from "../../src/store/redis/connection.js";
 import { RedisKeys } from "../../src/store/redis/keys.js";
 import { RedisRoutingStore } from "../../src/store/redis/routing-store.js";
-import { writeRouting } from "../../src/store/redis/routing-writer.js";
-import { routingDocumentOf } from "../../src/store/routing-document.js";
 import { startDnsServer, type TestDnsServer } from "../support/dns-server.js";
 import { freeSipPort, waitFor } from "../support/free-port.js";
+import { pushRoutingText } from "../support/redis-dialgate.js";
 import { RedisServerProcess } from "../support/redis-server.js";
 import { killAllSipp, SippProcess } from "../support/sipp.js";
 
@@ -57,14 +55,7 @@ tenants:
 }
 
 async function push(fqdn: string, bobContact?: string): Promise<void> {
-  const parsed = parseConfigText(routing(fqdn, bobContact));
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-  const document = routingDocumentOf(parsed.config);
-  const r = await writeRouting(new RedisRoutingStore(client, new RedisKeys("dialgate")), () => ({
-    ok: true,
-    document,
-  }));
-  if (!r.ok) throw new Error(JSON.stringify(r));
+  await pushRoutingText(new RedisRoutingStore(client, new RedisKeys("dialgate")), routing(fqdn, bobContact));
 }
 
 async function callAsAlice(): Promise<number | null> {

@@ -8,9 +8,9 @@ import { dialgateConfigSchema, redisSchema } from "../../src/config/schema.js";
 import { createRedisClient, type RedisClient, waitForRedisReady } from "../../src/store/redis/connection.js";
 import { RedisKeys } from "../../src/store/redis/keys.js";
 import { RedisRoutingStore } from "../../src/store/redis/routing-store.js";
-import { writeRouting } from "../../src/store/redis/routing-writer.js";
 import { validateRoutingDocument } from "../../src/store/routing-document.js";
 import { freeSipPort, waitFor } from "../support/free-port.js";
+import { pushRoutingDocument } from "../support/redis-dialgate.js";
 import { RedisServerProcess } from "../support/redis-server.js";
 import { capturingLogger } from "./support/cdr-fixtures.js";
 
@@ -22,11 +22,7 @@ const { logger, lines } = capturingLogger();
 async function push(gateways: object[]): Promise<void> {
   const checked = validateRoutingDocument({ gateways });
   if (!checked.ok) throw new Error(JSON.stringify(checked.problems));
-  const r = await writeRouting(new RedisRoutingStore(client, new RedisKeys("dialgate")), () => ({
-    ok: true,
-    document: checked.document,
-  }));
-  if (!r.ok) throw new Error(JSON.stringify(r));
+  await pushRoutingDocument(new RedisRoutingStore(client, new RedisKeys("dialgate")), checked.document);
 }
 
 async function unreachableGauge(): Promise<string | undefined> {

@@ -9,7 +9,7 @@ import { parseConfigText } from "../../src/config/load.js";
 import { type DialgateConfig, dialgateConfigSchema } from "../../src/config/schema.js";
 import type { RedisRoutingStore } from "../../src/store/redis/routing-store.js";
 import { writeRouting } from "../../src/store/redis/routing-writer.js";
-import { routingDocumentOf } from "../../src/store/routing-document.js";
+import { type RoutingDocument, routingDocumentOf } from "../../src/store/routing-document.js";
 import { freeSipPort } from "./free-port.js";
 
 export interface RoutingFileOptions {
@@ -72,7 +72,21 @@ export function routingConfig(o: RoutingFileOptions): DialgateConfig {
 }
 
 export async function pushRouting(store: RedisRoutingStore, o: RoutingFileOptions): Promise<number> {
-  const document = routingDocumentOf(routingConfig(o));
+  return pushRoutingDocument(store, routingDocumentOf(routingConfig(o)));
+}
+
+/** Pushes routing objects written as a configuration file (its `sip` only has to be valid). */
+export async function pushRoutingText(store: RedisRoutingStore, yaml: string): Promise<number> {
+  const r = parseConfigText(yaml);
+  if (!r.ok) throw new Error(`test routing file invalid: ${JSON.stringify(r.problems)}`);
+  return pushRoutingDocument(store, routingDocumentOf(r.config));
+}
+
+/** Writes `document` as the routing version in use, as `dialgate config push` does; its version. */
+export async function pushRoutingDocument(
+  store: RedisRoutingStore,
+  document: RoutingDocument,
+): Promise<number> {
   const r = await writeRouting(store, () => ({ ok: true, document }));
   if (!r.ok || r.version === null) throw new Error(`push failed: ${JSON.stringify(r)}`);
   return r.version;
