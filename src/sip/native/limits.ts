@@ -4,6 +4,7 @@
 // src/routing/trusted-sources.ts builds the list) are exempt from both: a busy SBC must never be
 // banned or refused a connection.
 import type { SipSettings } from "../../config/schema.js";
+import type { TrustedSources } from "../../routing/trusted-sources.js";
 import type { Logger } from "../../util/logger.js";
 import type { SipRequest } from "../index.js";
 import { FloodGuard, type FloodStats } from "./flood-guard.js";
@@ -14,8 +15,6 @@ import type {
   StreamTransport,
   TransportHandlers,
 } from "./transport-types.js";
-
-export type TrustedSources = (address: string) => boolean;
 
 export interface ProtectionStats extends FloodStats {
   /** TCP/TLS connections refused: banned source or maxConnectionsPerSource reached. */
