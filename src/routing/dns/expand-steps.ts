@@ -28,33 +28,31 @@ export function expandDnsTargets(
   book: DnsTargetBook | null,
 ): RoutingDecision | Promise<RoutingDecision> {
   if (decision.kind !== "forward" || book === null) return decision;
-  const fqdns = new Set<string>();
-  for (const step of decision.steps) {
-    const fqdn = dnsGateway(step, book);
-    if (fqdn !== null) fqdns.add(fqdn);
-  }
-  if (fqdns.size === 0) return decision;
+  // Per step: the FQDN of its DNS-located gateway, or null (worked out once per call).
+  const stepFqdns = decision.steps.map((step) => dnsGateway(step, book));
   const known = new Map<string, readonly ResolvedTarget[] | undefined>();
   const missing: string[] = [];
-  for (const fqdn of fqdns) {
+  for (const fqdn of stepFqdns) {
+    if (fqdn === null || known.has(fqdn)) continue;
     const targets = book.targetsOf(fqdn);
     known.set(fqdn, targets);
     if (targets === undefined) missing.push(fqdn);
   }
-  if (missing.length === 0) return expand(decision, book, known);
+  if (known.size === 0) return decision;
+  if (missing.length === 0) return expand(decision, stepFqdns, known);
   return Promise.all(missing.map(async (fqdn) => known.set(fqdn, await book.targetsNow(fqdn)))).then(() =>
-    expand(decision, book, known),
+    expand(decision, stepFqdns, known),
   );
 }
 
 function expand(
   decision: RoutingDecision & { kind: "forward" },
-  book: DnsTargetBook,
+  stepFqdns: readonly (string | null)[],
   targetsBy: ReadonlyMap<string, readonly ResolvedTarget[] | undefined>,
 ): RoutingDecision {
   const steps: AttemptStep[] = [];
-  for (const step of decision.steps) {
-    const fqdn = dnsGateway(step, book);
+  for (const [i, step] of decision.steps.entries()) {
+    const fqdn = stepFqdns[i] ?? null;
     if (fqdn === null) {
       steps.push(step);
       continue;
