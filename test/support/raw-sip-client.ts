@@ -27,11 +27,31 @@ function parse(text: string): RawResponse | null {
   };
 }
 
+/** Splits a byte stream into SIP messages by Content-Length (RFC 3261 §18.3). */
+export class SipStreamReader {
+  private buffer = "";
+
+  constructor(private readonly onMessage: (text: string) => void) {}
+
+  push(chunk: Buffer): void {
+    this.buffer += chunk.toString("latin1");
+    for (;;) {
+      this.buffer = this.buffer.replace(/^(\r\n)+/, "");
+      const end = this.buffer.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      const len = Number(/\r\n(?:content-length|l):\s*(\d+)/i.exec(this.buffer.slice(0, end))?.[1] ?? 0);
+      if (this.buffer.length < end + 4 + len) return;
+      const text = this.buffer.slice(0, end + 4 + len);
+      this.buffer = this.buffer.slice(end + 4 + len);
+      this.onMessage(text);
+    }
+  }
+}
+
 export class RawSipClient {
   readonly received: RawResponse[] = [];
   private udp: UdpSocket | null = null;
   private tcp: Socket | null = null;
-  private buffer = "";
   port = 0;
 
   private constructor(
@@ -57,18 +77,11 @@ export class RawSipClient {
         s.once("connect", () => resolve());
         s.once("error", reject);
       });
-      s.on("data", (d) => {
-        c.buffer += d.toString("latin1");
-        for (;;) {
-          const end = c.buffer.indexOf("\r\n\r\n");
-          if (end < 0) break;
-          const len = Number(/\r\ncontent-length:\s*(\d+)/i.exec(c.buffer.slice(0, end))?.[1] ?? 0);
-          if (c.buffer.length < end + 4 + len) break;
-          const r = parse(c.buffer.slice(0, end + 4 + len));
-          c.buffer = c.buffer.slice(end + 4 + len);
-          if (r) c.received.push(r);
-        }
+      const reader = new SipStreamReader((text) => {
+        const r = parse(text);
+        if (r) c.received.push(r);
       });
+      s.on("data", (d: Buffer) => reader.push(d));
       c.tcp = s;
       c.port = s.localPort ?? 0;
     }

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { createServer, type Server, type TLSSocket, connect as tlsConnect } from "node:tls";
 import type { RouteTarget } from "../../src/routing/decision.js";
+import { SipStreamReader } from "./raw-sip-client.js";
 import type { IssuedCertificate } from "./test-pki.js";
 
 /** What closes each peer still open (removed when the peer closes by itself). */
@@ -15,27 +16,6 @@ const openPeers = new Set<() => unknown>();
 export async function closeAllTlsPeers(): Promise<void> {
   for (const close of [...openPeers]) await close();
   openPeers.clear();
-}
-
-/** Splits a byte stream into SIP messages by Content-Length (RFC 3261 §18.3). */
-class SipStreamReader {
-  private buffer = "";
-
-  constructor(private readonly onMessage: (text: string) => void) {}
-
-  push(chunk: Buffer): void {
-    this.buffer += chunk.toString("latin1");
-    for (;;) {
-      this.buffer = this.buffer.replace(/^(\r\n)+/, "");
-      const end = this.buffer.indexOf("\r\n\r\n");
-      if (end < 0) return;
-      const len = Number(/\r\n(?:content-length|l):\s*(\d+)/i.exec(this.buffer.slice(0, end))?.[1] ?? 0);
-      if (this.buffer.length < end + 4 + len) return;
-      const text = this.buffer.slice(0, end + 4 + len);
-      this.buffer = this.buffer.slice(end + 4 + len);
-      this.onMessage(text);
-    }
-  }
 }
 
 export interface TlsClient {
