@@ -44,6 +44,7 @@ const EMPTY = Buffer.alloc(0);
 const TOO_LARGE = "Request Entity Too Large";
 
 export class SipStreamFramer {
+  /** Largest header section: its own limit, or the whole message's when smaller. */
   readonly #maxHeaderBytes: number;
   readonly #maxHeaders: number;
   readonly #maxBodyBytes: number;
@@ -56,10 +57,10 @@ export class SipStreamFramer {
   #failed = false;
 
   constructor(limits: StreamLimits = {}) {
-    this.#maxHeaderBytes = limits.maxHeaderBytes ?? 32_768;
     this.#maxHeaders = limits.maxHeaders ?? 256;
     this.#maxBodyBytes = limits.maxBodyBytes ?? 1_048_576;
     this.#maxMessageBytes = limits.maxMessageBytes ?? Number.POSITIVE_INFINITY;
+    this.#maxHeaderBytes = Math.min(limits.maxHeaderBytes ?? 32_768, this.#maxMessageBytes);
   }
 
   /** True after a framing error: the framer ignores further input. */
@@ -117,12 +118,11 @@ export class SipStreamFramer {
       if (buf.length === 0) return null;
       const end = this.#findHeaderEnd();
       if (end === null) {
-        if (buf.length > Math.min(this.#maxHeaderBytes, this.#maxMessageBytes))
-          return this.#error("too-large", TOO_LARGE, 413, null);
+        if (buf.length > this.#maxHeaderBytes) return this.#error("too-large", TOO_LARGE, 413, null);
         return null;
       }
       const [headerEnd, bodyStart] = end;
-      if (headerEnd > Math.min(this.#maxHeaderBytes, this.#maxMessageBytes))
+      if (headerEnd > this.#maxHeaderBytes)
         return this.#error("too-large", TOO_LARGE, 413, buf.subarray(0, bodyStart));
       const framing = this.#contentLength(buf.toString("latin1", 0, headerEnd));
       if (typeof framing !== "number")
