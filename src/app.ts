@@ -15,6 +15,7 @@ import { workerCdrFile } from "./cluster/worker-role.js";
 import { disabledCarrierServices, disabledHttpServer } from "./cluster/worker-services.js";
 import { type ReloadOutcome, restartOnlyChanges } from "./config/reload.js";
 import type { DialgateConfig } from "./config/schema.js";
+import { listensOnTls } from "./config/tls-files.js";
 import type { WebhookPoster, WebhookSettings } from "./delivery/webhook/webhook-worker.js";
 import { DialgateMetrics } from "./metrics/dialgate-metrics.js";
 import { registerProtectionMetrics } from "./metrics/protection-metrics.js";
@@ -422,7 +423,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
       // Everything that can fail is prepared before anything is swapped.
       let creds: TlsCredentials | null = null;
       // As at start (native-edge.ts setUpTls): the files matter only to a tls listener.
-      if (next.sip.tls !== undefined && next.sip.listen.some((l) => l.transport === "tls")) {
+      if (next.sip.tls !== undefined && listensOnTls(next.sip.listen)) {
         try {
           creds = await readTlsCredentials(next.sip.tls);
         } catch (err) {

@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { parseDocument } from "yaml";
 import type { ConfigProblem } from "./problem.js";
 import type { DialgateConfig } from "./schema.js";
-import { validateTlsFiles } from "./tls-files.js";
+import { listensOnTls, validateTlsFiles } from "./tls-files.js";
 import { type ConfigValidation, validateConfig, validParts } from "./validate.js";
 
 export { validateConfig } from "./validate.js";
@@ -72,9 +72,8 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
         if (parts === null || !parts.valid.has("sip.tls")) return undefined;
         return parts.valid.has("sip.listen") ? parts.config.sip : { tls: parts.config.sip.tls, listen: [] };
       })();
-  const listensOnTls =
-    sip === undefined || sip.listen.length === 0 || sip.listen.some((l) => l.transport === "tls");
-  const fileProblems = listensOnTls ? await validateTlsFiles(sip?.tls) : [];
+  const checkFiles = sip === undefined || sip.listen.length === 0 || listensOnTls(sip.listen);
+  const fileProblems = checkFiles ? await validateTlsFiles(sip?.tls) : [];
   if (fileProblems.length === 0) return validated;
   return { ok: false, problems: [...(validated.ok ? [] : validated.problems), ...fileProblems] };
 }

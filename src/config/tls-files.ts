@@ -11,6 +11,15 @@ type TlsSettings = NonNullable<DialgateConfig["sip"]["tls"]>;
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
+/**
+ * Whether a `tls` listener will use the `sip.tls` files. Without one nothing speaks TLS (a `tls`
+ * gateway needs a `tls` listener, security-checks.ts), so a `sip.tls` kept for later is not read:
+ * at start (native-edge.ts), on reload (app.ts) and by the file check (load.ts).
+ */
+export function listensOnTls(listen: DialgateConfig["sip"]["listen"]): boolean {
+  return listen.some((l) => l.transport === "tls");
+}
+
 export async function validateTlsFiles(tls: TlsSettings | undefined): Promise<ConfigProblem[]> {
   if (tls === undefined) return [];
   const problems: ConfigProblem[] = [];

@@ -11,6 +11,7 @@ import type { CallRecordDurability } from "../../calls/call-recorder.js";
 import { CallEventBus } from "../../calls/events.js";
 import type { QualityReportPort } from "../../calls/quality-reports.js";
 import type { SipSettings } from "../../config/schema.js";
+import { listensOnTls } from "../../config/tls-files.js";
 import type { CallRouter, OutboundRequester, RouteTarget, RoutingDecision } from "../../routing/decision.js";
 import { NetworkSet } from "../../routing/ip-networks.js";
 import type { TrustedSources } from "../../routing/trusted-sources.js";
@@ -226,8 +227,8 @@ export class NativeEdge implements OutboundRequester {
       requireClientCertificate: false,
     };
     let creds: TlsCredentials;
-    const listensOnTls = this.settings.listen.some((l) => l.transport === "tls");
-    if (this.settings.tls !== undefined && listensOnTls) creds = await readTlsCredentials(settings);
+    if (this.settings.tls !== undefined && listensOnTls(this.settings.listen))
+      creds = await readTlsCredentials(settings);
     else {
       // Without a tls listener nothing speaks TLS (a `tls` gateway needs one: config/security-
       // checks.ts; one pushed through Redis is logged as unreachable), so files that cannot be read
