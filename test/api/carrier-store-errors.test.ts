@@ -12,6 +12,7 @@ import { carrierApiPlugin } from "../../src/api/carrier/carrier-api.js";
 import { type HttpServer, startHttpServer } from "../../src/api/http-server.js";
 import { Readiness } from "../../src/api/readiness.js";
 import type { CdrLogReader } from "../../src/calls/cdr-log.js";
+import type { DurationStore } from "../../src/calls/duration-store.js";
 import { carrierSchema } from "../../src/config/schema.js";
 import { FileDeadLetterStore } from "../../src/delivery/webhook/delivery-state.js";
 import { type CdrJournal, openCdrJournal } from "../../src/store/cdr-journal/index.js";
@@ -34,8 +35,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A carrier API whose CDR log reads fail from read number `failFrom` (1-based) on. */
-async function start(records: number, failFrom: number): Promise<number> {
+/**
+ * A carrier API whose CDR log reads fail from read number `failFrom` (1-based) on, and whose
+ * duration reads fail too when `durationsFail`.
+ */
+async function start(records: number, failFrom: number, durationsFail = false): Promise<number> {
   dir = await mkdtemp(join(tmpdir(), "dialgate-store-errors-"));
   journal = await openCdrJournal({ file: join(dir, "cdr.jsonl") });
   const j = journal;
@@ -53,7 +57,15 @@ async function start(records: number, failFrom: number): Promise<number> {
     isValidPosition: (p) => j.isValidPosition(p),
     findById: (id) => (failFrom <= 1 ? Promise.reject(new Error("EIO: i/o error, read")) : j.findById(id)),
   };
-  const durations = await FileDurationStore.open(join(dir, "durations.jsonl"));
+  const fileDurations = await FileDurationStore.open(join(dir, "durations.jsonl"));
+  const durations: DurationStore = {
+    put: (carrierId, items) => fileDurations.put(carrierId, items),
+    inRange: (carrierId, fromMs, toMs) =>
+      durationsFail
+        ? Promise.reject(new Error("EIO: i/o error, read"))
+        : fileDurations.inRange(carrierId, fromMs, toMs),
+    close: () => fileDurations.close(),
+  };
   const deadLetters = await FileDeadLetterStore.open(dir);
   closers.push(
     () => durations.close(),
@@ -130,6 +142,20 @@ describe("CDR log read failures on the carrier API", () => {
         error: { code: "store_unavailable", message: expect.stringMatching(/try again later/), details: [] },
       });
     }
+  });
+
+  it("answers 503 with Retry-After on reconciliation when the durations cannot be read", async () => {
+    const port = await start(3, Number.POSITIVE_INFINITY, true);
+    const r = await get(port, "/v1/carrier/reconciliation");
+    expect(r.status).toBe(503);
+    expect(r.headers["retry-after"]).toBe("10");
+    expect(JSON.parse(r.body)).toEqual({
+      error: {
+        code: "store_unavailable",
+        message: "the carrier durations cannot be read now; try again later",
+        details: [],
+      },
+    });
   });
 
   it("cuts off a CSV export that fails after its header row was sent: a truncated transfer", async () => {

@@ -395,17 +395,13 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
             const { id, correlationId, inviteDateTime, duration, successfulCall } = r;
             records.push({ id, correlationId, inviteDateTime, duration, successfulCall });
           }
-          let durations: readonly CarrierDuration[];
-          try {
-            durations = await o.durations.inRange(
+          const durations = await readFromStore("the carrier durations", () =>
+            o.durations.inRange(
               carrierId,
               wide.from ?? Number.NEGATIVE_INFINITY,
               wide.to ?? Number.POSITIVE_INFINITY,
-            );
-          } catch (err) {
-            log.error({ err: (err as Error).message, carrierId }, "cannot read durations");
-            return sendStoreUnavailable(reply, "the carrier durations cannot be read now; try again later");
-          }
+            ),
+          );
           return reconcile({ records, durations, fromMs, toMs, toleranceSeconds: q.toleranceSeconds });
         },
       );
