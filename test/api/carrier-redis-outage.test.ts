@@ -1,7 +1,7 @@
 // Redis killed under a running instance (real redis-server, real HTTP): the carrier API's reads
-// answer 503 with Retry-After in the contract's error shape (not 500), a CSV export cut off by
-// the outage ends as a truncated transfer, and webhook delivery goes on by itself once Redis is
-// back — every record delivered, signed, none skipped.
+// answer 503 with Retry-After in the contract's error shape (not 500), and webhook delivery goes
+// on by itself once Redis is back — every record delivered, signed, none skipped. (A CSV export
+// cut off mid-stream is tested in carrier-store-errors.test.ts.)
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Dialgate, startDialgate } from "../../src/app.js";
