@@ -1,6 +1,7 @@
 // Prometheus metrics of the shared state: whether Redis is reachable, the routing version in
-// force and its gateways this instance cannot reach, the effective dial plan cache, cluster-wide gateway load with the 90% alert, and the
-// CDRs waiting in the local spool. One registry per instance (several run in one test process).
+// force and its gateways this instance cannot reach, the effective dial plan cache, cluster-wide
+// gateway load with the 90% alert, and the CDRs waiting in the local spool. One registry per
+// instance (several run in one test process).
 import { Gauge, Registry } from "prom-client";
 import type { EffectiveDialPlanCache } from "../effective-plan-cache.js";
 
