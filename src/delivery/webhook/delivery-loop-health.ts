@@ -4,8 +4,6 @@
 // from the saved position, so nothing is skipped and what was in flight is sent again
 // (at-least-once). A single failure is routine; a loop that keeps failing is reported degraded
 // on /readyz until a turn succeeds.
-import { type BackoffPolicy, retryDelayMs } from "./backoff.js";
-
 /** Consecutive failed turns after which the loop counts as degraded (not one passing blip). */
 export const DEGRADED_AFTER_FAILURES = 3;
 
@@ -20,12 +18,11 @@ export class DeliveryLoopHealth {
   private failingSince = 0;
   private lastError = "";
 
-  /** Records a failed turn; returns how long to wait before the next one. */
-  failed(error: string, nowMs: number, backoff: BackoffPolicy, random: () => number): number {
+  /** Records a failed turn. */
+  failed(error: string, nowMs: number): void {
     if (this.failures === 0) this.failingSince = nowMs;
     this.failures++;
     this.lastError = error;
-    return retryDelayMs(this.failures, backoff, random);
   }
 
   /** Records a turn that completed; returns how many failed turns it ends (0: none). */

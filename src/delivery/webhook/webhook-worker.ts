@@ -202,9 +202,9 @@ export class WebhookWorker {
   /** Logs and counts a failed turn; returns the backoff before the next one (or `retryInMs`). */
   private turnFailed(err: unknown, message: string, retryInMs?: number): number {
     const error = err instanceof Error ? err.message : String(err);
-    const { settings } = this.o;
-    const backoff = this.health.failed(error, this.o.clock.now(), settings.loopBackoff, this.o.random);
-    const delay = retryInMs ?? backoff;
+    this.health.failed(error, this.o.clock.now());
+    const delay =
+      retryInMs ?? retryDelayMs(this.health.consecutiveFailures, this.o.settings.loopBackoff, this.o.random);
     this.o.metrics?.loopFailed(this.o.carrierId);
     this.log.warn({ err: error, failures: this.health.consecutiveFailures, retryInMs: delay }, message);
     return delay;
