@@ -5,9 +5,11 @@
 // would reappear after a restart, or glue the next line onto itself and make both unreadable.
 // Appends are serialized: the truncate-back is only safe when no other write is in flight.
 // A torn tail left by a crash is cut on open (src/util/torn-tail.ts).
+import { createReadStream } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
+import { createInterface } from "node:readline";
 import type { Logger } from "./logger.js";
 import { cutTornTail } from "./torn-tail.js";
 
@@ -32,6 +34,26 @@ export class AppendOnlyFile {
   /** Bytes of complete, acknowledged lines (0: nothing to replay). */
   get size(): number {
     return this.acknowledged;
+  }
+
+  /**
+   * Reads the acknowledged lines back, in write order: each non-empty line that `parse` accepts
+   * goes to `take`; returns how many it refused (damaged lines, for the caller to report).
+   */
+  async replay<T>(parse: (line: string) => T | null, take: (value: T) => void): Promise<number> {
+    if (this.acknowledged === 0) return 0;
+    const lines = createInterface({
+      input: createReadStream(this.path, { encoding: "utf8", end: this.acknowledged - 1 }),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
+    let damaged = 0;
+    for await (const text of lines) {
+      if (text === "") continue;
+      const value = parse(text);
+      if (value === null) damaged++;
+      else take(value);
+    }
+    return damaged;
   }
 
   /**

@@ -4,10 +4,8 @@
 // beside `cdr.file`, the Redis ones are in src/store/redis/ (webhook-coordination.ts,
 // dead-letter-store.ts).
 import { randomUUID } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { AppendOnlyFile } from "../../util/append-only-file.js";
 import type { Logger } from "../../util/logger.js";
 
@@ -89,6 +87,19 @@ export class FilePositionStore implements DeliveryPositionStore {
  * last line (a crash mid-write) is cut off on open, and a failed write is undone, so the next
  * letter always starts on a line of its own (src/util/append-only-file.ts).
  */
+/** A line of the dead-letter file, without the batch body it keeps for the operator. */
+function parseLetter(text: string): DeadLetter | null {
+  try {
+    const v = JSON.parse(text) as DeadLetter & { body?: unknown };
+    if (typeof v.id !== "string" || typeof v.carrierId !== "string" || !Array.isArray(v.recordIds))
+      return null;
+    const { body: _body, ...letter } = v;
+    return letter;
+  } catch {
+    return null;
+  }
+}
+
 export class FileDeadLetterStore implements DeadLetterStore {
   private readonly byCarrier = new Map<string, DeadLetter[]>();
 
@@ -98,24 +109,7 @@ export class FileDeadLetterStore implements DeadLetterStore {
     const file = join(dir, "webhook-dead-letters.jsonl");
     const appendOnly = await AppendOnlyFile.open(file, logger);
     const store = new FileDeadLetterStore(appendOnly);
-    if (appendOnly.size === 0) return store;
-    const lines = createInterface({
-      input: createReadStream(file, "utf8"),
-      crlfDelay: Number.POSITIVE_INFINITY,
-    });
-    let damaged = 0;
-    for await (const text of lines) {
-      if (text === "") continue;
-      try {
-        const v = JSON.parse(text) as DeadLetter & { body?: unknown };
-        if (typeof v.id === "string" && typeof v.carrierId === "string" && Array.isArray(v.recordIds)) {
-          const { body: _body, ...letter } = v;
-          store.remember(letter);
-        } else damaged++;
-      } catch {
-        damaged++;
-      }
-    }
+    const damaged = await appendOnly.replay(parseLetter, (letter) => store.remember(letter));
     if (damaged > 0) logger?.warn({ file, damaged }, "skipped damaged lines in the dead-letter file");
     return store;
   }

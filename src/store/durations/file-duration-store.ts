@@ -5,8 +5,6 @@
 // item replace the earlier one). A torn last line — a crash mid-write, before the batch was
 // acknowledged — is cut off (src/util/append-only-file.ts). Lines are never rewritten; compaction
 // (dropping replaced lines) is left to an operator's rotation, which the replay order makes safe.
-import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
 import { type CarrierDuration, type DurationStore, storedDuration } from "../../calls/duration-store.js";
 import { AppendOnlyFile } from "../../util/append-only-file.js";
 import type { Logger } from "../../util/logger.js";
@@ -39,20 +37,7 @@ export class FileDurationStore implements DurationStore {
   }
 
   private async replay(logger?: Logger): Promise<void> {
-    const lines = createInterface({
-      input: createReadStream(this.file.path, "utf8"),
-      crlfDelay: Number.POSITIVE_INFINITY,
-    });
-    let damaged = 0;
-    for await (const text of lines) {
-      if (text === "") continue;
-      const line = parseLine(text);
-      if (line === null) {
-        damaged++;
-        continue;
-      }
-      this.keep(line.carrierId, line);
-    }
+    const damaged = await this.file.replay(parseLine, (line) => this.keep(line.carrierId, line));
     if (damaged > 0)
       logger?.warn({ file: this.file.path, damaged }, "skipped damaged lines in the durations file");
   }
