@@ -63,11 +63,10 @@ export class FloodGuard {
   update(settings: FloodSettings, trusted: (address: string) => boolean): void {
     this.settings = settings;
     this.scanners = settings.scannerUserAgents.map((s) => s.toLowerCase());
-    this.trusted = trusted;
-    // Bans in force stay unless the source is now allowed; other entries are rebuilt on demand.
-    for (const [address, e] of this.sources) {
-      if (e.bannedUntil === 0 || trusted(address)) this.sources.delete(address);
-    }
+    // New thresholds: counts start again (entries are rebuilt on demand); bans in force stay
+    // unless the source is now allowed.
+    for (const [address, e] of this.sources) if (e.bannedUntil === 0) this.sources.delete(address);
+    this.retrust(trusted);
   }
 
   /**
