@@ -18,6 +18,7 @@ import type { DialgateConfig } from "./config/schema.js";
 import { listensOnTls } from "./config/tls-files.js";
 import type { WebhookPoster, WebhookSettings } from "./delivery/webhook/webhook-worker.js";
 import { DialgateMetrics } from "./metrics/dialgate-metrics.js";
+import { registerOverloadMetrics } from "./metrics/overload-metrics.js";
 import { registerProtectionMetrics } from "./metrics/protection-metrics.js";
 import { registerRecorderMetrics } from "./metrics/recorder-metrics.js";
 import type { CallRouter } from "./routing/decision.js";
@@ -298,6 +299,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
   metrics.attachCallEvents(events);
   registerProtectionMetrics(metrics.registry, () => edge.protectionStats);
   registerRecorderMetrics(metrics.registry, () => recorder.stats);
+  if (edge instanceof NativeEdge) registerOverloadMetrics(metrics.registry, () => edge.overload);
   metrics.attachCdrLog(cdrLog);
   const capacity = routing?.capacity;
   metrics.attachSources({

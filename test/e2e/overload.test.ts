@@ -73,6 +73,12 @@ describe("admission control", () => {
       // No 100 Trying, no state: the refusal is immediate and stateless.
       expect(caller.received.map((r) => r.status)).toEqual([503]);
       expect(edge.overload.rejected).toBe(1);
+      // An operator sees it on /metrics.
+      const metrics = await (
+        await fetch(`http://127.0.0.1:${started.dialgate.http.address.port}/metrics`)
+      ).text();
+      expect(metrics).toMatch(/^dialgate_overload_refused_invites_total 1$/m);
+      expect(metrics).toMatch(/^dialgate_overload_reject_fraction 0\.[5-9]\d*$/m);
     } finally {
       caller.close();
     }

@@ -3,7 +3,13 @@
 // RFC 3581 §4) and the next hop of a request (§16.12).
 import { isIP } from "node:net";
 import type { SipRequest, ViaHop } from "../index.js";
-import { type LocalIdentity, normalizeHost, stripBrackets } from "./edge-addressing.js";
+import {
+  type LocalIdentity,
+  normalizeHost,
+  stripBrackets,
+  uriDefaultPort,
+  viaDefaultPort,
+} from "./edge-addressing.js";
 import { loopHash, loopHashOfBranch } from "./loop-detection.js";
 import type { Destination, MessageSource } from "./transport-types.js";
 
@@ -24,7 +30,7 @@ export function annotateVia(r: SipRequest, via: ViaHop, source: MessageSource): 
 export function isLooped(r: SipRequest, us: LocalIdentity): boolean {
   let hash: string | null = null;
   for (const hop of r.viaHops ?? []) {
-    if (!us.isOurs(hop.host, hop.port)) continue;
+    if (!us.isOurs(hop.host, hop.port, viaDefaultPort(hop))) continue;
     const theirs = loopHashOfBranch(hop.branch);
     if (theirs === null) continue;
     hash ??= loopHash(r);
@@ -42,7 +48,12 @@ export function preprocessRoutes(r: SipRequest, us: LocalIdentity): boolean {
   let routedByUs = false;
   const uri = r.uri;
   const routes = r.routes;
-  if (uri?.kind === "sip" && uri.user === null && us.isOurs(uri.host, uri.port) && routes.length > 0) {
+  if (
+    uri?.kind === "sip" &&
+    uri.user === null &&
+    us.isOurs(uri.host, uri.port, uriDefaultPort(uri)) &&
+    routes.length > 0
+  ) {
     const values = r.headers("route");
     const last = routes[routes.length - 1]!;
     r.removeHeader("Route");
@@ -52,7 +63,12 @@ export function preprocessRoutes(r: SipRequest, us: LocalIdentity): boolean {
   }
   for (let i = 0; i < 2; i++) {
     const top = r.routes[0];
-    if (top === undefined || top.uri.kind !== "sip" || !us.isOurs(top.uri.host, top.uri.port)) break;
+    if (
+      top === undefined ||
+      top.uri.kind !== "sip" ||
+      !us.isOurs(top.uri.host, top.uri.port, uriDefaultPort(top.uri))
+    )
+      break;
     r.removeFirstRoute();
     routedByUs = true;
   }
@@ -90,5 +106,5 @@ export function isSipsRequest(r: SipRequest): boolean {
 /** The Request-URI names the proxy itself (OPTIONS/REGISTER to us, PUBLISH/SUBSCRIBE refusal). */
 export function addressedToProxy(r: SipRequest, us: LocalIdentity): boolean {
   const uri = r.uri;
-  return uri?.kind === "sip" && us.isOurs(uri.host, uri.port);
+  return uri?.kind === "sip" && us.isOurs(uri.host, uri.port, uriDefaultPort(uri));
 }
