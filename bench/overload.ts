@@ -8,7 +8,9 @@
 // hang until SIPp's timeouts shows a long wall time and low shares.
 //
 // Options: BENCH_RIGS (default dialgate; see bench/load/rigs.ts), BENCH_DIALGATE_WORKERS,
-// BENCH_KAMAILIO_CHILDREN, BENCH_RATES, BENCH_SECONDS.
+// BENCH_KAMAILIO_CHILDREN, BENCH_RATES, BENCH_SECONDS, BENCH_WARMUP_SECONDS (default 0: a proxy
+// started cold into the offered load; N: N seconds of uncounted short calls at half the rate
+// first, as bench:load does, so the run measures a proxy in service).
 import { fileURLToPath } from "node:url";
 import { runFixed } from "./load/fixed-rate.js";
 import { openRig, parseRigs } from "./load/rigs.js";
@@ -18,6 +20,7 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const rates = (process.env.BENCH_RATES ?? "500,1000,2000,4000").split(",").map(Number);
 const rigs = parseRigs(process.env.BENCH_RIGS ?? "dialgate");
 const workersText = process.env.BENCH_DIALGATE_WORKERS;
+const warmUpSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 0);
 
 async function main(): Promise<void> {
   console.log(
@@ -32,7 +35,15 @@ async function main(): Promise<void> {
     try {
       for (const rate of rates) {
         const calls = rate * seconds;
-        const r = await runFixed(session, repo, { rate, calls, holdMs: 500 });
+        const warmRate = Math.max(1, Math.round(rate / 2));
+        const r = await runFixed(session, repo, {
+          rate,
+          calls,
+          holdMs: 500,
+          ...(warmUpSeconds > 0 ? { warmUp: { rate: warmRate, calls: warmRate * warmUpSeconds } } : {}),
+        });
+        if (r.warmUp !== null && r.warmUp.failed > 0)
+          console.error(`${rig} ${rate}: ${r.warmUp.failed} warm-up calls failed (counted as refused)`);
         const refused = Math.max(0, calls - r.uas.created);
         const admittedFailed = Math.max(0, r.uas.created - r.uas.successful);
         console.log(

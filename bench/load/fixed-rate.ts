@@ -30,7 +30,14 @@ export interface FixedRun {
 
 export interface FixedRunResult {
   readonly uac: SippTotals;
+  /**
+   * The gateway side's counts of the measured calls: the warm-up's completed calls (which went
+   * through the same UAS) are taken off. A warm-up call that failed is not: none should at half
+   * the rate, and `warmUp` shows it if one did.
+   */
   readonly uas: SippTotals;
+  /** The warm-up UAC's own counts (null without a warm-up). */
+  readonly warmUp: SippTotals | null;
   readonly wallSeconds: number;
   readonly proxyCpuSeconds: number;
   /** CPU seconds of the rig's helpers over the same time (redis-server), 0 without any. */
@@ -110,9 +117,13 @@ export async function runFixed(
       await sleep(2500);
       uas.kill("SIGTERM");
       await waitExit(uas, 5000);
+      const warmUp = o.warmUp === undefined ? null : readSippTotals(join(work, "warm-up.csv"));
+      const uasAll = readSippTotals(join(work, "uas.csv"));
+      const warmDone = warmUp?.successful ?? 0;
       return {
         uac: readSippTotals(join(work, "uac.csv")),
-        uas: readSippTotals(join(work, "uas.csv")),
+        uas: { ...uasAll, created: uasAll.created - warmDone, successful: uasAll.successful - warmDone },
+        warmUp,
         wallSeconds,
         proxyCpuSeconds,
         helperCpuSeconds,

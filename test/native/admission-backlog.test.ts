@@ -51,7 +51,19 @@ describe("admission control with the UDP receive backlog", () => {
   it("raises the fraction by one step when the queue is just past the limit", () => {
     const control = controlWith(() => BACKLOG_LIMIT_BYTES + 1);
     control.update();
-    expect(control.state.rejectFraction).toBeCloseTo(0.05);
+    expect(control.state.rejectFraction).toBe(0.05);
+  });
+
+  it("keeps the share a whole number of 5% steps (no 2e-16 left on /metrics)", () => {
+    let backlog = BACKLOG_LIMIT_BYTES * 7;
+    const control = controlWith(() => backlog);
+    steps(control, 3);
+    backlog = 0;
+    for (let n = 0; n < 40; n++) {
+      control.update();
+      expect(Math.round(control.state.rejectFraction * 20) / 20).toBe(control.state.rejectFraction);
+    }
+    expect(control.state.rejectFraction).toBe(0);
   });
 
   it("comes down twice as fast when nothing waits and the loop has room: it shed too much", () => {

@@ -154,12 +154,14 @@ export class AdmissionControl {
       this.lower(backlog < BACKLOG_LIMIT_BYTES / 16 && sample < target - BAND ? 2 : 1);
   }
 
+  // Whole steps: the share is a multiple of STEP, never 2e-16 left over from adding and
+  // subtracting 0.05 (what /metrics showed).
   private raise(steps: number): void {
-    this.rejectFraction = Math.min(MAX_REJECT, this.rejectFraction + steps * STEP);
+    this.rejectFraction = Math.min(MAX_REJECT, roundToStep(this.rejectFraction + steps * STEP));
   }
 
   private lower(steps = 1): void {
-    this.rejectFraction = Math.max(0, this.rejectFraction - steps * STEP);
+    this.rejectFraction = Math.max(0, roundToStep(this.rejectFraction - steps * STEP));
   }
 
   /** Whether a new call may start now. */
@@ -186,4 +188,9 @@ export class AdmissionControl {
       backlogBytes: this.lastBacklog,
     };
   }
+}
+
+/** Dividing by the whole number of steps per unit (20) gives the nearest double to k * 0.05. */
+function roundToStep(fraction: number): number {
+  return Math.round(fraction / STEP) / Math.round(1 / STEP);
 }
