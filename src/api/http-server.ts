@@ -5,6 +5,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } f
 import type { Logger } from "../util/logger.js";
 import { apiError } from "./api-error.js";
 import { limitFailedAuthentication } from "./auth-failure-limit.js";
+import { refuseEncodedBodies } from "./content-coding.js";
 import { registerOpenApi } from "./openapi.js";
 import type { Readiness } from "./readiness.js";
 import { StoreUnavailableError, sendStoreUnavailable } from "./store-unavailable.js";
@@ -103,6 +104,8 @@ export async function buildHttpApp(
   // fastify's own JSON parser (prototype poisoning refused).
   app.removeContentTypeParser("text/plain");
   app.addContentTypeParser("*", { parseAs: "string" }, app.getDefaultJsonParser("error", "error"));
+  // A gzip body is refused as what it is (415), not as bad JSON (content-coding.ts).
+  app.addHook("preParsing", refuseEncodedBodies);
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode ?? 500;

@@ -32,4 +32,12 @@ export function registerOverloadMetrics(registry: Registry, state: () => Admissi
       this.set(state().backlogBytes ?? -1);
     },
   });
+  new Gauge({
+    name: "dialgate_overload_udp_backlog_limit_bytes",
+    help: "Receive backlog past which admission control sheds: 512 KiB, or a quarter of a smaller socket receive buffer",
+    registers,
+    collect() {
+      this.set(state().backlogLimitBytes);
+    },
+  });
 }

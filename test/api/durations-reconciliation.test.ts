@@ -112,6 +112,31 @@ describe("POST /v1/carrier/durations", () => {
     }
   });
 
+  it("refuses a compressed body with 415 and Accept-Encoding: identity, and reads an identity one", async () => {
+    const rawBody = JSON.stringify({
+      durations: [{ correlationId: "ce-1", startDateTime: "2026-04-03T11:00:00Z", durationSeconds: 5 }],
+    });
+    for (const coding of ["gzip", "br", "identity, gzip"]) {
+      const r = await h.call("/v1/carrier/durations", FABRIKAM_KEY, {
+        method: "POST",
+        rawBody,
+        headers: { "content-encoding": coding },
+      });
+      expect(r.status, coding).toBe(415);
+      expect(r.headers.get("accept-encoding")).toBe("identity");
+      const body = r.json() as { error: { code: string; details: string[] } };
+      expect(body.error.code).toBe("unsupported_media_type");
+      expect(body.error.details.join(" ")).toContain("content-encoding:");
+    }
+    const plain = await h.call("/v1/carrier/durations", FABRIKAM_KEY, {
+      method: "POST",
+      rawBody,
+      headers: { "content-encoding": "identity" },
+    });
+    expect(plain.status, plain.text).toBe(200);
+    expect(plain.json()).toEqual({ accepted: 1, rejected: [] });
+  });
+
   it("answers 413 for a body over the size limit", async () => {
     const r = await h.call("/v1/carrier/durations", FABRIKAM_KEY, {
       method: "POST",

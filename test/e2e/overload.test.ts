@@ -2,10 +2,13 @@
 // proxy is saturated, new INVITEs are answered at once with 503 + Retry-After, calls already
 // admitted complete, and once the load falls calls are admitted again. The load signal is
 // injected, so the test does not depend on how busy the machine is.
+
+import { createSocket } from "node:dgram";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { dialgateConfigSchema } from "../../src/config/schema.js";
-import type { LoadProbe } from "../../src/sip/native/admission-control.js";
+import { backlogLimitFor, type LoadProbe } from "../../src/sip/native/admission-control.js";
 import { NativeEdge } from "../../src/sip/native/native-edge.js";
+import { REQUESTED_RECEIVE_BUFFER_BYTES } from "../../src/sip/native/udp-transport.js";
 import { waitFor } from "../support/free-port.js";
 import { RawSipClient, rawRequest } from "../support/raw-sip-client.js";
 import { killAllSipp, SippProcess } from "../support/sipp.js";
@@ -79,6 +82,13 @@ describe("admission control", () => {
       ).text();
       expect(metrics).toMatch(/^dialgate_overload_refused_invites_total 1$/m);
       expect(metrics).toMatch(/^dialgate_overload_reject_fraction 0\.[5-9]\d*$/m);
+      // The queue limit follows the buffer the kernel gave the socket (net.core.rmem_max caps it).
+      const probe = createSocket({ type: "udp4", recvBufferSize: REQUESTED_RECEIVE_BUFFER_BYTES });
+      await new Promise<void>((resolve) => probe.bind(0, "127.0.0.1", resolve));
+      const granted = probe.getRecvBufferSize();
+      probe.close();
+      expect(edge.overload.backlogLimitBytes).toBe(backlogLimitFor(granted));
+      expect(metrics).toContain(`dialgate_overload_udp_backlog_limit_bytes ${backlogLimitFor(granted)}`);
     } finally {
       caller.close();
     }

@@ -4,7 +4,11 @@
 import { execFileSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { describe, expect, it } from "vitest";
-import { AdmissionControl, BACKLOG_LIMIT_BYTES } from "../../src/sip/native/admission-control.js";
+import {
+  AdmissionControl,
+  BACKLOG_LIMIT_BYTES,
+  backlogLimitFor,
+} from "../../src/sip/native/admission-control.js";
 import { readUdpBacklog, udpReceiveBacklog } from "../../src/sip/native/udp-backlog.js";
 
 const settings = { enabled: true, targetUtilization: 0.95, retryAfterSeconds: 2 };
@@ -103,6 +107,28 @@ describe("admission control with the UDP receive backlog", () => {
     const control = controlWith(() => null);
     steps(control, 50);
     expect(control.state.rejectFraction).toBeGreaterThan(0.5);
+  });
+});
+
+describe("the backlog limit and the sockets' receive buffers", () => {
+  it("is 512 KiB for a large buffer and a quarter of a buffer net.core.rmem_max capped", () => {
+    expect(backlogLimitFor(8 * 1024 * 1024)).toBe(BACKLOG_LIMIT_BYTES);
+    // A stock Linux: rmem_max 212,992, reported doubled.
+    expect(backlogLimitFor(425_984)).toBe(106_496);
+    expect(backlogLimitFor(null)).toBe(BACKLOG_LIMIT_BYTES);
+  });
+
+  it("sheds on a queue a small buffer can hold, which the default limit would never see", () => {
+    // 300 KB waiting in a 416 KiB buffer: past a quarter of it, far below 512 KiB.
+    const probe = { sample: () => 1, backlogBytes: () => 300_000 };
+    const small = new AdmissionControl(settings, probe, () => 0.5);
+    small.setBacklogLimit(backlogLimitFor(425_984));
+    const unsized = new AdmissionControl(settings, probe, () => 0.5);
+    steps(small, 10);
+    steps(unsized, 10);
+    expect(small.state.rejectFraction).toBeGreaterThan(0.5);
+    expect(small.state.backlogLimitBytes).toBe(106_496);
+    expect(unsized.state.rejectFraction).toBe(0);
   });
 });
 

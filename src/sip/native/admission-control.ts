@@ -75,6 +75,18 @@ const SMOOTHING = 0.2;
  */
 export const BACKLOG_LIMIT_BYTES = 512 * 1024;
 
+/**
+ * The backlog limit for sockets whose receive buffer is `receiveBufferBytes` (the kernel's own
+ * accounting, which rx_queue uses too): BACKLOG_LIMIT_BYTES, or a quarter of a smaller buffer.
+ * A stock Linux caps the buffer at 2 * 212,992 bytes (net.core.rmem_max), under the limit: the
+ * queue could never pass it, the kernel would drop instead, and admission control would never
+ * shed.
+ */
+export function backlogLimitFor(receiveBufferBytes: number | null): number {
+  if (receiveBufferBytes === null || receiveBufferBytes <= 0) return BACKLOG_LIMIT_BYTES;
+  return Math.min(BACKLOG_LIMIT_BYTES, Math.floor(receiveBufferBytes / 4));
+}
+
 export class AdmissionControl {
   private rejectFraction = 0;
   private smoothed = 0;
@@ -83,6 +95,8 @@ export class AdmissionControl {
   private lastBacklog: number | null = null;
   /** Between start and stop (the edge is up), whether or not `enabled` lets the timer run. */
   private started = false;
+  /** A queue past this is the proxy falling behind (backlogLimitFor: the sockets' buffers). */
+  private backlogLimit = BACKLOG_LIMIT_BYTES;
 
   constructor(
     private settings: AdmissionSettings,
@@ -102,6 +116,11 @@ export class AdmissionControl {
   stop(): void {
     this.started = false;
     this.halt();
+  }
+
+  /** The queue that counts as falling behind, once the sockets' receive buffers are known. */
+  setBacklogLimit(bytes: number): void {
+    this.backlogLimit = bytes;
   }
 
   /**
@@ -140,18 +159,19 @@ export class AdmissionControl {
     if (busiest < target - BAND && this.rejectFraction === 0) return;
     const backlog = this.probe.backlogBytes?.() ?? null;
     this.lastBacklog = backlog;
+    const limit = this.backlogLimit;
     if (backlog === null) {
       // No queue to read: the smoothed utilisation decides alone, one step at a time.
       if (u > target) this.raise(1);
       else if (u < target - BAND) this.lower();
       return;
     }
-    if (backlog > BACKLOG_LIMIT_BYTES && busiest > target)
-      this.raise(Math.min(MAX_STEPS_PER_PERIOD, Math.floor(backlog / BACKLOG_LIMIT_BYTES)));
-    else if (u < target - BAND || backlog < BACKLOG_LIMIT_BYTES / 4)
+    if (backlog > limit && busiest > target)
+      this.raise(Math.min(MAX_STEPS_PER_PERIOD, Math.floor(backlog / limit)));
+    else if (u < target - BAND || backlog < limit / 4)
       // Nothing waiting and a loop with room to spare: more is shed than needed (the fast rise
       // can overshoot), so the share comes down twice as fast.
-      this.lower(backlog < BACKLOG_LIMIT_BYTES / 16 && sample < target - BAND ? 2 : 1);
+      this.lower(backlog < limit / 16 && sample < target - BAND ? 2 : 1);
   }
 
   // Whole steps: the share is a multiple of STEP, never 2e-16 left over from adding and
@@ -181,11 +201,13 @@ export class AdmissionControl {
     readonly rejectFraction: number;
     readonly rejected: number;
     readonly backlogBytes: number | null;
+    readonly backlogLimitBytes: number;
   } {
     return {
       rejectFraction: this.rejectFraction,
       rejected: this.rejectedCount,
       backlogBytes: this.lastBacklog,
+      backlogLimitBytes: this.backlogLimit,
     };
   }
 }

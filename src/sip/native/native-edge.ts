@@ -20,7 +20,7 @@ import { type Logger, silentLogger } from "../../util/logger.js";
 import { ownCopy } from "../../util/own-copy.js";
 import { createResponse, type SipRequest, type SipResponse, type ViaHop } from "../index.js";
 import { AcceptedWindow, retireIntoWindow } from "./accepted-window.js";
-import { AdmissionControl, EventLoopProbe, type LoadProbe } from "./admission-control.js";
+import { AdmissionControl, backlogLimitFor, EventLoopProbe, type LoadProbe } from "./admission-control.js";
 import { upstreamCopy } from "./caller-view.js";
 import { handleCancel } from "./cancel-handling.js";
 import { CompletedRequests } from "./completed-requests.js";
@@ -53,6 +53,7 @@ import type { TransactionChannel } from "./transaction-user.js";
 import { TransportLayer } from "./transport-layer.js";
 import type { Destination, EdgeWorkerRole, ListenAddress, MessageSource } from "./transport-types.js";
 import { readUdpBacklog } from "./udp-backlog.js";
+import { REQUESTED_RECEIVE_BUFFER_BYTES } from "./udp-transport.js";
 
 export interface NativeEdgeOptions {
   readonly settings: SipSettings;
@@ -181,8 +182,30 @@ export class NativeEdge implements OutboundRequester {
       ? await this.listenAsWorker(this.worker)
       : await this.transport.listen(this.settings.listen);
     this.us.learn(bound);
+    this.sizeBacklogLimit();
     this.admission.start();
     return bound;
+  }
+
+  /**
+   * Admission control's queue limit follows the receive buffers the kernel actually gave the UDP
+   * sockets; a buffer below what was asked for is logged with the setting that caps it.
+   */
+  private sizeBacklogLimit(): void {
+    const buffer = this.transport.udp.receiveBufferBytes;
+    if (buffer === null) return;
+    const limit = backlogLimitFor(buffer);
+    this.admission.setBacklogLimit(limit);
+    // Linux reports twice what it granted: less than twice the request means it was capped.
+    if (process.platform === "linux" && buffer < 2 * REQUESTED_RECEIVE_BUFFER_BYTES)
+      this.log.warn(
+        {
+          receiveBufferBytes: buffer,
+          wantedBytes: 2 * REQUESTED_RECEIVE_BUFFER_BYTES,
+          backlogLimitBytes: limit,
+        },
+        "the SIP UDP receive buffer is smaller than asked for (net.core.rmem_max caps it): bursts past it are dropped by the kernel; raise net.core.rmem_max to at least 4194304",
+      );
   }
 
   get listenAddresses(): readonly ListenAddress[] {

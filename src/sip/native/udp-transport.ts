@@ -10,9 +10,21 @@ import type {
   UdpDispatch,
 } from "./transport-types.js";
 
+/**
+ * The receive buffer asked for. Linux doubles it (bookkeeping) and caps the request at
+ * net.core.rmem_max, 212,992 bytes on a stock system, so what a socket gets is read back.
+ */
+export const REQUESTED_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
 /** One UDP socket per listen address (RFC 3261 §18: connectionless, one datagram = one message). */
 export class UdpTransport {
-  private readonly sockets: { socket: Socket; local: ListenAddress; v6: boolean; shared: boolean }[] = [];
+  private readonly sockets: {
+    socket: Socket;
+    local: ListenAddress;
+    v6: boolean;
+    shared: boolean;
+    receiveBufferBytes: number;
+  }[] = [];
   private dispatch: UdpDispatch | null = null;
 
   constructor(private readonly handlers: TransportHandlers) {}
@@ -27,7 +39,7 @@ export class UdpTransport {
     const socket = createSocket({
       type: isIPv6(address.host) ? "udp6" : "udp4",
       // Large kernel buffers absorb bursts under load instead of dropping datagrams.
-      recvBufferSize: 4 * 1024 * 1024,
+      recvBufferSize: REQUESTED_RECEIVE_BUFFER_BYTES,
       sendBufferSize: 4 * 1024 * 1024,
       // Only IP literals reach the socket (`send` resolves names first), so the socket's own
       // lookup answers at once instead of going through dns.lookup and a tick per datagram.
@@ -67,8 +79,14 @@ export class UdpTransport {
       if (shared && dispatch?.relayIfForeign(data, source, (d, p, h) => socket.send(d, p, h))) return;
       this.handlers.onMessage({ data, source });
     });
-    this.sockets.push({ socket, local, v6, shared });
+    this.sockets.push({ socket, local, v6, shared, receiveBufferBytes: socket.getRecvBufferSize() });
     return local;
+  }
+
+  /** The smallest receive buffer the kernel gave a socket, in its own accounting (null: none bound). */
+  get receiveBufferBytes(): number | null {
+    if (this.sockets.length === 0) return null;
+    return Math.min(...this.sockets.map((s) => s.receiveBufferBytes));
   }
 
   /** The shared socket a relayed datagram arrived on at the sibling (same port in every worker). */
