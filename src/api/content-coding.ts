@@ -8,7 +8,7 @@ import { apiError } from "./api-error.js";
 /** A preParsing hook: 415 for a request body with a content coding other than identity. */
 export async function refuseEncodedBodies(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const header = request.headers["content-encoding"];
-  if (header === undefined) return;
+  if (header === undefined || !hasBody(request)) return;
   const codings = (Array.isArray(header) ? header.join(",") : header)
     .split(",")
     .map((c) => c.trim().toLowerCase())
@@ -22,4 +22,10 @@ export async function refuseEncodedBodies(request: FastifyRequest, reply: Fastif
         `content-encoding: '${codings.join(", ")}' is not accepted; send the body uncompressed`,
       ]),
     );
+}
+
+/** A body follows the header (RFC 9112 §6.3): chunked, or a Content-Length above zero. */
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers["content-length"];
+  return request.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
 }
