@@ -282,6 +282,11 @@ export function carrierApiPlugin(o: CarrierApiOptions): HttpPlugin {
                 description: `More than ${MAX_DURATIONS_PER_BATCH} items: nothing kept`,
                 ...errorSchema,
               },
+              415: {
+                description:
+                  "The body has a Content-Encoding (gzip, br...): send it uncompressed (the answer carries Accept-Encoding: identity)",
+                ...errorSchema,
+              },
               ...commonErrorResponses,
               503: retryLaterResponse("The durations could not be stored: nothing kept, retry"),
             },
