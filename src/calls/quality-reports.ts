@@ -9,8 +9,9 @@
 //   * otherwise 200 with a SIP-ETag (RFC 3903 §6 step 8), and the report joins the CDR of its
 //     CallID (the recorder decides whether in the CDR or as an amendment).
 // Nothing here throws: a hostile body gets 400, a bug 500, and the call is never touched.
-import { randomBytes } from "node:crypto";
+
 import type { Logger } from "../util/logger.js";
+import { randomHex } from "../util/random-hex.js";
 import type { CallRecorder, QualityDirection } from "./call-recorder.js";
 import { identityUri, parseVqRtcpxr, type VqReport } from "./vq-rtcpxr.js";
 
@@ -103,7 +104,7 @@ export class VqRtcpxrCollector implements QualityReportPort {
       status: 200,
       reason: "OK",
       headers: [
-        ["SIP-ETag", randomBytes(8).toString("hex")],
+        ["SIP-ETag", randomHex(8)],
         ["Expires", "0"],
       ],
     };

@@ -1,6 +1,7 @@
 // Building a response to a request (RFC 3261 §8.2.6, and §16.7/§16.8 for responses a proxy
 // generates itself, e.g. 100 Trying, 483, 400 from a parse error).
-import { randomBytes } from "node:crypto";
+
+import { randomHex } from "../util/random-hex.js";
 import { HeaderField } from "./header-field.js";
 import type { SipRequest } from "./sip-request.js";
 import { SipResponse } from "./sip-response.js";
@@ -27,7 +28,7 @@ function canRewrite(value: string): boolean {
 
 /** A random tag with at least 32 bits of randomness (§19.3). */
 export function randomTag(): string {
-  return randomBytes(6).toString("hex");
+  return randomHex(6);
 }
 
 /**
