@@ -22,7 +22,7 @@ import type { CallRouter, OutboundRequester, RouteTarget, RoutingDecision } from
 import { type Clock, systemClock } from "../../util/clock.js";
 import { type Logger, silentLogger } from "../../util/logger.js";
 import type { SipRequest } from "../index.js";
-import { LocalIdentity, uriDefaultPort } from "../native/edge-addressing.js";
+import { LocalIdentity } from "../native/edge-addressing.js";
 import type { ProtectionStats } from "../native/limits.js";
 import type { NativeEdgeStats } from "../native/native-edge.js";
 import { publishToProxy } from "../native/quality-handover.js";
@@ -386,7 +386,7 @@ export class DrachtioEdge implements OutboundRequester {
 
   private addressedToProxy(r: SipRequest): boolean {
     const uri = r.uri;
-    return uri?.kind === "sip" && this.us.isOurs(uri.host, uri.port, uriDefaultPort(uri));
+    return uri?.kind === "sip" && this.us.isOurs(uri.host, uri.port, uri.scheme === "sips");
   }
 
   private checkIdle(): void {

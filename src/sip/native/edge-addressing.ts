@@ -21,11 +21,13 @@ export class LocalIdentity {
   }
 
   /**
-   * `implicitPort`: what an absent port means where the host was written (§19.1.2: 5061 for a
-   * sips: URI or a TLS Via sent-by, 5060 otherwise).
+   * `secure`: the host was written in a sips: URI or a TLS Via, where an absent port means 5061
+   * (§19.1.2, §18.2.2), not 5060.
    */
-  isOurs(host: string, port: number | null, implicitPort = 5060): boolean {
-    return this.ourHosts.has(normalizeHost(host)) && this.ourPorts.has(port ?? implicitPort);
+  isOurs(host: string, port: number | null, secure = false): boolean {
+    return (
+      this.ourHosts.has(normalizeHost(host)) && this.ourPorts.has(port ?? defaultPort(secure ? "tls" : "udp"))
+    );
   }
 
   sentByFor(local: ListenAddress): string {
@@ -72,16 +74,6 @@ export function responseDestination(via: ViaHop, source: MessageSource): Destina
       transport: source.transport,
     };
   return { host: source.address, port: via.hasRport ? source.port : (via.port ?? 5060), transport: "udp" };
-}
-
-/** §19.1.2: a sips: URI without a port means 5061, a sip: URI 5060. */
-export function uriDefaultPort(uri: { readonly scheme: "sip" | "sips" }): number {
-  return uri.scheme === "sips" ? 5061 : 5060;
-}
-
-/** §18.2.2: a Via sent-by without a port means 5061 over TLS, 5060 otherwise. */
-export function viaDefaultPort(via: ViaHop): number {
-  return via.transport === "TLS" ? 5061 : 5060;
 }
 
 /** §18.2.2, §19.1.2: a sent-by or URI without a port means 5061 over TLS, 5060 otherwise. */

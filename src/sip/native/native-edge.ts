@@ -26,7 +26,7 @@ import { handleCancel } from "./cancel-handling.js";
 import { CompletedRequests } from "./completed-requests.js";
 import { DialogTracker } from "./dialog-tracker.js";
 import { DrainGate } from "./drain-gate.js";
-import { LocalIdentity, responseDestination, viaDefaultPort } from "./edge-addressing.js";
+import { LocalIdentity, responseDestination } from "./edge-addressing.js";
 import { InboundDispatch } from "./inbound-dispatch.js";
 import { inboundRequestView } from "./inbound-request-view.js";
 import { InviteServerState, InviteServerTransaction } from "./invite-server-transaction.js";
@@ -489,7 +489,11 @@ export class NativeEdge implements OutboundRequester {
   onResponse(res: SipResponse): void {
     const via = res.topVia;
     // §18.1.2: a response whose top Via is not ours is discarded.
-    if (via === undefined || !this.us.isOurs(via.host, via.port, viaDefaultPort(via)) || via.branch === null)
+    if (
+      via === undefined ||
+      !this.us.isOurs(via.host, via.port, via.transport === "TLS") ||
+      via.branch === null
+    )
       return;
     const method = res.cseq?.method ?? "";
     const key = clientTransactionKey(via.branch, method);

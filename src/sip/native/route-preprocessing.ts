@@ -3,13 +3,7 @@
 // RFC 3581 §4) and the next hop of a request (§16.12).
 import { isIP } from "node:net";
 import type { SipRequest, ViaHop } from "../index.js";
-import {
-  type LocalIdentity,
-  normalizeHost,
-  stripBrackets,
-  uriDefaultPort,
-  viaDefaultPort,
-} from "./edge-addressing.js";
+import { type LocalIdentity, normalizeHost, stripBrackets } from "./edge-addressing.js";
 import { loopHash, loopHashOfBranch } from "./loop-detection.js";
 import type { Destination, MessageSource } from "./transport-types.js";
 
@@ -30,7 +24,7 @@ export function annotateVia(r: SipRequest, via: ViaHop, source: MessageSource): 
 export function isLooped(r: SipRequest, us: LocalIdentity): boolean {
   let hash: string | null = null;
   for (const hop of r.viaHops ?? []) {
-    if (!us.isOurs(hop.host, hop.port, viaDefaultPort(hop))) continue;
+    if (!us.isOurs(hop.host, hop.port, hop.transport === "TLS")) continue;
     const theirs = loopHashOfBranch(hop.branch);
     if (theirs === null) continue;
     hash ??= loopHash(r);
@@ -51,7 +45,7 @@ export function preprocessRoutes(r: SipRequest, us: LocalIdentity): boolean {
   if (
     uri?.kind === "sip" &&
     uri.user === null &&
-    us.isOurs(uri.host, uri.port, uriDefaultPort(uri)) &&
+    us.isOurs(uri.host, uri.port, uri.scheme === "sips") &&
     routes.length > 0
   ) {
     const values = r.headers("route");
@@ -66,7 +60,7 @@ export function preprocessRoutes(r: SipRequest, us: LocalIdentity): boolean {
     if (
       top === undefined ||
       top.uri.kind !== "sip" ||
-      !us.isOurs(top.uri.host, top.uri.port, uriDefaultPort(top.uri))
+      !us.isOurs(top.uri.host, top.uri.port, top.uri.scheme === "sips")
     )
       break;
     r.removeFirstRoute();
@@ -106,5 +100,5 @@ export function isSipsRequest(r: SipRequest): boolean {
 /** The Request-URI names the proxy itself (OPTIONS/REGISTER to us, PUBLISH/SUBSCRIBE refusal). */
 export function addressedToProxy(r: SipRequest, us: LocalIdentity): boolean {
   const uri = r.uri;
-  return uri?.kind === "sip" && us.isOurs(uri.host, uri.port, uriDefaultPort(uri));
+  return uri?.kind === "sip" && us.isOurs(uri.host, uri.port, uri.scheme === "sips");
 }
