@@ -47,9 +47,9 @@ export interface AdmissionSettings {
   readonly retryAfterSeconds: number;
 }
 
-/** How much the rejection fraction moves per period, and its ceiling (some calls always get through). */
-const STEP = 0.05;
-const MAX_REJECT = 0.95;
+/** The rejection fraction moves in 5% steps (1/20), up to 95% (some calls always get through). */
+const STEPS_PER_UNIT = 20;
+const MAX_REJECT_STEPS = 19;
 /**
  * A backlog several times the limit raises the fraction by up to this many steps in one period.
  * A proxy started cold into full load (JIT not warm yet) filled its 8 MB receive buffer in under
@@ -88,7 +88,11 @@ export function backlogLimitFor(receiveBufferBytes: number | null): number {
 }
 
 export class AdmissionControl {
-  private rejectFraction = 0;
+  /**
+   * The share refused, in whole 5% steps: counted, so the share is exactly k/20 (adding and
+   * subtracting 0.05 had left 2e-16 on /metrics where 0 was meant).
+   */
+  private rejectSteps = 0;
   private smoothed = 0;
   private timer: NodeJS.Timeout | null = null;
   private rejectedCount = 0;
@@ -132,7 +136,7 @@ export class AdmissionControl {
     this.settings = settings;
     if (!settings.enabled) {
       this.halt();
-      this.rejectFraction = 0;
+      this.rejectSteps = 0;
       this.smoothed = 0;
     } else if (this.started) this.start();
   }
@@ -156,7 +160,7 @@ export class AdmissionControl {
     // shows that queue, shedding needs it too; a short queue lets shedding fall back at once.
     // Read only when it can matter (a /proc read costs ~0.2 ms): a loop well below the target
     // in this sample and on average, and not shedding, decides nothing by it.
-    if (busiest < target - BAND && this.rejectFraction === 0) return;
+    if (busiest < target - BAND && this.rejectSteps === 0) return;
     const backlog = this.probe.backlogBytes?.() ?? null;
     this.lastBacklog = backlog;
     const limit = this.backlogLimit;
@@ -174,19 +178,21 @@ export class AdmissionControl {
       this.lower(backlog < limit / 16 && sample < target - BAND ? 2 : 1);
   }
 
-  // Whole steps: the share is a multiple of STEP, never 2e-16 left over from adding and
-  // subtracting 0.05 (what /metrics showed).
   private raise(steps: number): void {
-    this.rejectFraction = Math.min(MAX_REJECT, roundToStep(this.rejectFraction + steps * STEP));
+    this.rejectSteps = Math.min(MAX_REJECT_STEPS, this.rejectSteps + steps);
   }
 
   private lower(steps = 1): void {
-    this.rejectFraction = Math.max(0, roundToStep(this.rejectFraction - steps * STEP));
+    this.rejectSteps = Math.max(0, this.rejectSteps - steps);
+  }
+
+  private get rejectFraction(): number {
+    return this.rejectSteps / STEPS_PER_UNIT;
   }
 
   /** Whether a new call may start now. */
   admit(): boolean {
-    if (this.rejectFraction === 0) return true;
+    if (this.rejectSteps === 0) return true;
     const ok = this.random() >= this.rejectFraction;
     if (!ok) this.rejectedCount++;
     return ok;
@@ -210,9 +216,4 @@ export class AdmissionControl {
       backlogLimitBytes: this.backlogLimit,
     };
   }
-}
-
-/** Dividing by the whole number of steps per unit (20) gives the nearest double to k * 0.05. */
-function roundToStep(fraction: number): number {
-  return Math.round(fraction / STEP) / Math.round(1 / STEP);
 }
