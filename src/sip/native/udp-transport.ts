@@ -18,13 +18,7 @@ export const REQUESTED_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** One UDP socket per listen address (RFC 3261 §18: connectionless, one datagram = one message). */
 export class UdpTransport {
-  private readonly sockets: {
-    socket: Socket;
-    local: ListenAddress;
-    v6: boolean;
-    shared: boolean;
-    receiveBufferBytes: number;
-  }[] = [];
+  private readonly sockets: { socket: Socket; local: ListenAddress; v6: boolean; shared: boolean }[] = [];
   private dispatch: UdpDispatch | null = null;
 
   constructor(private readonly handlers: TransportHandlers) {}
@@ -79,14 +73,14 @@ export class UdpTransport {
       if (shared && dispatch?.relayIfForeign(data, source, (d, p, h) => socket.send(d, p, h))) return;
       this.handlers.onMessage({ data, source });
     });
-    this.sockets.push({ socket, local, v6, shared, receiveBufferBytes: socket.getRecvBufferSize() });
+    this.sockets.push({ socket, local, v6, shared });
     return local;
   }
 
   /** The smallest receive buffer the kernel gave a socket, in its own accounting (null: none bound). */
   get receiveBufferBytes(): number | null {
     if (this.sockets.length === 0) return null;
-    return Math.min(...this.sockets.map((s) => s.receiveBufferBytes));
+    return Math.min(...this.sockets.map((s) => s.socket.getRecvBufferSize()));
   }
 
   /** The shared socket a relayed datagram arrived on at the sibling (same port in every worker). */
