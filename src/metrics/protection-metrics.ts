@@ -1,22 +1,13 @@
 // Flood protection and connection limits on /metrics (issue #15). The edge keeps the counts
 // (limits.ts `ProtectionStats`); these read them at scrape time. No label carries an address:
 // hostile traffic must not grow the series count (bans are logged with the address instead).
-import { Counter, Gauge, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import type { ProtectionStats } from "../sip/native/limits.js";
+import { scrapedCounter, scrapedGauge } from "./scraped.js";
 
 export function registerProtectionMetrics(registry: Registry, stats: () => ProtectionStats): void {
-  const registers = [registry];
   const counter = (name: string, help: string, read: (s: ProtectionStats) => number) =>
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        // The edge's count only grows: mirror it.
-        this.reset();
-        this.inc(read(stats()));
-      },
-    });
+    scrapedCounter(registry, name, help, () => read(stats()));
   counter("dialgate_flood_bans_total", "Sources banned by the flood guard (rate or scanner)", (s) => s.bans);
   counter(
     "dialgate_flood_dropped_messages_total",
@@ -33,12 +24,10 @@ export function registerProtectionMetrics(registry: Registry, stats: () => Prote
     "TCP/TLS connections closed at accept: banned source or maxConnectionsPerSource reached",
     (s) => s.refusedConnections,
   );
-  new Gauge({
-    name: "dialgate_flood_banned_sources",
-    help: "Source addresses banned now",
-    registers,
-    collect() {
-      this.set(stats().bannedNow);
-    },
-  });
+  scrapedGauge(
+    registry,
+    "dialgate_flood_banned_sources",
+    "Source addresses banned now",
+    () => stats().bannedNow,
+  );
 }

@@ -1,20 +1,12 @@
 // The call recorder on /metrics: what it could not write yet, what it did not expect, and the
 // quality reports it joined (src/calls/call-recorder.ts keeps the counts; read at scrape time).
-import { Counter, Gauge, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import type { CallRecorderStats } from "../calls/call-recorder.js";
+import { scrapedCounter, scrapedGauge } from "./scraped.js";
 
 export function registerRecorderMetrics(registry: Registry, stats: () => CallRecorderStats): void {
-  const registers = [registry];
   const counter = (name: string, help: string, read: (s: CallRecorderStats) => number) =>
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        this.inc(read(stats()));
-      },
-    });
+    scrapedCounter(registry, name, help, () => read(stats()));
   counter(
     "dialgate_recorder_append_failures_total",
     "CDR log appends the recorder had to retry (the records are kept, never dropped)",
@@ -40,20 +32,16 @@ export function registerRecorderMetrics(registry: Registry, stats: () => CallRec
     "Quality reports for no known call (or past the late-report window), dropped",
     (s) => s.qualityReportsUnmatched,
   );
-  new Gauge({
-    name: "dialgate_recorder_pending_writes",
-    help: "CDRs and amendments not yet durable (in flight or waiting for a retry)",
-    registers,
-    collect() {
-      this.set(stats().pendingWrites);
-    },
-  });
-  new Gauge({
-    name: "dialgate_recorder_calls_in_progress",
-    help: "Calls the recorder follows (INVITE seen, no CDR written yet)",
-    registers,
-    collect() {
-      this.set(stats().callsInProgress);
-    },
-  });
+  scrapedGauge(
+    registry,
+    "dialgate_recorder_pending_writes",
+    "CDRs and amendments not yet durable (in flight or waiting for a retry)",
+    () => stats().pendingWrites,
+  );
+  scrapedGauge(
+    registry,
+    "dialgate_recorder_calls_in_progress",
+    "Calls the recorder follows (INVITE seen, no CDR written yet)",
+    () => stats().callsInProgress,
+  );
 }
