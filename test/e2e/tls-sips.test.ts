@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RouteTarget } from "../../src/routing/decision.js";
 import { waitFor } from "../support/free-port.js";
 import { killAllSipp, SippProcess } from "../support/sipp.js";
-import { createTestPki, type IssuedCertificate, type TestPki } from "../support/test-pki.js";
+import { type IssuedCertificate, issueTlsTestCertificates, type TestPki } from "../support/test-pki.js";
 import { startTestProxy, type TestProxy } from "../support/test-proxy.js";
 import { forward, serialSteps, TestRouter } from "../support/test-router.js";
 import {
@@ -30,9 +30,7 @@ let proxy: TestProxy | null = null;
 const cleanups: (() => unknown)[] = [];
 
 beforeAll(() => {
-  pki = createTestPki();
-  dialgateCert = pki.issue("dialgate", ["dialgate.test"], { loopbackIp: true });
-  gatewayCert = pki.issue("sbc1", ["sbc1.tls.test"], { loopbackIp: true });
+  ({ pki, dialgate: dialgateCert, gateway: gatewayCert } = issueTlsTestCertificates());
 });
 
 afterEach(async () => {

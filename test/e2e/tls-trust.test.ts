@@ -7,7 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { dialgateConfigSchema } from "../../src/config/schema.js";
 import { waitFor } from "../support/free-port.js";
 import { RawSipClient, rawRequest } from "../support/raw-sip-client.js";
-import { createTestPki, type IssuedCertificate, type TestPki } from "../support/test-pki.js";
+import { type IssuedCertificate, issueTlsTestCertificates, type TestPki } from "../support/test-pki.js";
 import { startTestProxy, type TestProxy } from "../support/test-proxy.js";
 import { forward, serialSteps, TestRouter } from "../support/test-router.js";
 import {
@@ -29,10 +29,7 @@ let proxy: TestProxy | null = null;
 const cleanups: (() => unknown)[] = [];
 
 beforeAll(() => {
-  pki = createTestPki();
-  dialgateCert = pki.issue("dialgate", ["dialgate.test"], { loopbackIp: true });
-  gatewayCert = pki.issue("sbc1", ["sbc1.tls.test"], { loopbackIp: true });
-  wrongCert = pki.issue("wrong", ["wrong.example"], { loopbackIp: true });
+  ({ pki, dialgate: dialgateCert, gateway: gatewayCert, wrong: wrongCert } = issueTlsTestCertificates());
 });
 
 afterEach(async () => {

@@ -13,7 +13,7 @@ import { freeSipPort, freeTcpPort, waitFor } from "../support/free-port.js";
 import { RawSipClient, rawRequest } from "../support/raw-sip-client.js";
 import { killAllSipp, SippProcess } from "../support/sipp.js";
 import { startStunnel, stopAllStunnel } from "../support/stunnel.js";
-import { createTestPki, type IssuedCertificate, type TestPki } from "../support/test-pki.js";
+import { type IssuedCertificate, issueTlsTestCertificates, type TestPki } from "../support/test-pki.js";
 import { startTestProxy, type TestProxy } from "../support/test-proxy.js";
 import { forward, serialSteps, TestRouter } from "../support/test-router.js";
 import { optionsOverTls } from "../support/tls-peer.js";
@@ -25,11 +25,7 @@ let wrongCert: IssuedCertificate;
 let proxy: TestProxy | null = null;
 
 beforeAll(() => {
-  pki = createTestPki();
-  dialgateCert = pki.issue("dialgate", ["dialgate.test"], { loopbackIp: true });
-  // In-dialog requests go to the gateway's Contact, an address: the certificate carries it too.
-  gatewayCert = pki.issue("sbc1", ["sbc1.tls.test"], { loopbackIp: true });
-  wrongCert = pki.issue("wrong", ["wrong.example"], { loopbackIp: true });
+  ({ pki, dialgate: dialgateCert, gateway: gatewayCert, wrong: wrongCert } = issueTlsTestCertificates());
 });
 
 afterEach(async () => {

@@ -89,3 +89,24 @@ export function createTestPki(caName = "dialgate test CA"): TestPki {
     },
   };
 }
+
+/** The certificates the TLS end-to-end tests share, from one throwaway CA. */
+export interface TlsTestCertificates {
+  readonly pki: TestPki;
+  /** dialgate's own (dialgate.test). */
+  readonly dialgate: IssuedCertificate;
+  /** A gateway's (sbc1.tls.test); in-dialog requests go to its Contact, an address, so it carries 127.0.0.1 too. */
+  readonly gateway: IssuedCertificate;
+  /** One for a name no gateway has (wrong.example). */
+  readonly wrong: IssuedCertificate;
+}
+
+export function issueTlsTestCertificates(): TlsTestCertificates {
+  const pki = createTestPki();
+  return {
+    pki,
+    dialgate: pki.issue("dialgate", ["dialgate.test"], { loopbackIp: true }),
+    gateway: pki.issue("sbc1", ["sbc1.tls.test"], { loopbackIp: true }),
+    wrong: pki.issue("wrong", ["wrong.example"], { loopbackIp: true }),
+  };
+}
