@@ -58,6 +58,51 @@ describe("admission control with the UDP receive backlog", () => {
     expect(control.state.rejectFraction).toBe(0.05);
   });
 
+  it("holds the share while a queue past the limit is already shrinking, and raises once it grows again", () => {
+    // A hiccup near the maximum: the queue jumps past the limit, then is worked off over
+    // several periods at the current share. Raising in each of those periods refused calls the
+    // proxy was keeping up with.
+    const queue = [1.5, 1.4, 1.2, 1.1, 1.05, 1.3].map((x) => Math.round(BACKLOG_LIMIT_BYTES * x));
+    let i = 0;
+    const control = controlWith(() => queue[i++] ?? 0);
+    control.update();
+    expect(control.state.rejectFraction).toBe(0.05);
+    steps(control, 4);
+    expect(control.state.rejectFraction).toBe(0.05);
+    control.update();
+    expect(control.state.rejectFraction).toBe(0.1);
+  });
+
+  it("raises while a queue deeper than twice the limit shrinks: the buffer is too close to full", () => {
+    const queue = [5, 4, 3, 2.5].map((x) => BACKLOG_LIMIT_BYTES * x);
+    let i = 0;
+    const control = controlWith(() => queue[i++] ?? 0);
+    steps(control, 4);
+    expect(control.state.rejectFraction).toBe((5 + 4 + 3 + 2) / 20);
+  });
+
+  it("does not take a queue read before an idle spell as the previous period's", () => {
+    // Shedding ended with a deep queue last read, the loop went quiet (no reads), then a burst:
+    // the stale read must not make the new, shorter queue look like it is draining.
+    let busy = 1;
+    const backlog = { bytes: BACKLOG_LIMIT_BYTES * 1.8 };
+    const control = new AdmissionControl(
+      settings,
+      { sample: () => busy, backlogBytes: () => backlog.bytes },
+      () => 0.5,
+    );
+    control.update();
+    expect(control.state.rejectFraction).toBe(0.05);
+    busy = 0.2;
+    steps(control, 30);
+    expect(control.state.rejectFraction).toBe(0);
+    expect(control.state.backlogBytes).toBe(BACKLOG_LIMIT_BYTES * 1.8);
+    busy = 1;
+    backlog.bytes = BACKLOG_LIMIT_BYTES * 1.2;
+    control.update();
+    expect(control.state.rejectFraction).toBe(0.05);
+  });
+
   it("keeps the share a whole number of 5% steps (no 2e-16 left on /metrics)", () => {
     let backlog = BACKLOG_LIMIT_BYTES * 7;
     const control = controlWith(() => backlog);
