@@ -4,7 +4,19 @@
 import type { ConfigProblem } from "./problem.js";
 import type { DialgateConfig } from "./schema.js";
 
-export function validateReferences(config: DialgateConfig): ConfigProblem[] {
+/** Sections whose objects are referred to by name, and the field that names each object. */
+export type NamedSection = "gateways" | "translationRules" | "tenants" | "carriers";
+
+/**
+ * Names defined by objects the checks do not see (they failed the schema, which reports them):
+ * a reference to one of them is not also reported as unknown.
+ */
+export type DefinedElsewhere = Partial<Record<NamedSection, readonly string[]>>;
+
+export function validateReferences(
+  config: DialgateConfig,
+  elsewhere: DefinedElsewhere = {},
+): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const report = (path: string, message: string): void => {
     problems.push({ path, message });
@@ -41,6 +53,15 @@ export function validateReferences(config: DialgateConfig): ConfigProblem[] {
   );
   const tenants = unique(config.tenants, (t) => t.id, "tenants", "id", "tenant id");
   const carriers = unique(config.carriers, (c) => c.id, "carriers", "id", "carrier id");
+  const known: Record<NamedSection, Map<string, number>> = {
+    gateways,
+    translationRules: rules,
+    tenants,
+    carriers,
+  };
+  for (const [section, names] of Object.entries(elsewhere) as [NamedSection, readonly string[]][])
+    for (const name of names)
+      if (!known[section].has(name.toLowerCase())) known[section].set(name.toLowerCase(), -1);
 
   const ruleLists = [
     "inboundTeamsNumberTranslationRules",

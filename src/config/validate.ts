@@ -8,11 +8,24 @@
 // top-level sections, and `sip` field by field (its fields are independent settings that the
 // checks read separately: a bad `sip.flood` says nothing about `sip.listen`). A check never sees
 // a part that failed; it gets a schema default there that it does not read.
+//
+// The lists of named objects (gateways, translationRules, tenants, carriers) are parts object by
+// object: one gateway with a bad port must not hide an unknown translation rule in another, or in
+// a tenant. A check sees the objects that passed, its problems keep their paths in the file, and
+// a reference to an object that failed (its name still readable) is not also called unknown.
 import { validateDialPlans } from "../dialplan/validate-config.js";
 import { validateRouting } from "../routing/validate-config.js";
 import { type ConfigProblem, formatConfigPath } from "./problem.js";
-import { validateReferences } from "./references.js";
-import { type DialgateConfig, dialgateConfigSchema, sipSchema } from "./schema.js";
+import { type DefinedElsewhere, type NamedSection, validateReferences } from "./references.js";
+import {
+  carrierSchema,
+  type DialgateConfig,
+  dialgateConfigSchema,
+  pstnGatewaySchema,
+  sipSchema,
+  tenantSchema,
+  translationRuleSchema,
+} from "./schema.js";
 import { validateGatewayTransports, validateSecuritySettings } from "./security-checks.js";
 
 export type ConfigValidation =
@@ -36,8 +49,28 @@ export type ConfigPart = Section | `sip.${SipField}`;
 
 interface SemanticCheck {
   readonly reads: readonly ConfigPart[];
-  readonly run: (config: DialgateConfig) => ConfigProblem[];
+  readonly run: (config: DialgateConfig, elsewhere: DefinedElsewhere) => ConfigProblem[];
   readonly runnableOnly?: boolean;
+}
+
+/** Each list of named objects: the schema of one object and the field that names it. */
+const NAMED_OBJECTS: Record<NamedSection, { readonly schema: ObjectSchema; readonly nameField: string }> = {
+  gateways: { schema: pstnGatewaySchema, nameField: "fqdn" },
+  translationRules: { schema: translationRuleSchema, nameField: "identity" },
+  tenants: { schema: tenantSchema, nameField: "id" },
+  carriers: { schema: carrierSchema, nameField: "id" },
+};
+
+interface ObjectSchema {
+  safeParse(v: unknown): { success: boolean; data?: unknown };
+}
+
+/** A list of named objects of which only some passed the schema. */
+interface PartialList {
+  /** For each object kept, its index in the file. */
+  readonly indices: readonly number[];
+  /** The names of the objects that failed, where readable. */
+  readonly failedNames: readonly string[];
 }
 
 const SEMANTIC_CHECKS: readonly SemanticCheck[] = [
@@ -74,7 +107,10 @@ export function validateConfig(raw: unknown, options: ValidationOptions = {}): C
       : [{ path: formatConfigPath(issue.path), message: issue.message }],
   );
   const parts = validParts(raw);
-  if (parts !== null) problems.push(...semanticProblems(parts.config, (p) => parts.valid.has(p), runnable));
+  if (parts !== null) {
+    const readable = (p: ConfigPart) => parts.valid.has(p) || parts.partial.has(p as NamedSection);
+    problems.push(...semanticProblems(parts.config, readable, runnable, parts.partial));
+  }
   return { ok: false, problems };
 }
 
@@ -82,19 +118,40 @@ function semanticProblems(
   config: DialgateConfig,
   valid: (part: ConfigPart) => boolean,
   runnable: boolean,
+  partial: ReadonlyMap<NamedSection, PartialList> = new Map(),
 ): ConfigProblem[] {
-  return SEMANTIC_CHECKS.filter((c) => (runnable || !c.runnableOnly) && c.reads.every(valid)).flatMap((c) =>
-    c.run(config),
+  const elsewhere: DefinedElsewhere = Object.fromEntries(
+    [...partial].map(([section, list]) => [section, list.failedNames]),
   );
+  return SEMANTIC_CHECKS.filter((c) => (runnable || !c.runnableOnly) && c.reads.every(valid))
+    .flatMap((c) => c.run(config, elsewhere))
+    .map((p) => (partial.size === 0 ? p : { ...p, path: pathInFile(p.path, partial) }));
+}
+
+const LIST_INDEX = /^(gateways|translationRules|tenants|carriers)\[(\d+)\]/;
+
+/** A problem's path in the checked lists, as the path of the same object in the file. */
+function pathInFile(path: string, partial: ReadonlyMap<NamedSection, PartialList>): string {
+  const m = LIST_INDEX.exec(path);
+  if (m === null) return path;
+  const list = partial.get(m[1] as NamedSection);
+  const index = list?.indices[Number(m[2])];
+  return index === undefined ? path : `${m[1]}[${index}]${path.slice(m[0].length)}`;
 }
 
 /**
  * The parts of a document that pass the schema on their own, and a configuration made of them
  * (schema defaults or stand-ins where a part failed). Null when the document is not an object.
  */
-export function validParts(raw: unknown): { config: DialgateConfig; valid: ReadonlySet<ConfigPart> } | null {
+export function validParts(raw: unknown): {
+  config: DialgateConfig;
+  valid: ReadonlySet<ConfigPart>;
+  /** Lists of named objects that failed as a whole: the objects that passed, and where they were. */
+  partial: ReadonlyMap<NamedSection, PartialList>;
+} | null {
   if (!isRecord(raw)) return null;
   const valid = new Set<ConfigPart>();
+  const partial = new Map<NamedSection, PartialList>();
   const config: Record<string, unknown> = {};
   const rawSip = isRecord(raw.sip) ? raw.sip : {};
   const sip: Record<string, unknown> = {};
@@ -109,8 +166,27 @@ export function validParts(raw: unknown): { config: DialgateConfig; valid: Reado
     const r = schema.safeParse(raw[section]);
     if (r.success) valid.add(section as Section);
     config[section] = r.success ? r.data : schema.safeParse(undefined).data;
+    const named = NAMED_OBJECTS[section as NamedSection];
+    const items = raw[section];
+    if (!r.success && named !== undefined && Array.isArray(items)) {
+      const kept: unknown[] = [];
+      const indices: number[] = [];
+      const failedNames: string[] = [];
+      items.forEach((item, i) => {
+        const one = named.schema.safeParse(item);
+        if (one.success) {
+          kept.push(one.data);
+          indices.push(i);
+        } else {
+          const name = isRecord(item) ? item[named.nameField] : undefined;
+          if (typeof name === "string") failedNames.push(name);
+        }
+      });
+      config[section] = kept;
+      partial.set(section as NamedSection, { indices, failedNames });
+    }
   }
-  return { config: config as DialgateConfig, valid };
+  return { config: config as DialgateConfig, valid, partial };
 }
 
 function fallback(schema: { safeParse(v: unknown): { success: boolean; data?: unknown } }, standIn: unknown) {

@@ -104,8 +104,8 @@ carriers: [{ id: c, name: C, numbers: [{ number: '12345', tenant: t }] }]
     expect(found.some((p) => p.startsWith("sip.flood.threshold: "))).toBe(true);
     expect(found.some((p) => p.startsWith("carriers[0].numbers[0].number: "))).toBe(true);
     // ... and, in the same run, the checks whose parts are sound: dial plans and routing on the
-    // tenants, sip.workers without redis, the gateway's transport against sip.listen. References
-    // need the carriers, which failed: they wait for the next run rather than guess.
+    // tenants, sip.workers without redis, the gateway's transport against sip.listen, and the
+    // references among the objects that passed (the one carrier failed, the rest did not).
     expect(
       found.some((p) => p.startsWith("tenants[0].dialPlans.global.normalizationRules[0].pattern: ")),
     ).toBe(true);
@@ -115,7 +115,43 @@ carriers: [{ id: c, name: C, numbers: [{ number: '12345', tenant: t }] }]
     expect(found).toContain(
       "gateways[0].transport: needs a tls entry in sip.listen (requests to this gateway leave through a tls listener)",
     );
-    expect(found.some((p) => p.includes("unknown gateway"))).toBe(false);
+    expect(found).toContain(
+      "tenants[0].voiceRoutes[0].onlinePstnGatewayList[0]: unknown gateway 'sbc.other.com' (define it under gateways)",
+    );
+  });
+
+  it("checks references among the named objects that passed, at their paths in the file", () => {
+    const found = problems(`${minimal}
+gateways:
+  - { fqdn: broken.example.com, sipSignalingPort: 99999 }
+  - { fqdn: sbc.example.com, outboundPstnNumberTranslationRules: [Nope] }
+translationRules:
+  - { identity: Half }
+tenants:
+  - { id: broken, domains: [] }
+  - id: t
+    domains: [example.com]
+    pstnUsages: [Local]
+    voiceRoutes:
+      - { identity: r, numberPattern: '^\\+1', priority: 1, onlinePstnUsages: [Local], onlinePstnGatewayList: [broken.example.com, sbc.gone.com] }
+carriers:
+  - { id: c, name: C, numbers: [{ number: '+12025550100', tenant: broken }, { number: '+12025550101', tenant: none }] }
+`);
+    // The schema's own problems, at the objects that failed.
+    expect(found.some((p) => p.startsWith("gateways[0].sipSignalingPort: "))).toBe(true);
+    expect(found.some((p) => p.startsWith("tenants[0].domains: "))).toBe(true);
+    // References of the objects that passed, with their indices in the file (not in the list of
+    // objects that passed) ...
+    expect(found).toEqual(
+      expect.arrayContaining([
+        "gateways[1].outboundPstnNumberTranslationRules[0]: unknown translation rule 'Nope' (define it under translationRules)",
+        "tenants[1].voiceRoutes[0].onlinePstnGatewayList[1]: unknown gateway 'sbc.gone.com' (define it under gateways)",
+        "carriers[0].numbers[1].tenant: unknown tenant 'none'",
+      ]),
+    );
+    // ... and an object that failed the schema is not also called unknown where it is named.
+    expect(found.some((p) => p.includes("'broken.example.com'"))).toBe(false);
+    expect(found.some((p) => p.includes("unknown tenant 'broken'"))).toBe(false);
   });
 
   it("reports a YAML syntax error with its line", () => {
