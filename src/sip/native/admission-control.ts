@@ -189,10 +189,8 @@ export class AdmissionControl {
       if (!draining) this.raise(Math.min(MAX_STEPS_PER_PERIOD, Math.floor(backlog / limit)));
     } else if (u < target - BAND || backlog < limit / 4)
       // Nothing waiting and a loop with room to spare: more is shed than needed (the fast rise
-      // overshoots on a burst), so the share halves, at least two steps.
-      this.lower(
-        backlog < limit / 16 && sample < target - BAND ? Math.max(2, Math.ceil(this.rejectSteps / 2)) : 1,
-      );
+      // can overshoot), so the share comes down twice as fast.
+      this.lower(backlog < limit / 16 && sample < target - BAND ? 2 : 1);
   }
 
   private raise(steps: number): void {
