@@ -189,7 +189,7 @@ export function validParts(raw: unknown): {
   return { config: config as DialgateConfig, valid, partial };
 }
 
-function fallback(schema: { safeParse(v: unknown): { success: boolean; data?: unknown } }, standIn: unknown) {
+function fallback(schema: ObjectSchema, standIn: unknown) {
   const r = schema.safeParse(standIn);
   return r.success ? r.data : undefined;
 }

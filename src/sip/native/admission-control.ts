@@ -182,7 +182,7 @@ export class AdmissionControl {
     // A queue past the limit that is already shorter than a period ago is a burst being worked
     // off at the current share: near its maximum the proxy drains a 40 ms hiccup (a GC pause,
     // the host's other processes) over several periods, and raising in each of them had refused
-    // 3-19% of a rate it was keeping up with (bench/README.md). A queue past DRAINING_CEILING
+    // 2-30% of a rate it was keeping up with (bench/README.md). A queue past DRAINING_CEILING
     // limits raises anyway: that is half of a stock kernel's buffer, or some 80 ms of work.
     const draining = previous !== null && backlog < previous && backlog <= DRAINING_CEILING * limit;
     if (backlog > limit && busiest > target) {
