@@ -125,7 +125,7 @@ function semanticProblems(
   );
   return SEMANTIC_CHECKS.filter((c) => (runnable || !c.runnableOnly) && c.reads.every(valid))
     .flatMap((c) => c.run(config, elsewhere))
-    .map((p) => (partial.size === 0 ? p : { ...p, path: pathInFile(p.path, partial) }));
+    .map((p) => ({ ...p, path: pathInFile(p.path, partial) }));
 }
 
 const LIST_INDEX = /^(gateways|translationRules|tenants|carriers)\[(\d+)\]/;

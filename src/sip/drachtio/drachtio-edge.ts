@@ -386,7 +386,7 @@ export class DrachtioEdge implements OutboundRequester {
 
   private addressedToProxy(r: SipRequest): boolean {
     const uri = r.uri;
-    return uri?.kind === "sip" && this.us.isOurs(uri.host, uri.port, uri.scheme === "sips");
+    return uri?.kind === "sip" && this.us.isOurUri(uri);
   }
 
   private checkIdle(): void {

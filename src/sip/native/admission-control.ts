@@ -99,8 +99,8 @@ export class AdmissionControl {
   private timer: NodeJS.Timeout | null = null;
   private rejectedCount = 0;
   private lastBacklog: number | null = null;
-  /** The backlog read in the previous period, null when that period did not read it. */
-  private previousBacklog: number | null = null;
+  /** Whether the previous period read the backlog (lastBacklog is then that period's queue). */
+  private readLastPeriod = false;
   /** Between start and stop (the edge is up), whether or not `enabled` lets the timer run. */
   private started = false;
   /** A queue past this is the proxy falling behind (backlogLimitFor: the sockets' buffers). */
@@ -165,13 +165,13 @@ export class AdmissionControl {
     // Read only when it can matter (a /proc read costs ~0.2 ms): a loop well below the target
     // in this sample and on average, and not shedding, decides nothing by it.
     if (busiest < target - BAND && this.rejectSteps === 0) {
-      this.previousBacklog = null;
+      this.readLastPeriod = false;
       return;
     }
     const backlog = this.probe.backlogBytes?.() ?? null;
-    const previous = this.previousBacklog;
+    const previous = this.readLastPeriod ? this.lastBacklog : null;
     this.lastBacklog = backlog;
-    this.previousBacklog = backlog;
+    this.readLastPeriod = true;
     const limit = this.backlogLimit;
     if (backlog === null) {
       // No queue to read: the smoothed utilisation decides alone, one step at a time.

@@ -1,7 +1,7 @@
 // Who the edge is on the wire: the hosts and ports that count as "us" (§16.4 Route
 // preprocessing, §18.1.2 response matching), the Via sent-by and Record-Route values it puts in
 // forwarded requests, and where responses go (§18.2.2 with RFC 3581).
-import type { ViaHop } from "../index.js";
+import type { SipUri, ViaHop } from "../index.js";
 import type { Destination, ListenAddress, MessageSource, NativeTransport } from "./transport-types.js";
 
 export class LocalIdentity {
@@ -20,14 +20,18 @@ export class LocalIdentity {
     }
   }
 
-  /**
-   * `secure`: the host was written in a sips: URI or a TLS Via, where an absent port means 5061
-   * (§19.1.2, §18.2.2), not 5060.
-   */
-  isOurs(host: string, port: number | null, secure = false): boolean {
-    return (
-      this.ourHosts.has(normalizeHost(host)) && this.ourPorts.has(port ?? defaultPort(secure ? "tls" : "udp"))
-    );
+  /** A sip: or sips: URI naming us; a sips: URI without a port means 5061 (§19.1.2). */
+  isOurUri(uri: SipUri): boolean {
+    return this.isOurs(uri.host, uri.port, uri.scheme === "sips" ? "tls" : "udp");
+  }
+
+  /** A Via sent-by naming us; a TLS Via without a port means 5061 (§18.2.2). */
+  isOurVia(hop: ViaHop): boolean {
+    return this.isOurs(hop.host, hop.port, hop.transport === "TLS" ? "tls" : "udp");
+  }
+
+  private isOurs(host: string, port: number | null, transport: NativeTransport): boolean {
+    return this.ourHosts.has(normalizeHost(host)) && this.ourPorts.has(port ?? defaultPort(transport));
   }
 
   sentByFor(local: ListenAddress): string {

@@ -196,12 +196,11 @@ export class NativeEdge implements OutboundRequester {
     if (buffer === null) return;
     const limit = backlogLimitFor(buffer);
     this.admission.setBacklogLimit(limit);
-    // Linux reports twice what it granted: less than twice the request means it was capped.
-    if (process.platform === "linux" && buffer < 2 * REQUESTED_RECEIVE_BUFFER_BYTES)
+    if (this.transport.udp.receiveBufferCapped)
       this.log.warn(
         {
           receiveBufferBytes: buffer,
-          wantedBytes: 2 * REQUESTED_RECEIVE_BUFFER_BYTES,
+          requestedBytes: REQUESTED_RECEIVE_BUFFER_BYTES,
           backlogLimitBytes: limit,
         },
         "the SIP UDP receive buffer is smaller than asked for (net.core.rmem_max caps it): bursts past it are dropped by the kernel; raise net.core.rmem_max to at least 4194304",
@@ -489,12 +488,7 @@ export class NativeEdge implements OutboundRequester {
   onResponse(res: SipResponse): void {
     const via = res.topVia;
     // §18.1.2: a response whose top Via is not ours is discarded.
-    if (
-      via === undefined ||
-      !this.us.isOurs(via.host, via.port, via.transport === "TLS") ||
-      via.branch === null
-    )
-      return;
+    if (via === undefined || !this.us.isOurVia(via) || via.branch === null) return;
     const method = res.cseq?.method ?? "";
     const key = clientTransactionKey(via.branch, method);
     const tx = this.layer.findClient(key);

@@ -24,7 +24,7 @@ export function annotateVia(r: SipRequest, via: ViaHop, source: MessageSource): 
 export function isLooped(r: SipRequest, us: LocalIdentity): boolean {
   let hash: string | null = null;
   for (const hop of r.viaHops ?? []) {
-    if (!us.isOurs(hop.host, hop.port, hop.transport === "TLS")) continue;
+    if (!us.isOurVia(hop)) continue;
     const theirs = loopHashOfBranch(hop.branch);
     if (theirs === null) continue;
     hash ??= loopHash(r);
@@ -42,12 +42,7 @@ export function preprocessRoutes(r: SipRequest, us: LocalIdentity): boolean {
   let routedByUs = false;
   const uri = r.uri;
   const routes = r.routes;
-  if (
-    uri?.kind === "sip" &&
-    uri.user === null &&
-    us.isOurs(uri.host, uri.port, uri.scheme === "sips") &&
-    routes.length > 0
-  ) {
+  if (uri?.kind === "sip" && uri.user === null && us.isOurUri(uri) && routes.length > 0) {
     const values = r.headers("route");
     const last = routes[routes.length - 1]!;
     r.removeHeader("Route");
@@ -57,12 +52,7 @@ export function preprocessRoutes(r: SipRequest, us: LocalIdentity): boolean {
   }
   for (let i = 0; i < 2; i++) {
     const top = r.routes[0];
-    if (
-      top === undefined ||
-      top.uri.kind !== "sip" ||
-      !us.isOurs(top.uri.host, top.uri.port, top.uri.scheme === "sips")
-    )
-      break;
+    if (top === undefined || top.uri.kind !== "sip" || !us.isOurUri(top.uri)) break;
     r.removeFirstRoute();
     routedByUs = true;
   }
@@ -100,5 +90,5 @@ export function isSipsRequest(r: SipRequest): boolean {
 /** The Request-URI names the proxy itself (OPTIONS/REGISTER to us, PUBLISH/SUBSCRIBE refusal). */
 export function addressedToProxy(r: SipRequest, us: LocalIdentity): boolean {
   const uri = r.uri;
-  return uri?.kind === "sip" && us.isOurs(uri.host, uri.port, uri.scheme === "sips");
+  return uri?.kind === "sip" && us.isOurUri(uri);
 }

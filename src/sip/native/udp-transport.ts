@@ -83,6 +83,16 @@ export class UdpTransport {
     return Math.min(...this.sockets.map((s) => s.socket.getRecvBufferSize()));
   }
 
+  /**
+   * Whether Linux gave a socket less than was asked for (net.core.rmem_max caps the request). It
+   * reports twice the size it set, half being bookkeeping, so a full grant reads as twice the
+   * request. Other systems are not judged (false).
+   */
+  get receiveBufferCapped(): boolean {
+    const granted = this.receiveBufferBytes;
+    return process.platform === "linux" && granted !== null && granted < 2 * REQUESTED_RECEIVE_BUFFER_BYTES;
+  }
+
   /** The shared socket a relayed datagram arrived on at the sibling (same port in every worker). */
   private sharedLocal(v6: boolean, port: number): ListenAddress | null {
     const family = this.sockets.filter((x) => x.shared && x.v6 === v6);
