@@ -43,7 +43,7 @@ async function main(): Promise<void> {
           ...(warmUpSeconds > 0 ? { warmUp: { rate: warmRate, calls: warmRate * warmUpSeconds } } : {}),
         });
         if (r.warmUp !== null && r.warmUp.failed > 0)
-          console.error(`${rig} ${rate}: ${r.warmUp.failed} warm-up calls failed (counted as refused)`);
+          console.error(`${rig} ${rate}: ${r.warmUp.failed} warm-up calls failed (not counted in the step)`);
         const refused = Math.max(0, calls - r.uas.created);
         const admittedFailed = Math.max(0, r.uas.created - r.uas.successful);
         console.log(

@@ -78,6 +78,7 @@ export async function runFixed(
   );
   try {
     const proxy = await session.startProxy(work, uasPort);
+    let uasBaseline: SippTotals = { created: 0, successful: 0, failed: 0, retransmissions: 0 };
     try {
       await o.onProxyStarted?.(proxy);
       if (o.warmUp !== undefined) {
@@ -94,6 +95,11 @@ export async function runFixed(
           [],
         );
         await waitExit(warm, (w.calls / w.rate + 90) * 1000);
+        // The UAS writes its counters once a second: once they hold the warm-up's last calls,
+        // they are the baseline the measured calls are counted from. Subtracting only the
+        // warm-up's successes had counted a warm-up call the UAS aborted as a measured failure.
+        await sleep(2500);
+        uasBaseline = readSippTotals(join(work, "uas.csv"));
       }
       await beforeCalls?.(proxy);
       const cpuBefore = proxy.processes.map((p) => cpuSeconds(p.pid));
@@ -119,10 +125,14 @@ export async function runFixed(
       await waitExit(uas, 5000);
       const warmUp = o.warmUp === undefined ? null : readSippTotals(join(work, "warm-up.csv"));
       const uasAll = readSippTotals(join(work, "uas.csv"));
-      const warmDone = warmUp?.successful ?? 0;
       return {
         uac: readSippTotals(join(work, "uac.csv")),
-        uas: { ...uasAll, created: uasAll.created - warmDone, successful: uasAll.successful - warmDone },
+        uas: {
+          created: uasAll.created - uasBaseline.created,
+          successful: uasAll.successful - uasBaseline.successful,
+          failed: uasAll.failed - uasBaseline.failed,
+          retransmissions: uasAll.retransmissions - uasBaseline.retransmissions,
+        },
         warmUp,
         wallSeconds,
         proxyCpuSeconds,

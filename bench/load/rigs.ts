@@ -10,7 +10,7 @@
 //   drachtio        dialgate on the drachtio edge behind a real drachtio-server (embedded store)
 // A rig is opened once (redis-server lives for all its steps) and starts a fresh proxy per step.
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BenchDrachtioServer, findDrachtioBinary } from "../support/drachtio-server.js";
 import { freeTcpPort, freeUdpPort } from "../support/ports.js";
@@ -217,7 +217,12 @@ async function startDialgate(
     [...nodeArgs, join(repo, entry), ...(entry === CLI_ENTRY ? ["serve"] : []), "--config", config],
     {
       cwd: work,
-      stdio: ["ignore", "ignore", "pipe"],
+      // With BENCH_SIPP_ERRORS=1 the step's directory is kept, and with it the proxy's log.
+      stdio: [
+        "ignore",
+        process.env.BENCH_SIPP_ERRORS === "1" ? openSync(join(work, "dialgate.log"), "a") : "ignore",
+        "pipe",
+      ],
       env: { ...process.env, DIALGATE_LOG_LEVEL: "warn" },
     },
   );

@@ -4,7 +4,7 @@
 import { join } from "node:path";
 
 /** The scenario (`sipp-scenarios/`); SIPp names its message log after it. */
-export const UAC_SCENARIO = "uac-user-call.xml";
+export const UAC_SCENARIO = "uac-user-call-follow-route.xml";
 
 export interface UacRun {
   readonly proxyPort: number;
