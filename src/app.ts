@@ -15,7 +15,7 @@ import { workerCdrFile } from "./cluster/worker-role.js";
 import { disabledCarrierServices, disabledHttpServer } from "./cluster/worker-services.js";
 import { type ReloadOutcome, restartOnlyChanges } from "./config/reload.js";
 import type { DialgateConfig } from "./config/schema.js";
-import { listensOnTls } from "./config/tls-files.js";
+import { listensOnTls, TlsFilesError } from "./config/tls-files.js";
 import type { WebhookPoster, WebhookSettings } from "./delivery/webhook/webhook-worker.js";
 import { DialgateMetrics } from "./metrics/dialgate-metrics.js";
 import { registerOverloadMetrics } from "./metrics/overload-metrics.js";
@@ -429,6 +429,7 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
         try {
           creds = await readTlsCredentials(next.sip.tls);
         } catch (err) {
+          if (err instanceof TlsFilesError) return { ok: false, problems: [...err.problems] };
           return { ok: false, problems: [{ path: "sip.tls", message: (err as Error).message }] };
         }
       }

@@ -1,7 +1,8 @@
-// The files `sip.tls` names, checked the way the edge will use them (issue #15): a certificate
-// chain, a private key and trust anchors that cannot be read or parsed, or a key that is not the
-// certificate's, would stop a start or a reload later; `config check`, `dialgate reload --config`
-// and the start-up check say so first, each problem at its own path.
+// The files `sip.tls` names, read and checked once, the way the edge uses them (issue #15): a
+// certificate chain, a private key and trust anchors that cannot be read or parsed, or a key that
+// is not the certificate's. `config check`, `dialgate reload --config` and the start-up check
+// report each problem at its own path; the edge (tls-transport.ts readTlsCredentials) reads the
+// files through the same function, so a start, a reload and the file check say the same thing.
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { ConfigProblem } from "./problem.js";
@@ -20,8 +21,25 @@ export function listensOnTls(listen: DialgateConfig["sip"]["listen"]): boolean {
   return listen.some((l) => l.transport === "tls");
 }
 
-export async function validateTlsFiles(tls: TlsSettings | undefined): Promise<ConfigProblem[]> {
-  if (tls === undefined) return [];
+/** The PEM bytes of the files `sip.tls` names (each absent when not named). */
+export interface TlsFiles {
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+  readonly ca?: Buffer;
+}
+
+/** A `sip.tls` file that cannot be used; `problems` holds each one at its path. */
+export class TlsFilesError extends Error {
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(problems.map((p) => `${p.path}: ${p.message}`).join("; "));
+  }
+}
+
+/** Reads the files and checks them: the bytes, and every problem found (none: usable). */
+export async function readTlsFiles(
+  tls: TlsSettings | undefined,
+): Promise<{ readonly files: TlsFiles; readonly problems: ConfigProblem[] }> {
+  if (tls === undefined) return { files: {}, problems: [] };
   const problems: ConfigProblem[] = [];
   const report = (field: string, message: string) => problems.push({ path: `sip.tls.${field}`, message });
   const [cert, key, ca] = await Promise.all([
@@ -35,17 +53,26 @@ export async function validateTlsFiles(tls: TlsSettings | undefined): Promise<Co
   const leaf = chain?.[0];
   if (leaf !== undefined && privateKey !== null && !leaf.checkPrivateKey(privateKey))
     report("keyFile", `${tls.keyFile} is not the private key of the certificate in ${tls.certFile}`);
-  return problems;
+  const files: TlsFiles = {
+    ...(cert === null ? {} : { cert }),
+    ...(key === null ? {} : { key }),
+    ...(ca === null ? {} : { ca }),
+  };
+  return { files, problems };
+}
+
+export async function validateTlsFiles(tls: TlsSettings | undefined): Promise<ConfigProblem[]> {
+  return (await readTlsFiles(tls)).problems;
 }
 
 async function readPem(
   file: string | undefined,
   field: string,
   report: (field: string, message: string) => void,
-): Promise<string | null> {
+): Promise<Buffer | null> {
   if (file === undefined) return null;
   try {
-    return await readFile(file, "latin1");
+    return await readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why =
@@ -57,12 +84,12 @@ async function readPem(
 
 /** Every certificate of a PEM file (leaf first for a chain), or null when one does not parse. */
 function certificates(
-  pem: string,
+  pem: Buffer,
   field: string,
   file: string | undefined,
   report: (field: string, message: string) => void,
 ): X509Certificate[] | null {
-  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+  const blocks = pem.toString("latin1").match(PEM_CERTIFICATE) ?? [];
   if (blocks.length === 0) {
     report(field, `${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
     return null;
@@ -76,7 +103,7 @@ function certificates(
 }
 
 function parseKey(
-  pem: string,
+  pem: Buffer,
   file: string | undefined,
   report: (field: string, message: string) => void,
 ): KeyObject | null {

@@ -258,10 +258,11 @@ describe("TLS credentials reload", () => {
     before.socket.write(optionsOverTls("held1", proxy.tlsPort));
     await waitFor(() => before.received.includes("SIP/2.0 200"), 10_000, "a 200 on the old connection");
 
-    // A key file that is not PEM: refused, the certificate in use stays.
+    // A key file that is not PEM: refused at the key's own path (as `config check` says it), the
+    // certificate in use stays.
     writeFileSync(join(pki.dir, "broken.key"), "not a key");
     const refused = await proxy.dialgate.reload(config({ keyFile: join(pki.dir, "broken.key") }));
-    expect(refused).toMatchObject({ ok: false, problems: [{ path: "sip.tls" }] });
+    expect(refused).toMatchObject({ ok: false, problems: [{ path: "sip.tls.keyFile" }] });
     const still = await openTls(proxy.tlsPort, {});
     expect(still.socket.getPeerCertificate().serialNumber).toBe(
       after.socket.getPeerCertificate().serialNumber,

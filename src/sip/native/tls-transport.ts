@@ -12,7 +12,6 @@
 // when a server is made and setSecureContext cannot change them, so listeners always ask for a
 // client certificate and whether one is required is decided per connection after the
 // handshake, against the settings in force then (`acceptsPeer`).
-import { readFile } from "node:fs/promises";
 import { isIP, type Socket } from "node:net";
 import {
   checkServerIdentity,
@@ -25,6 +24,7 @@ import {
   createServer as tlsCreateServer,
 } from "node:tls";
 import type { SipSettings } from "../../config/schema.js";
+import { readTlsFiles, TlsFilesError } from "../../config/tls-files.js";
 import { readSystemTrustStore, type TrustStoreLookup } from "./system-trust-store.js";
 import { type StreamFlavour, TcpTransport } from "./tcp-transport.js";
 import type { Destination, TransportHandlers } from "./transport-types.js";
@@ -42,34 +42,25 @@ export interface TlsCredentials {
 }
 
 /**
- * Reads the files; throws with the file name when one cannot be read or is not PEM. Without a
- * caFile the trust anchors are the system bundle (system-trust-store.ts); `SSL_CERT_FILE` is
- * read here, OpenSSL's own name for overriding it.
+ * Reads the files and checks them as `config check` does (config/tls-files.ts); throws a
+ * TlsFilesError naming each problem at its path. Without a caFile the trust anchors are the
+ * system bundle (system-trust-store.ts); `SSL_CERT_FILE` is read here, OpenSSL's own name for
+ * overriding it.
  */
 export async function readTlsCredentials(
   settings: TlsSettings,
   trustStore: TrustStoreLookup = { sslCertFile: process.env.SSL_CERT_FILE },
 ): Promise<TlsCredentials> {
-  const read = async (file: string | undefined, what: string): Promise<Buffer | undefined> => {
-    if (file === undefined) return undefined;
-    let data: Buffer;
-    try {
-      data = await readFile(file);
-    } catch (err) {
-      throw new Error(`sip.tls.${what}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
-    }
-    if (!data.includes("-----BEGIN ")) throw new Error(`sip.tls.${what}: ${file} is not a PEM file`);
-    return data;
-  };
-  const caFile = await read(settings.caFile, "caFile");
-  const system = caFile === undefined ? await readSystemTrustStore(trustStore) : null;
+  const { files, problems } = await readTlsFiles(settings);
+  if (problems.length > 0) throw new TlsFilesError(problems);
+  const system = files.ca === undefined ? await readSystemTrustStore(trustStore) : null;
   const creds: TlsCredentials = {
-    ...optional("cert", await read(settings.certFile, "certFile")),
-    ...optional("key", await read(settings.keyFile, "keyFile")),
-    ...optional("ca", caFile ?? system?.ca),
+    ...optional("cert", files.cert),
+    ...optional("key", files.key),
+    ...optional("ca", files.ca ?? system?.ca),
     trustAnchors: settings.caFile ?? system?.file ?? "node-bundled",
   };
-  // createSecureContext checks that the key matches the certificate and that the PEM parses.
+  // What the checks above cannot see (a chain OpenSSL refuses) fails here, before any use.
   createSecureContext(contextOptions(creds));
   return creds;
 }
