@@ -18,14 +18,13 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { runFixed } from "./load/fixed-rate.js";
-import { openRig, parseRigs, type RunningProxy } from "./load/rigs.js";
+import { dialgateWorkersFromEnv, openRig, parseRigs, type RunningProxy } from "./load/rigs.js";
 import { processTree, sleep } from "./support/processes.js";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const rate = Number(process.env.BENCH_RATE ?? 250);
 const holdSeconds = Number(process.env.BENCH_HOLD_SECONDS ?? 40);
 const rigs = parseRigs(process.env.BENCH_RIGS ?? "dialgate");
-const workersText = process.env.BENCH_DIALGATE_WORKERS;
 const warmUpSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 10);
 /** How long the warm-up's state lingers after its last call: 64*T1 (32 s) and a margin. */
 const WARM_STATE_GONE_MS = 40_000;
@@ -55,7 +54,7 @@ async function main(): Promise<void> {
     const session = await openRig(rig, {
       repo,
       kamailioChildren: process.env.BENCH_KAMAILIO_CHILDREN,
-      dialgateWorkers: workersText === undefined ? undefined : Number(workersText),
+      dialgateWorkers: dialgateWorkersFromEnv(),
     });
     try {
       let cold = 0;

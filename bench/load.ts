@@ -29,6 +29,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import {
+  dialgateWorkersFromEnv,
   openRig,
   parseRigs,
   type Rig,
@@ -59,10 +60,7 @@ const rigs = parseRigs(process.env.BENCH_RIGS ?? "direct,kamailio,dialgate,drach
 const warmUpSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 0);
 const latencyRateText = process.env.BENCH_LATENCY_RATE;
 const latencyRate = latencyRateText === undefined || latencyRateText === "" ? null : Number(latencyRateText);
-const workersText = process.env.BENCH_DIALGATE_WORKERS;
-const dialgateWorkers = workersText === undefined || workersText === "" ? undefined : Number(workersText);
-if (dialgateWorkers !== undefined && !(Number.isInteger(dialgateWorkers) && dialgateWorkers >= 1))
-  throw new Error(`BENCH_DIALGATE_WORKERS must be a whole number >= 1, not '${workersText}'`);
+const dialgateWorkers = dialgateWorkersFromEnv();
 const settings: RigSettings = {
   repo,
   kamailioChildren: process.env.BENCH_KAMAILIO_CHILDREN,

@@ -13,13 +13,12 @@
 // first, as bench:load does, so the run measures a proxy in service).
 import { fileURLToPath } from "node:url";
 import { runFixed } from "./load/fixed-rate.js";
-import { openRig, parseRigs } from "./load/rigs.js";
+import { dialgateWorkersFromEnv, openRig, parseRigs } from "./load/rigs.js";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const rates = (process.env.BENCH_RATES ?? "500,1000,2000,4000").split(",").map(Number);
 const rigs = parseRigs(process.env.BENCH_RIGS ?? "dialgate");
-const workersText = process.env.BENCH_DIALGATE_WORKERS;
 const warmUpSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 0);
 
 async function main(): Promise<void> {
@@ -30,7 +29,7 @@ async function main(): Promise<void> {
     const session = await openRig(rig, {
       repo,
       kamailioChildren: process.env.BENCH_KAMAILIO_CHILDREN,
-      dialgateWorkers: workersText === undefined ? undefined : Number(workersText),
+      dialgateWorkers: dialgateWorkersFromEnv(),
     });
     try {
       for (const rate of rates) {

@@ -39,6 +39,18 @@ export function parseRigs(text: string): Rig[] {
   return names as Rig[];
 }
 
+/**
+ * BENCH_DIALGATE_WORKERS: `sip.workers` for the native-edge dialgate rigs; unset or empty writes
+ * none (an empty value had been read as 0, which the configuration refuses).
+ */
+export function dialgateWorkersFromEnv(text = process.env.BENCH_DIALGATE_WORKERS): number | undefined {
+  if (text === undefined || text === "") return undefined;
+  const workers = Number(text);
+  if (!(Number.isInteger(workers) && workers >= 1))
+    throw new Error(`BENCH_DIALGATE_WORKERS must be a whole number >= 1, not '${text}'`);
+  return workers;
+}
+
 export interface RigSettings {
   readonly repo: string;
   /** BENCH_KAMAILIO_CHILDREN (undefined: Kamailio's default). */
