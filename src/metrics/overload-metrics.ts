@@ -27,7 +27,7 @@ export function registerOverloadMetrics(registry: Registry, state: () => Admissi
   scrapedGauge(
     registry,
     "dialgate_overload_udp_backlog_limit_bytes",
-    "Receive backlog past which admission control sheds: 512 KiB, or a quarter of a smaller socket receive buffer",
+    "Receive backlog past which admission control sheds at the last read: 512 KiB (or a quarter of a smaller socket receive buffer), lower when the process drains slower (30 ms of its reads)",
     () => state().backlogLimitBytes,
   );
 }

@@ -8,8 +8,10 @@ import {
   AdmissionControl,
   BACKLOG_LIMIT_BYTES,
   backlogLimitFor,
+  EventLoopProbe,
 } from "../../src/sip/native/admission-control.js";
 import { readUdpBacklog, udpReceiveBacklog } from "../../src/sip/native/udp-backlog.js";
+import { UdpTransport } from "../../src/sip/native/udp-transport.js";
 
 const settings = { enabled: true, targetUtilization: 0.95, retryAfterSeconds: 2 };
 
@@ -203,6 +205,61 @@ describe("the UDP receive backlog", () => {
       expect(readUdpBacklog([port])).toBeGreaterThanOrEqual(20 * 600);
     } finally {
       socket.close();
+    }
+  });
+});
+
+describe("admission control's limit for a process that drains slowly", () => {
+  // ~400 datagrams per 100 ms: a worker sharing two vCPUs with its sibling and SIPp.
+  const slowReads = 400;
+  const queue = 300 * 1024;
+
+  it("sheds a queue under the fixed limit that takes the process over 30 ms to read", () => {
+    const probe = { sample: () => 1, backlogBytes: () => queue, datagramsRead: () => slowReads };
+    const control = new AdmissionControl(settings, probe, () => 0.5);
+    control.update();
+    expect(queue).toBeLessThan(BACKLOG_LIMIT_BYTES);
+    expect(control.state.rejectFraction).toBeGreaterThan(0);
+    // 400 datagrams of ~1.5 KB each per 100 ms: 30 ms of them.
+    expect(control.state.backlogLimitBytes).toBe(Math.floor((slowReads * 1536 * 30) / 100));
+  });
+
+  it("keeps the fixed limit for a process that reads fast, and when the read count is unknown", () => {
+    for (const datagramsRead of [() => 1200, () => null]) {
+      const probe = { sample: () => 1, backlogBytes: () => queue, datagramsRead };
+      const control = new AdmissionControl(settings, probe, () => 0.5);
+      steps(control, 5);
+      expect(control.state.rejectFraction).toBe(0);
+      expect(control.state.backlogLimitBytes).toBe(BACKLOG_LIMIT_BYTES);
+    }
+  });
+
+  it("never judges a few dozen datagrams a queue, even after a period with no read", () => {
+    const probe = { sample: () => 1, backlogBytes: () => 60 * 1024, datagramsRead: () => 0 };
+    const control = new AdmissionControl(settings, probe, () => 0.5);
+    steps(control, 5);
+    expect(control.state.rejectFraction).toBe(0);
+  });
+
+  it("counts the datagrams a real socket read, between two samples", async () => {
+    const transport = new UdpTransport({ onMessage: () => {}, onStreamError: () => {}, onError: () => {} });
+    const local = await transport.listen({ transport: "udp", host: "127.0.0.1", port: 0 });
+    const probe = new EventLoopProbe(
+      () => null,
+      () => transport.datagramsReceived,
+    );
+    const sender = createSocket("udp4");
+    try {
+      expect(probe.datagramsRead()).toBeNull(); // the first sample has nothing to count from
+      for (let i = 0; i < 5; i++) sender.send("\r\n\r\n", local.port, "127.0.0.1");
+      const deadline = Date.now() + 5000;
+      while (transport.datagramsReceived < 5 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 5));
+      expect(probe.datagramsRead()).toBe(5);
+      expect(probe.datagramsRead()).toBe(0);
+    } finally {
+      sender.close();
+      await transport.close();
     }
   });
 });

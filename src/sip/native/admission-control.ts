@@ -20,13 +20,32 @@ export interface LoadProbe {
    * cannot say, and then the busy fraction decides alone.
    */
   backlogBytes?(): number | null;
+  /**
+   * Datagrams the process read from its UDP sockets since the previous call: how fast it drains
+   * its queue while one waits. Absent or null when unknown; the backlog limit is then fixed.
+   */
+  datagramsRead?(): number | null;
 }
 
-/** Node's event-loop utilisation (perf_hooks), as a delta between samples, and the UDP backlog. */
+/**
+ * Node's event-loop utilisation (perf_hooks), as a delta between samples, the UDP backlog, and
+ * the datagrams read (from a running count).
+ */
 export class EventLoopProbe implements LoadProbe {
   private last = performance.eventLoopUtilization();
+  private lastReads: number | null = null;
 
-  constructor(private readonly backlog: () => number | null = () => null) {}
+  constructor(
+    private readonly backlog: () => number | null = () => null,
+    private readonly readCount: () => number | null = () => null,
+  ) {}
+
+  datagramsRead(): number | null {
+    const count = this.readCount();
+    const previous = this.lastReads;
+    this.lastReads = count;
+    return count === null || previous === null ? null : count - previous;
+  }
 
   sample(): number {
     const now = performance.eventLoopUtilization();
@@ -76,6 +95,19 @@ const SMOOTHING = 0.2;
 export const BACKLOG_LIMIT_BYTES = 512 * 1024;
 /** A queue past the limit holds the share while it shrinks, up to this many limits deep. */
 const DRAINING_CEILING = 2;
+/**
+ * The limit also stands for time: a queue is too long once draining it at the rate the process
+ * read datagrams in the last period would take longer than this. At this rig's single-process
+ * maximum (~1,200 datagrams per 100 ms) that is the fixed limit above. A process that gets less
+ * of a CPU drains slower: two workers sharing two vCPUs with SIPp read ~400 per 100 ms each, so
+ * 512 KB was ~85 ms of their work, and queues of 2 MB (~330 ms) let the gateways' answers wait
+ * until the proxy's INVITE retransmission timer fired and admitted calls failed (bench/README.md).
+ */
+const DRAIN_TARGET_MS = 30;
+/** Kernel accounting of one small loopback datagram in rx_queue (truesize), measured ~1.5 KB. */
+const KERNEL_BYTES_PER_DATAGRAM = 1536;
+/** The time-based limit never falls below this: a few dozen datagrams are no queue. */
+const MIN_BACKLOG_LIMIT_BYTES = 64 * 1024;
 
 /**
  * The backlog limit for sockets whose receive buffer is `receiveBufferBytes` (the kernel's own
@@ -105,6 +137,8 @@ export class AdmissionControl {
   private started = false;
   /** A queue past this is the proxy falling behind (backlogLimitFor: the sockets' buffers). */
   private backlogLimit = BACKLOG_LIMIT_BYTES;
+  /** The limit the last read of the backlog was judged against (limitFor). */
+  private lastLimit = BACKLOG_LIMIT_BYTES;
 
   constructor(
     private settings: AdmissionSettings,
@@ -129,6 +163,7 @@ export class AdmissionControl {
   /** The queue that counts as falling behind, once the sockets' receive buffers are known. */
   setBacklogLimit(bytes: number): void {
     this.backlogLimit = bytes;
+    this.lastLimit = bytes;
   }
 
   /**
@@ -153,6 +188,8 @@ export class AdmissionControl {
   /** One control step (the interval calls it; exposed for tests). */
   update(): void {
     const sample = this.probe.sample();
+    // Read every period, so that the count covers one period only.
+    const reads = this.probe.datagramsRead?.() ?? null;
     this.smoothed += SMOOTHING * (sample - this.smoothed);
     const u = this.smoothed;
     // The busier of this sample and the average: what may start shedding when a queue shows.
@@ -172,7 +209,8 @@ export class AdmissionControl {
     const previous = this.readLastPeriod ? this.lastBacklog : null;
     this.lastBacklog = backlog;
     this.readLastPeriod = true;
-    const limit = this.backlogLimit;
+    const limit = this.limitFor(reads);
+    this.lastLimit = limit;
     if (backlog === null) {
       // No queue to read: the smoothed utilisation decides alone, one step at a time.
       if (u > target) this.raise(1);
@@ -191,6 +229,13 @@ export class AdmissionControl {
       // Nothing waiting and a loop with room to spare: more is shed than needed (the fast rise
       // can overshoot), so the share comes down twice as fast.
       this.lower(backlog < limit / 16 && sample < target - BAND ? 2 : 1);
+  }
+
+  /** The backlog limit for a period in which `reads` datagrams were read (DRAIN_TARGET_MS). */
+  private limitFor(reads: number | null): number {
+    if (reads === null) return this.backlogLimit;
+    const drainable = (reads * KERNEL_BYTES_PER_DATAGRAM * DRAIN_TARGET_MS) / this.periodMs;
+    return Math.min(this.backlogLimit, Math.max(MIN_BACKLOG_LIMIT_BYTES, Math.floor(drainable)));
   }
 
   private raise(steps: number): void {
@@ -228,7 +273,7 @@ export class AdmissionControl {
       rejectFraction: this.rejectFraction,
       rejected: this.rejectedCount,
       backlogBytes: this.lastBacklog,
-      backlogLimitBytes: this.backlogLimit,
+      backlogLimitBytes: this.lastLimit,
     };
   }
 }

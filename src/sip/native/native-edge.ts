@@ -167,7 +167,11 @@ export class NativeEdge implements OutboundRequester {
     });
     this.admission = new AdmissionControl(
       this.settings.overload,
-      options.loadProbe ?? new EventLoopProbe(() => readUdpBacklog(this.udpPorts())),
+      options.loadProbe ??
+        new EventLoopProbe(
+          () => readUdpBacklog(this.udpPorts()),
+          () => this.transport.udp.datagramsReceived,
+        ),
       options.random,
     );
     this.shed = new ShedMemory(this.timers.b);

@@ -20,6 +20,7 @@ export const REQUESTED_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 export class UdpTransport {
   private readonly sockets: { socket: Socket; local: ListenAddress; v6: boolean; shared: boolean }[] = [];
   private dispatch: UdpDispatch | null = null;
+  private received = 0;
 
   constructor(private readonly handlers: TransportHandlers) {}
 
@@ -54,6 +55,7 @@ export class UdpTransport {
     const shared = options.shared ?? false;
     const v6 = isIPv6(local.host);
     socket.on("message", (data, rinfo) => {
+      this.received++;
       const source: MessageSource = {
         address: rinfo.address,
         port: rinfo.port,
@@ -75,6 +77,11 @@ export class UdpTransport {
     });
     this.sockets.push({ socket, local, v6, shared });
     return local;
+  }
+
+  /** Datagrams read from every socket since start (admission control's drain rate). */
+  get datagramsReceived(): number {
+    return this.received;
   }
 
   /** The smallest receive buffer the kernel gave a socket, in its own accounting (null: none bound). */
