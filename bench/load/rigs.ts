@@ -10,7 +10,7 @@
 //   drachtio        dialgate on the drachtio edge behind a real drachtio-server (embedded store)
 // A rig is opened once (redis-server lives for all its steps) and starts a fresh proxy per step.
 import { spawn } from "node:child_process";
-import { openSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BenchDrachtioServer, findDrachtioBinary } from "../support/drachtio-server.js";
 import { freeTcpPort, freeUdpPort } from "../support/ports.js";
@@ -224,20 +224,19 @@ async function startDialgate(
     "--max-semi-space-size=8",
     ...(process.env.BENCH_DIALGATE_NODE_ARGS ?? "").split(" ").filter((a) => a !== ""),
   ];
+  // With BENCH_SIPP_ERRORS=1 the step's directory is kept, and with it the proxy's log.
+  const log = process.env.BENCH_SIPP_ERRORS === "1" ? openSync(join(work, "dialgate.log"), "a") : null;
   const child = spawn(
     process.execPath,
     [...nodeArgs, join(repo, entry), ...(entry === CLI_ENTRY ? ["serve"] : []), "--config", config],
     {
       cwd: work,
-      // With BENCH_SIPP_ERRORS=1 the step's directory is kept, and with it the proxy's log.
-      stdio: [
-        "ignore",
-        process.env.BENCH_SIPP_ERRORS === "1" ? openSync(join(work, "dialgate.log"), "a") : "ignore",
-        "pipe",
-      ],
+      stdio: ["ignore", log ?? "ignore", "pipe"],
       env: { ...process.env, DIALGATE_LOG_LEVEL: "warn" },
     },
   );
+  // The child has its own copy of the descriptor; this one would stay open for every step.
+  if (log !== null) closeSync(log);
   const dialgate = new WatchedProcess("dialgate", child);
   const deadline = Date.now() + 30_000;
   while (!(await ready(httpPort))) {

@@ -24,19 +24,19 @@ import {
   createServer as tlsCreateServer,
 } from "node:tls";
 import type { SipSettings } from "../../config/schema.js";
-import { readTlsFiles, TlsFilesError } from "../../config/tls-files.js";
+import { readTlsFiles, type TlsFiles, TlsFilesError } from "../../config/tls-files.js";
 import { readSystemTrustStore, type TrustStoreLookup } from "./system-trust-store.js";
 import { type StreamFlavour, TcpTransport } from "./tcp-transport.js";
 import type { Destination, TransportHandlers } from "./transport-types.js";
 
 export type TlsSettings = NonNullable<SipSettings["tls"]>;
 
-/** The PEM material a TLS settings block names, read from disk. */
-export interface TlsCredentials {
-  readonly cert?: Buffer;
-  readonly key?: Buffer;
-  /** Trust anchors; absent = Node's bundled root store (see README "Security and limits"). */
-  readonly ca?: Buffer;
+/**
+ * The PEM material a TLS settings block names, read from disk; `ca` (the trust anchors) is the
+ * caFile's, else the system bundle's, else absent: Node's bundled root store (README "Security
+ * and limits").
+ */
+export interface TlsCredentials extends TlsFiles {
   /** Where the trust anchors came from: the caFile, the system bundle's file, or "node-bundled". */
   readonly trustAnchors?: string;
 }
@@ -55,18 +55,13 @@ export async function readTlsCredentials(
   if (problems.length > 0) throw new TlsFilesError(problems);
   const system = files.ca === undefined ? await readSystemTrustStore(trustStore) : null;
   const creds: TlsCredentials = {
-    ...optional("cert", files.cert),
-    ...optional("key", files.key),
-    ...optional("ca", files.ca ?? system?.ca),
+    ...files,
+    ...(system === null ? {} : { ca: system.ca }),
     trustAnchors: settings.caFile ?? system?.file ?? "node-bundled",
   };
   // What the checks above cannot see (a chain OpenSSL refuses) fails here, before any use.
   createSecureContext(contextOptions(creds));
   return creds;
-}
-
-function optional<K extends string>(key: K, value: Buffer | undefined): { [P in K]?: Buffer } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: Buffer };
 }
 
 function contextOptions(c: TlsCredentials): SecureContextOptions {
