@@ -54,19 +54,35 @@ describe("admission control with the UDP receive backlog", () => {
     expect(control.state.rejectFraction).toBeGreaterThanOrEqual(0.9);
   });
 
-  it("raises the fraction by one step when the queue is just past the limit", () => {
+  it("waits a period when a queue just past the limit first shows, and raises one step if it stays", () => {
+    // A stall (a GC pause, the host's other processes) fills the queue once; only a queue that
+    // is still there a period later is the proxy falling behind.
     const control = controlWith(() => BACKLOG_LIMIT_BYTES + 1);
     control.update();
+    expect(control.state.rejectFraction).toBe(0);
+    control.update();
     expect(control.state.rejectFraction).toBe(0.05);
+  });
+
+  it("sheds nothing for a stall whose queue is worked off in the next period", () => {
+    const queue = [0.5, 1.9, 0.3, 0.1, 0.6, 1.7, 0.2].map((x) => Math.round(BACKLOG_LIMIT_BYTES * x));
+    let i = 0;
+    const control = controlWith(() => queue[i++] ?? 0);
+    for (let n = 0; n < queue.length; n++) {
+      control.update();
+      expect(control.state.rejectFraction).toBe(0);
+    }
   });
 
   it("holds the share while a queue past the limit is already shrinking, and raises once it grows again", () => {
     // A hiccup near the maximum: the queue jumps past the limit, then is worked off over
     // several periods at the current share. Raising in each of those periods refused calls the
     // proxy was keeping up with.
-    const queue = [1.5, 1.4, 1.2, 1.1, 1.05, 1.3].map((x) => Math.round(BACKLOG_LIMIT_BYTES * x));
+    const queue = [1.5, 1.6, 1.4, 1.2, 1.1, 1.05, 1.3].map((x) => Math.round(BACKLOG_LIMIT_BYTES * x));
     let i = 0;
     const control = controlWith(() => queue[i++] ?? 0);
+    control.update();
+    expect(control.state.rejectFraction).toBe(0);
     control.update();
     expect(control.state.rejectFraction).toBe(0.05);
     steps(control, 4);
@@ -84,23 +100,25 @@ describe("admission control with the UDP receive backlog", () => {
   });
 
   it("does not take a queue read before an idle spell as the previous period's", () => {
-    // Shedding ended with a deep queue last read, the loop went quiet (no reads), then a burst:
-    // the stale read must not make the new, shorter queue look like it is draining.
+    // Shedding ended with a queue past the limit last read, the loop went quiet (no reads),
+    // then a burst: the stale read must not make the new queue look like one that stayed.
     let busy = 1;
-    const backlog = { bytes: BACKLOG_LIMIT_BYTES * 1.8 };
+    const backlog = { bytes: BACKLOG_LIMIT_BYTES * 1.2 };
     const control = new AdmissionControl(
       settings,
       { sample: () => busy, backlogBytes: () => backlog.bytes },
       () => 0.5,
     );
-    control.update();
+    steps(control, 2);
     expect(control.state.rejectFraction).toBe(0.05);
     busy = 0.2;
     steps(control, 30);
     expect(control.state.rejectFraction).toBe(0);
-    expect(control.state.backlogBytes).toBe(BACKLOG_LIMIT_BYTES * 1.8);
+    expect(control.state.backlogBytes).toBe(BACKLOG_LIMIT_BYTES * 1.2);
     busy = 1;
-    backlog.bytes = BACKLOG_LIMIT_BYTES * 1.2;
+    backlog.bytes = BACKLOG_LIMIT_BYTES * 1.8;
+    control.update();
+    expect(control.state.rejectFraction).toBe(0);
     control.update();
     expect(control.state.rejectFraction).toBe(0.05);
   });
@@ -217,7 +235,7 @@ describe("admission control's limit for a process that drains slowly", () => {
   it("sheds a queue under the fixed limit that takes the process over 30 ms to read", () => {
     const probe = { sample: () => 1, backlogBytes: () => queue, datagramsRead: () => slowReads };
     const control = new AdmissionControl(settings, probe, () => 0.5);
-    control.update();
+    steps(control, 2);
     expect(queue).toBeLessThan(BACKLOG_LIMIT_BYTES);
     expect(control.state.rejectFraction).toBeGreaterThan(0);
     // 400 datagrams of ~1.5 KB each per 100 ms: 30 ms of them.
@@ -232,6 +250,26 @@ describe("admission control's limit for a process that drains slowly", () => {
       expect(control.state.rejectFraction).toBe(0);
       expect(control.state.backlogLimitBytes).toBe(BACKLOG_LIMIT_BYTES);
     }
+  });
+
+  it("judges a stall's queue by the usual read rate, not by the stalled period's", () => {
+    // 1,200 datagrams per 100 ms, then a period with a 70 ms stall in it: 360 read, and 600 KB
+    // waiting. By that period alone the limit would be 162 KB and the queue 3.7 limits deep.
+    const reads = [1200, 1200, 1200, 1200, 360, 1200];
+    const queue = [0, 0, 0, 0, 600 * 1024, 0];
+    let i = 0;
+    let j = 0;
+    const probe = {
+      sample: () => 1,
+      backlogBytes: () => queue[j++] ?? 0,
+      datagramsRead: () => reads[i++] ?? 1200,
+    };
+    const control = new AdmissionControl(settings, probe, () => 0.5);
+    steps(control, 5);
+    expect(control.state.rejectFraction).toBe(0);
+    expect(control.state.backlogLimitBytes).toBeGreaterThan(((600 * 1024) / 2) | 0);
+    steps(control, 1);
+    expect(control.state.rejectFraction).toBe(0);
   });
 
   it("never judges a few dozen datagrams a queue, even after a period with no read", () => {

@@ -93,15 +93,22 @@ const SMOOTHING = 0.2;
  * maximum, far inside the 500 ms after which callers retransmit. A GC pause queues less.
  */
 export const BACKLOG_LIMIT_BYTES = 512 * 1024;
-/** A queue past the limit holds the share while it shrinks, up to this many limits deep. */
+/**
+ * A queue past the limit but no deeper than this many limits waits for the next period before
+ * it raises the share: once when it first shows (a stall, not yet a trend), and as long as it
+ * shrinks (a burst being worked off). Deeper, it raises at once.
+ */
 const DRAINING_CEILING = 2;
 /**
  * The limit also stands for time: a queue is too long once draining it at the rate the process
- * read datagrams in the last period would take longer than this. At this rig's single-process
- * maximum (~1,200 datagrams per 100 ms) that is the fixed limit above. A process that gets less
- * of a CPU drains slower: two workers sharing two vCPUs with SIPp read ~400 per 100 ms each, so
- * 512 KB was ~85 ms of their work, and queues of 2 MB (~330 ms) let the gateways' answers wait
- * until the proxy's INVITE retransmission timer fired and admitted calls failed (bench/README.md).
+ * reads datagrams would take longer than this. At this rig's single-process maximum (~1,200
+ * datagrams per 100 ms) that is the fixed limit above. A process that gets less of a CPU drains
+ * slower: two workers sharing two vCPUs with SIPp read ~400 per 100 ms each, so 512 KB was ~85 ms
+ * of their work, and queues of 2 MB (~330 ms) let the gateways' answers wait until the proxy's
+ * INVITE retransmission timer fired and admitted calls failed (bench/README.md). The rate is
+ * the read count smoothed like the utilisation: a period with a stall in it reads little, and
+ * judging its queue by that period alone had made the limit a quarter of the usual one exactly
+ * when a stall had filled the queue.
  */
 const DRAIN_TARGET_MS = 30;
 /**
@@ -135,8 +142,12 @@ export class AdmissionControl {
   private timer: NodeJS.Timeout | null = null;
   private rejectedCount = 0;
   private lastBacklog: number | null = null;
+  /** Whether lastBacklog was past the limit it was judged against. */
+  private lastPastLimit = false;
   /** Whether the previous period read the backlog (lastBacklog is then that period's queue). */
   private readLastPeriod = false;
+  /** Datagrams read per period, smoothed (null until the probe first counts them). */
+  private smoothedReads: number | null = null;
   /** Between start and stop (the edge is up), whether or not `enabled` lets the timer run. */
   private started = false;
   /** A queue past this is the proxy falling behind (backlogLimitFor: the sockets' buffers). */
@@ -154,7 +165,9 @@ export class AdmissionControl {
   start(): void {
     this.started = true;
     if (!this.settings.enabled || this.timer !== null) return;
+    // Both counts start over: the first period measures itself, not the time before it.
     this.probe.sample();
+    this.probe.datagramsRead?.();
     this.timer = setInterval(() => this.update(), this.periodMs);
     this.timer.unref();
   }
@@ -181,6 +194,8 @@ export class AdmissionControl {
       this.halt();
       this.rejectSteps = 0;
       this.smoothed = 0;
+      this.smoothedReads = null;
+      this.readLastPeriod = false;
     } else if (this.started) this.start();
   }
 
@@ -194,6 +209,9 @@ export class AdmissionControl {
     const sample = this.probe.sample();
     // Read every period, so that the count covers one period only.
     const reads = this.probe.datagramsRead?.() ?? null;
+    if (reads !== null)
+      this.smoothedReads =
+        this.smoothedReads === null ? reads : this.smoothedReads + SMOOTHING * (reads - this.smoothedReads);
     this.smoothed += SMOOTHING * (sample - this.smoothed);
     const u = this.smoothed;
     // The busier of this sample and the average: what may start shedding when a queue shows.
@@ -211,9 +229,11 @@ export class AdmissionControl {
     }
     const backlog = this.probe.backlogBytes?.() ?? null;
     const previous = this.readLastPeriod ? this.lastBacklog : null;
+    const previousPastLimit = this.readLastPeriod && this.lastPastLimit;
+    const limit = this.limitFor();
     this.lastBacklog = backlog;
+    this.lastPastLimit = backlog !== null && backlog > limit;
     this.readLastPeriod = true;
-    const limit = this.limitFor(reads);
     this.lastLimit = limit;
     if (backlog === null) {
       // No queue to read: the smoothed utilisation decides alone, one step at a time.
@@ -221,22 +241,27 @@ export class AdmissionControl {
       else if (u < target - BAND) this.lower();
       return;
     }
-    // A queue past the limit that is already shorter than a period ago is a burst being worked
-    // off at the current share: near its maximum the proxy drains a 40 ms hiccup (a GC pause,
-    // the host's other processes) over several periods, and raising in each of them had refused
-    // 2-30% of a rate it was keeping up with (bench/README.md). A queue past DRAINING_CEILING
-    // limits raises anyway: that is half of a stock kernel's buffer, or some 80 ms of work.
-    const draining = previous !== null && backlog < previous && backlog <= DRAINING_CEILING * limit;
     if (backlog > limit && busiest > target) {
-      if (!draining) this.raise(Math.min(MAX_STEPS_PER_PERIOD, Math.floor(backlog / limit)));
+      // Up to DRAINING_CEILING limits deep, a queue raises the share only when it was past the
+      // limit a period ago too and has not shrunk since. One that just appeared is a stall (a
+      // GC pause, the host's other processes): at 1,000-1,300 calls/s, with a third of the CPU
+      // to spare, raising at once refused 1-2% of calls the proxy was keeping up with
+      // (bench/README.md). One that shrinks is a burst being worked off at the current share:
+      // raising in each period of it had refused 2-30% of a rate near the maximum. Deeper,
+      // the queue raises at once: that is half of a stock kernel's buffer, or some 60 ms of work,
+      // and waiting is what let a cold start overflow its buffer.
+      const deep = backlog > DRAINING_CEILING * limit;
+      const growing = previousPastLimit && previous !== null && backlog >= previous;
+      if (deep || growing) this.raise(Math.min(MAX_STEPS_PER_PERIOD, Math.floor(backlog / limit)));
     } else if (u < target - BAND || backlog < limit / 4)
       // Nothing waiting and a loop with room to spare: more is shed than needed (the fast rise
       // can overshoot), so the share comes down twice as fast.
       this.lower(backlog < limit / 16 && sample < target - BAND ? 2 : 1);
   }
 
-  /** The backlog limit for a period in which `reads` datagrams were read (DRAIN_TARGET_MS). */
-  private limitFor(reads: number | null): number {
+  /** The backlog limit at the smoothed read rate (DRAIN_TARGET_MS). */
+  private limitFor(): number {
+    const reads = this.smoothedReads;
     if (reads === null) return this.backlogLimit;
     const drainable = (reads * KERNEL_BYTES_PER_DATAGRAM * DRAIN_TARGET_MS) / this.periodMs;
     return Math.min(this.backlogLimit, Math.max(MIN_BACKLOG_LIMIT_BYTES, Math.floor(drainable)));
