@@ -244,8 +244,8 @@ export class AdmissionControl {
     if (backlog > limit && busiest > target) {
       // Up to DRAINING_CEILING limits deep, a queue raises the share only when it was past the
       // limit a period ago too and has not shrunk since. One that just appeared is a stall (a
-      // GC pause, the host's other processes): at 1,000-1,300 calls/s, with a third of the CPU
-      // to spare, raising at once refused 1-2% of calls the proxy was keeping up with
+      // GC pause, the host's other processes): at 1,300 calls/s, which one process carries at
+      // ~70% CPU, raising at once refused up to 7.8% of calls it was keeping up with
       // (bench/README.md). One that shrinks is a burst being worked off at the current share:
       // raising in each period of it had refused 2-30% of a rate near the maximum. Deeper,
       // the queue raises at once: that is half of a stock kernel's buffer, or some 60 ms of work,
