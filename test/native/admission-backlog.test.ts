@@ -267,9 +267,41 @@ describe("admission control's limit for a process that drains slowly", () => {
     const control = new AdmissionControl(settings, probe, () => 0.5);
     steps(control, 5);
     expect(control.state.rejectFraction).toBe(0);
-    expect(control.state.backlogLimitBytes).toBeGreaterThan(((600 * 1024) / 2) | 0);
+    expect(control.state.backlogLimitBytes).toBeGreaterThan(300 * 1024);
     steps(control, 1);
     expect(control.state.rejectFraction).toBe(0);
+  });
+
+  it("counts reads afresh when a reload turns it back on, not the time it was off", () => {
+    // A running count, as the UDP transport keeps: 400 datagrams per period while measured,
+    // 100,000 more while admission control was off.
+    let total = 0;
+    let seen = 0;
+    const probe = {
+      sample: () => 1,
+      backlogBytes: () => 0,
+      datagramsRead: () => {
+        const n = total - seen;
+        seen = total;
+        return n;
+      },
+    };
+    const control = new AdmissionControl(settings, probe, () => 0.5);
+    control.start();
+    try {
+      total += 400;
+      control.update();
+      const slowLimit = Math.floor((400 * 1536 * 30) / 100);
+      expect(control.state.backlogLimitBytes).toBe(slowLimit);
+      control.reconfigure({ ...settings, enabled: false });
+      total += 100_000;
+      control.reconfigure(settings);
+      total += 400;
+      control.update();
+      expect(control.state.backlogLimitBytes).toBe(slowLimit);
+    } finally {
+      control.stop();
+    }
   });
 
   it("never judges a few dozen datagrams a queue, even after a period with no read", () => {
