@@ -272,6 +272,23 @@ describe("admission control's limit for a process that drains slowly", () => {
     expect(control.state.rejectFraction).toBe(0);
   });
 
+  it("judges a surge after an idle spell by the new rate, not by the idle spell's", () => {
+    // Two seconds idle, then 1,200 datagrams per 100 ms and 300 KB waiting: the smoothed rate
+    // would still be a fifth of that, a limit of ~110 KB, and the queue over two limits deep.
+    let busy = 0.2;
+    let reads = 0;
+    let backlog = 0;
+    const probe = { sample: () => busy, backlogBytes: () => backlog, datagramsRead: () => reads };
+    const control = new AdmissionControl(settings, probe, () => 0.5);
+    steps(control, 20);
+    busy = 1;
+    reads = 1200;
+    backlog = 300 * 1024;
+    control.update();
+    expect(control.state.rejectFraction).toBe(0);
+    expect(control.state.backlogLimitBytes).toBe(BACKLOG_LIMIT_BYTES);
+  });
+
   it("counts reads afresh when a reload turns it back on, not the time it was off", () => {
     // A running count, as the UDP transport keeps: 400 datagrams per period while measured,
     // 100,000 more while admission control was off.

@@ -106,9 +106,9 @@ const DRAINING_CEILING = 2;
  * slower: two workers sharing two vCPUs with SIPp read ~400 per 100 ms each, so 512 KB was ~85 ms
  * of their work, and queues of 2 MB (~330 ms) let the gateways' answers wait until the proxy's
  * INVITE retransmission timer fired and admitted calls failed (bench/README.md). The rate is
- * the read count smoothed like the utilisation: a period with a stall in it reads little, and
- * judging its queue by that period alone had made the limit a quarter of the usual one exactly
- * when a stall had filled the queue.
+ * the period's read count, or the count smoothed like the utilisation when that is higher: a
+ * period with a stall in it reads little, and judging its queue by that period alone had made
+ * the limit a quarter of the usual one exactly when a stall had filled the queue.
  */
 const DRAIN_TARGET_MS = 30;
 /**
@@ -230,7 +230,7 @@ export class AdmissionControl {
     const backlog = this.probe.backlogBytes?.() ?? null;
     const previous = this.readLastPeriod ? this.lastBacklog : null;
     const previousPastLimit = this.readLastPeriod && this.lastPastLimit;
-    const limit = this.limitFor();
+    const limit = this.limitFor(reads);
     this.lastBacklog = backlog;
     this.lastPastLimit = backlog !== null && backlog > limit;
     this.readLastPeriod = true;
@@ -259,11 +259,15 @@ export class AdmissionControl {
       this.lower(backlog < limit / 16 && sample < target - BAND ? 2 : 1);
   }
 
-  /** The backlog limit at the smoothed read rate (DRAIN_TARGET_MS). */
-  private limitFor(): number {
-    const reads = this.smoothedReads;
-    if (reads === null) return this.backlogLimit;
-    const drainable = (reads * KERNEL_BYTES_PER_DATAGRAM * DRAIN_TARGET_MS) / this.periodMs;
+  /**
+   * The backlog limit (DRAIN_TARGET_MS) at the faster of this period's read rate and the smoothed
+   * one: a stalled period is judged by the usual rate, and a rate that just rose (a surge after
+   * an idle spell) by the new one, which the smoothed rate takes half a second to follow.
+   */
+  private limitFor(reads: number | null): number {
+    if (reads === null || this.smoothedReads === null) return this.backlogLimit;
+    const rate = Math.max(reads, this.smoothedReads);
+    const drainable = (rate * KERNEL_BYTES_PER_DATAGRAM * DRAIN_TARGET_MS) / this.periodMs;
     return Math.min(this.backlogLimit, Math.max(MIN_BACKLOG_LIMIT_BYTES, Math.floor(drainable)));
   }
 
