@@ -142,8 +142,6 @@ export class AdmissionControl {
   private timer: NodeJS.Timeout | null = null;
   private rejectedCount = 0;
   private lastBacklog: number | null = null;
-  /** Whether lastBacklog was past the limit it was judged against. */
-  private lastPastLimit = false;
   /** Whether the previous period read the backlog (lastBacklog is then that period's queue). */
   private readLastPeriod = false;
   /** Datagrams read per period, smoothed (null until the probe first counts them). */
@@ -228,11 +226,11 @@ export class AdmissionControl {
       return;
     }
     const backlog = this.probe.backlogBytes?.() ?? null;
+    // The previous period's queue, when that period read it, and whether it was past its limit.
     const previous = this.readLastPeriod ? this.lastBacklog : null;
-    const previousPastLimit = this.readLastPeriod && this.lastPastLimit;
+    const previousPastLimit = previous !== null && previous > this.lastLimit;
     const limit = this.limitFor(reads);
     this.lastBacklog = backlog;
-    this.lastPastLimit = backlog !== null && backlog > limit;
     this.readLastPeriod = true;
     this.lastLimit = limit;
     if (backlog === null) {
@@ -251,7 +249,7 @@ export class AdmissionControl {
       // the queue raises at once: that is half of a stock kernel's buffer, or some 60 ms of work,
       // and waiting is what let a cold start overflow its buffer.
       const deep = backlog > DRAINING_CEILING * limit;
-      const growing = previousPastLimit && previous !== null && backlog >= previous;
+      const growing = previousPastLimit && backlog >= previous;
       if (deep || growing) this.raise(Math.min(MAX_STEPS_PER_PERIOD, Math.floor(backlog / limit)));
     } else if (u < target - BAND || backlog < limit / 4)
       // Nothing waiting and a loop with room to spare: more is shed than needed (the fast rise
