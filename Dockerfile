@@ -6,9 +6,14 @@
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
+# node-gyp compiles the batched UDP sender (native/udp_batch.c, README "Batched UDP sends").
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build-native.sh ./scripts/build-native.sh
+COPY native/binding.gyp native/udp_batch.c ./native/
 COPY src ./src
 COPY bench ./bench
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
@@ -19,6 +24,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/native/build/Release/udp_batch.node ./native/build/Release/udp_batch.node
 COPY config ./config
 # The system CA bundle: SIP over TLS trusts it when sip.tls.caFile is not set (README, "SIP over
 # TLS"); the slim base image has none.

@@ -15,6 +15,10 @@ for pkg in libboost-filesystem1.74.0 libboost-log1.74.0 libboost-thread1.74.0 li
   libgoogle-perftools4 libssl3; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
+# A C toolchain for node-gyp: the batched UDP sender (native/udp_batch.c), which the tests require.
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
 # openssl: the drachtio edge's TLS test makes a throw-away certificate.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -187,6 +187,7 @@ export class NativeEdge implements OutboundRequester {
       : await this.transport.listen(this.settings.listen);
     this.us.learn(bound);
     this.sizeBacklogLimit();
+    this.logSendPath();
     this.admission.start();
     return bound;
   }
@@ -208,6 +209,16 @@ export class NativeEdge implements OutboundRequester {
           backlogLimitBytes: limit,
         },
         "the SIP UDP receive buffer is smaller than asked for (net.core.rmem_max caps it): bursts past it are dropped by the kernel; raise net.core.rmem_max to at least 4194304",
+      );
+  }
+
+  /** Which UDP send path runs (README, "Batched UDP sends"): an operator should know it fell back. */
+  private logSendPath(): void {
+    if (this.transport.udp.batchesSends)
+      this.log.info("UDP sends are batched: one sendmmsg per socket and event-loop turn");
+    else
+      this.log.info(
+        "UDP sends go one datagram per system call (the native batch sender is not built or DIALGATE_UDP_BATCH=off)",
       );
   }
 

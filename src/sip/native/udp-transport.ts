@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from "node:dgram";
 import { lookup } from "node:dns";
 import { isIP, isIPv6 } from "node:net";
+import { BatchedUdpSender, udpBatchModule } from "./batched-udp-send.js";
 import type {
   Destination,
   ListenAddress,
@@ -21,8 +22,21 @@ export class UdpTransport {
   private readonly sockets: { socket: Socket; local: ListenAddress; v6: boolean; shared: boolean }[] = [];
   private dispatch: UdpDispatch | null = null;
   private received = 0;
+  private readonly batch: BatchedUdpSender | null;
 
-  constructor(private readonly handlers: TransportHandlers) {}
+  /** `batchSends`: false sends every datagram through dgram at once (default: when built). */
+  constructor(
+    private readonly handlers: TransportHandlers,
+    options: { readonly batchSends?: boolean } = {},
+  ) {
+    const native = options.batchSends === false ? null : udpBatchModule();
+    this.batch = native === null ? null : new BatchedUdpSender(native);
+  }
+
+  /** Whether datagrams leave in batches, one sendmmsg per socket and turn (native module built). */
+  get batchesSends(): boolean {
+    return this.batch !== null;
+  }
 
   /** Worker mode: relays datagrams on shared sockets to the worker that owns them. */
   setDispatch(dispatch: UdpDispatch): void {
@@ -127,16 +141,25 @@ export class UdpTransport {
     // (no buffer space, no route) that behaves like a lost datagram: the transaction's
     // retransmission and timeout timers (RFC 3261 §17) cover it.
     if (isIP(dest.host) !== 0) {
-      entry.socket.send(data, dest.port, dest.host);
+      this.sendTo(entry.socket, data, dest.port, dest.host);
       return;
     }
     lookup(dest.host, { family: entry.v6 ? 6 : 4 }, (err, address) => {
       if (err) onError(err);
-      else entry.socket.send(data, dest.port, address);
+      else this.sendTo(entry.socket, data, dest.port, address);
     });
   }
 
+  /** `address` is an IP literal. A scoped IPv6 one (fe80::1%eth0) needs dgram's zone handling. */
+  private sendTo(socket: Socket, data: Uint8Array, port: number, address: string): void {
+    if (this.batch !== null && !address.includes("%") && this.batch.enqueue(socket, data, port, address))
+      return;
+    socket.send(data, port, address);
+  }
+
   async close(): Promise<void> {
+    // What this turn queued leaves before the descriptors go (and could be reused).
+    this.batch?.flush();
     await Promise.all(
       this.sockets.map((s) => new Promise<void>((resolve) => s.socket.close(() => resolve()))),
     );

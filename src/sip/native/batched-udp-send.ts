@@ -1,0 +1,138 @@
+import type { Socket } from "node:dgram";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * Batched UDP sends (README, "Batched UDP sends"): the datagrams a turn of the event loop
+ * produces leave in one sendmmsg(2) per socket, at the turn's end, instead of one system call
+ * each. A proxy under load reads many datagrams per turn and forwards each in the same turn, so
+ * a turn ends with a dozen or more to send; on the virtual machines dialgate is measured on a
+ * system call costs several microseconds, and the receivers (SIPp here, the SBCs and trunks in
+ * production) are woken once per batch rather than once per datagram (bench/README.md).
+ *
+ * The datagrams leave in the order they were queued, from the socket they were queued on
+ * (RFC 3581: responses from the port the request came to). Sends happen at the end of the same
+ * turn (a `setImmediate`, which runs after the turn's I/O), so no datagram waits for a later
+ * turn. A datagram the kernel refuses (no route, a bad address) is lost, as one sent through
+ * dgram without a callback would be: the transaction timers cover it (RFC 3261 §17). When the
+ * socket's send buffer is full, the rest go through dgram, which queues them until it drains,
+ * and later datagrams follow them through dgram until that queue is empty, keeping the order.
+ */
+
+/** The native module (native/udp_batch.c). */
+interface UdpBatchModule {
+  sendBatch(fd: number, items: unknown[], start: number, count: number): number;
+}
+
+const EAGAIN = 11; // Linux; EWOULDBLOCK is the same value
+const MODULE_FILE = join("native", "build", "Release", "udp_batch.node");
+
+/** The built module in the nearest folder above this file that has it (src/ in tests, dist/src/ when run). */
+function findModule(): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 6; up++) {
+    const candidate = join(dir, MODULE_FILE);
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return null;
+}
+
+let loaded: UdpBatchModule | null | undefined;
+
+/**
+ * The native module, or null where it is not built (not Linux, no C toolchain at install) or was
+ * turned off with DIALGATE_UDP_BATCH=off. Read once per process.
+ */
+export function udpBatchModule(env: NodeJS.ProcessEnv = process.env): UdpBatchModule | null {
+  if (loaded !== undefined) return loaded;
+  loaded = null;
+  if (env.DIALGATE_UDP_BATCH === "off" || process.platform !== "linux") return loaded;
+  const file = findModule();
+  if (file === null) return loaded;
+  try {
+    loaded = createRequire(import.meta.url)(file) as UdpBatchModule;
+  } catch {
+    // Not built: dgram sends one datagram per call, as before. The transport's owner logs which.
+  }
+  return loaded;
+}
+
+/**
+ * The file descriptor behind a dgram socket. Node keeps its handle under an internal symbol
+ * (the public `_handle` getter is deprecated and warns); -1 when it cannot be found, which makes
+ * that socket send through dgram.
+ */
+export function socketDescriptor(socket: Socket): number {
+  const key = Object.getOwnPropertySymbols(socket).find((s) => s.description === "state symbol");
+  if (key === undefined) return -1;
+  const state = (socket as unknown as Record<symbol, { handle?: { fd?: unknown } } | undefined>)[key];
+  const fd = state?.handle?.fd;
+  return typeof fd === "number" && fd >= 0 ? fd : -1;
+}
+
+/** One socket's datagrams of the current turn: (bytes, port, address) triples. */
+interface Outbox {
+  readonly socket: Socket;
+  readonly fd: number;
+  readonly items: unknown[];
+}
+
+export class BatchedUdpSender {
+  private readonly outboxes = new Map<Socket, Outbox>();
+  private scheduled = false;
+  private readonly flushNow = (): void => this.flush();
+
+  constructor(private readonly native: UdpBatchModule) {}
+
+  /**
+   * Queues a datagram for the end of this turn; false when the socket cannot take part (no
+   * descriptor, or dgram still holds queued datagrams that must leave first): send it through
+   * dgram then. `address` is an IP literal.
+   */
+  enqueue(socket: Socket, data: Uint8Array, port: number, address: string): boolean {
+    let box = this.outboxes.get(socket);
+    if (box === undefined) {
+      if (socket.getSendQueueCount() > 0) return false;
+      const fd = socketDescriptor(socket);
+      if (fd < 0) return false;
+      box = { socket, fd, items: [] };
+      this.outboxes.set(socket, box);
+    }
+    box.items.push(data, port, address);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushNow);
+    }
+    return true;
+  }
+
+  /** Sends everything queued; also called before the sockets close. */
+  flush(): void {
+    this.scheduled = false;
+    for (const box of this.outboxes.values()) this.sendAll(box);
+    this.outboxes.clear();
+  }
+
+  private sendAll(box: Outbox): void {
+    const { items, socket } = box;
+    const count = items.length / 3;
+    let next = 0;
+    while (next < count) {
+      const r = this.native.sendBatch(box.fd, items, next, count - next);
+      if (r > 0) {
+        next += r;
+      } else if (r === -EAGAIN) {
+        // The send buffer is full: dgram queues the rest and writes them when it drains.
+        for (let i = next; i < count; i++) {
+          socket.send(items[3 * i] as Uint8Array, items[3 * i + 1] as number, items[3 * i + 2] as string);
+        }
+        return;
+      } else {
+        next += 1; // refused (no route, bad address): this one datagram is lost
+      }
+    }
+  }
+}
