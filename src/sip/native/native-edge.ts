@@ -11,7 +11,6 @@ import type { CallRecordDurability } from "../../calls/call-recorder.js";
 import { CallEventBus } from "../../calls/events.js";
 import type { QualityReportPort } from "../../calls/quality-reports.js";
 import type { SipSettings } from "../../config/schema.js";
-import { listensOnTls } from "../../config/tls-files.js";
 import type { CallRouter, OutboundRequester, RouteTarget, RoutingDecision } from "../../routing/decision.js";
 import { NetworkSet } from "../../routing/ip-networks.js";
 import type { TrustedSources } from "../../routing/trusted-sources.js";
@@ -27,6 +26,7 @@ import { CompletedRequests } from "./completed-requests.js";
 import { DialogTracker } from "./dialog-tracker.js";
 import { DrainGate } from "./drain-gate.js";
 import { LocalIdentity, responseDestination } from "./edge-addressing.js";
+import { EdgeTls } from "./edge-tls.js";
 import { InboundDispatch } from "./inbound-dispatch.js";
 import { inboundRequestView } from "./inbound-request-view.js";
 import { InviteServerState, InviteServerTransaction } from "./invite-server-transaction.js";
@@ -44,8 +44,7 @@ import { ShedMemory } from "./shed-memory.js";
 import type { SipTrafficObserver } from "./sip-traffic-observer.js";
 import { StatelessForwarder } from "./stateless-forwarder.js";
 import { SystemTimerService, type TimerService } from "./timer-service.js";
-import { TlsEventLog } from "./tls-event-log.js";
-import { readTlsCredentials, type TlsCredentials, TlsFlavour, type TlsSettings } from "./tls-transport.js";
+import type { TlsCredentials, TlsSettings } from "./tls-transport.js";
 import { clientTransactionKey, serverTransactionKey } from "./transaction-key.js";
 import { TransactionLayer } from "./transaction-layer.js";
 import { TransactionTimers } from "./transaction-timers.js";
@@ -119,6 +118,7 @@ export class NativeEdge implements OutboundRequester {
   private readonly callRecords: CallRecordDurability | undefined;
   private readonly protection: SourceProtection;
   private readonly worker: EdgeWorkerRole | undefined;
+  private readonly tls: EdgeTls;
 
   constructor(options: NativeEdgeOptions) {
     this.settings = options.settings;
@@ -132,6 +132,7 @@ export class NativeEdge implements OutboundRequester {
     this.timerService = options.timerService ?? new SystemTimerService();
     this.timers = new TransactionTimers(this.settings.timers);
     this.us = new LocalIdentity(this.settings.recordRouteHost);
+    this.tls = new EdgeTls(this.settings, this.log, this.clock);
     const limits = this.settings.limits;
     const dispatch = new InboundDispatch(
       this.settings.maxMessageBytes,
@@ -181,7 +182,7 @@ export class NativeEdge implements OutboundRequester {
 
   /** Binds every configured listen address; returns them with the ports actually bound. */
   async start(): Promise<readonly ListenAddress[]> {
-    await this.setUpTls();
+    this.transport.enableTls(await this.tls.start());
     const bound = this.worker
       ? await this.listenAsWorker(this.worker)
       : await this.transport.listen(this.settings.listen);
@@ -255,50 +256,6 @@ export class NativeEdge implements OutboundRequester {
     return [...own, ...shared];
   }
 
-  private tlsFlavour: TlsFlavour | null = null;
-
-  /** TLS for `tls` listeners and for gateways reached over TLS (tls-transport.ts). */
-  private async setUpTls(): Promise<void> {
-    const settings: TlsSettings = this.settings.tls ?? {
-      verifyGateways: true,
-      requireClientCertificate: false,
-    };
-    let creds: TlsCredentials;
-    if (this.settings.tls !== undefined && listensOnTls(this.settings.listen))
-      creds = await readTlsCredentials(settings);
-    else {
-      // Without a tls listener nothing speaks TLS (a `tls` gateway needs one: config/security-
-      // checks.ts; one pushed through Redis is logged as unreachable), so files that cannot be read
-      // -- a sip.tls kept for later, a bad SSL_CERT_FILE -- must not stop the proxy.
-      creds = await readTlsCredentials(settings).catch((err: Error) => {
-        this.log.warn(
-          { err: err.message },
-          "TLS files not read (no tls listener uses them); outgoing TLS would trust Node's bundled roots",
-        );
-        return {};
-      });
-    }
-    this.logTrustAnchors(creds);
-    this.tlsFlavour = new TlsFlavour(
-      settings,
-      creds,
-      new TlsEventLog(this.log, () => this.clock.monotonic()),
-    );
-    this.transport.enableTls(this.tlsFlavour);
-  }
-
-  private logTrustAnchors(creds: TlsCredentials): void {
-    if (creds.trustAnchors === undefined) return;
-    if (creds.trustAnchors !== "node-bundled") {
-      this.log.info({ trustAnchors: creds.trustAnchors }, "TLS trust anchors");
-      return;
-    }
-    const message =
-      "TLS: no system CA bundle found (install ca-certificates, or set sip.tls.caFile): using Node's bundled roots";
-    if (this.settings.tls !== undefined) this.log.warn(message);
-    else this.log.debug(message);
-  }
-
   /**
    * RFC 5923 §5: a TLS peer that asks for connection reuse (`;alias` in its Via) gets requests
    * to its sent-by on this connection, but only when its verified certificate names the sent-by
@@ -332,15 +289,9 @@ export class NativeEdge implements OutboundRequester {
     this.protection.retrust(trusted);
   }
 
-  /**
-   * Re-reads the certificate, key and trust anchors (SIGHUP): new handshakes use them,
-   * connections already up keep theirs. Throws (and keeps the old ones) when a file is bad.
-   */
-  async reloadTls(settings: TlsSettings, creds?: TlsCredentials): Promise<void> {
-    const fresh = creds ?? (await readTlsCredentials(settings));
-    this.tlsFlavour?.update(settings, fresh);
-    this.logTrustAnchors(fresh);
-    this.log.info({ certFile: settings.certFile }, "TLS credentials reloaded");
+  /** SIGHUP: new TLS credentials for new handshakes (edge-tls.ts); throws and keeps the old ones on a bad file. */
+  reloadTls(settings: TlsSettings, creds?: TlsCredentials): Promise<void> {
+    return this.tls.reload(settings, creds);
   }
 
   /** Admission control: the share of new calls refused now, and how many were (metrics). */
