@@ -9,8 +9,9 @@ import { fileURLToPath } from "node:url";
  * produces leave in one sendmmsg(2) per socket, at the turn's end, instead of one system call
  * each. A proxy under load reads many datagrams per turn and forwards each in the same turn, so
  * a turn ends with a dozen or more to send; on the virtual machines dialgate is measured on a
- * system call costs several microseconds, and the receivers (SIPp here, the SBCs and trunks in
- * production) are woken once per batch rather than once per datagram (bench/README.md).
+ * system call costs several microseconds, and a receiver (SIPp here, an SBC or trunk in
+ * production) gets its datagrams of the turn together instead of a wake-up for each
+ * (bench/README.md).
  *
  * The datagrams leave in the order they were queued, from the socket they were queued on
  * (RFC 3581: responses from the port the request came to). Sends happen at the end of the same
