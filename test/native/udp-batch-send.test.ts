@@ -3,7 +3,12 @@
 // native sendmmsg path and through dgram alike; a datagram the kernel refuses loses only itself.
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { afterEach, describe, expect, it } from "vitest";
-import { socketDescriptor, udpBatchModule } from "../../src/sip/native/batched-udp-send.js";
+import {
+  BatchedUdpSender,
+  SEND_AT_ONCE_AT,
+  socketDescriptor,
+  udpBatchModule,
+} from "../../src/sip/native/batched-udp-send.js";
 import { UdpTransport } from "../../src/sip/native/udp-transport.js";
 
 const handlers = { onMessage: () => {}, onStreamError: () => {}, onError: () => {} };
@@ -80,6 +85,34 @@ describe("batched UDP sends", () => {
       ]);
     });
   }
+
+  it(`a socket's queue leaves at once at ${SEND_AT_ONCE_AT} datagrams, the rest at the turn's end, all in order`, async () => {
+    const native = udpBatchModule();
+    if (native === null) throw new Error("the native module is not built");
+    // The real module, with each call's size written down.
+    const calls: number[] = [];
+    const sender = new BatchedUdpSender({
+      sendBatch: (fd, items, start, count) => {
+        const sent = native.sendBatch(fd, items, start, count);
+        calls.push(sent);
+        return sent;
+      },
+    });
+    const peer = await receiver("udp4", "127.0.0.1");
+    const from = await receiver("udp4", "127.0.0.1");
+    const port = peer.socket.address().port;
+    const total = 2 * SEND_AT_ONCE_AT + 8;
+    for (let i = 0; i < total; i++) {
+      expect(sender.enqueue(from.socket, Buffer.from(`d${i}`), port, "127.0.0.1")).toBe(true);
+      // Sent inside the turn, as soon as a full batch is queued.
+      if (i === SEND_AT_ONCE_AT - 2) expect(calls).toEqual([]);
+      if (i === SEND_AT_ONCE_AT - 1) expect(calls).toEqual([SEND_AT_ONCE_AT]);
+    }
+    expect(calls).toEqual([SEND_AT_ONCE_AT, SEND_AT_ONCE_AT]);
+    await until(() => peer.got.length >= total);
+    expect(calls).toEqual([SEND_AT_ONCE_AT, SEND_AT_ONCE_AT, 8]);
+    expect(peer.got.map(([m]) => m)).toEqual(Array.from({ length: total }, (_, i) => `d${i}`));
+  });
 
   it("closing the transport sends what the turn queued first", async () => {
     const udp = new UdpTransport(handlers, { batchSends: true });

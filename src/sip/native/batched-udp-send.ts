@@ -28,6 +28,14 @@ interface UdpBatchModule {
 }
 
 const EAGAIN = 11; // Linux; EWOULDBLOCK is the same value
+
+/**
+ * A socket's queue leaves at once when it reaches this many datagrams, not at the turn's end: a
+ * turn can read 32 datagrams per socket, and holding every answer until the last is handled
+ * would keep the peers idle meanwhile. Batches of 16 already save nearly all the system calls
+ * (C, loopback, this guest: 6.3–6.8 µs per datagram alone, 2.8 with 16, 2.6 with 32).
+ */
+export const SEND_AT_ONCE_AT = 16;
 const MODULE_FILE = join("native", "build", "Release", "udp_batch.node");
 
 /** The built module in the nearest folder above this file that has it (src/ in tests, dist/src/ when run). */
@@ -103,6 +111,10 @@ export class BatchedUdpSender {
       this.outboxes.set(socket, box);
     }
     box.items.push(data, port, address);
+    if (box.items.length >= 3 * SEND_AT_ONCE_AT) {
+      this.send(box);
+      return true;
+    }
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flushNow);
@@ -113,11 +125,18 @@ export class BatchedUdpSender {
   /** Sends everything queued; also called before the sockets close. */
   flush(): void {
     this.scheduled = false;
-    for (const box of this.outboxes.values()) this.sendAll(box);
+    for (const box of this.outboxes.values()) this.send(box);
     this.outboxes.clear();
   }
 
-  private sendAll(box: Outbox): void {
+  /** Sends and empties the queue. A socket found full leaves the batch: dgram holds the rest. */
+  private send(box: Outbox): void {
+    if (this.sendAll(box)) box.items.length = 0;
+    else this.outboxes.delete(box.socket);
+  }
+
+  /** False when the send buffer was full and dgram took the rest. */
+  private sendAll(box: Outbox): boolean {
     const { items, socket } = box;
     const count = items.length / 3;
     let next = 0;
@@ -130,10 +149,11 @@ export class BatchedUdpSender {
         for (let i = next; i < count; i++) {
           socket.send(items[3 * i] as Uint8Array, items[3 * i + 1] as number, items[3 * i + 2] as string);
         }
-        return;
+        return false;
       } else {
         next += 1; // refused (no route, bad address): this one datagram is lost
       }
     }
+    return true;
   }
 }
