@@ -31,7 +31,8 @@ async function receiver(
 }
 
 async function transport(host: string, batchSends: boolean): Promise<{ udp: UdpTransport; port: number }> {
-  const udp = new UdpTransport(handlers, { batchSends });
+  // Load pinned at 100%: batching on from the first socket (it follows the event loop otherwise).
+  const udp = new UdpTransport(handlers, { batchSends, loadForBatching: () => 1 });
   const local = await udp.listen({ transport: "udp", host, port: 0 });
   open.push(udp);
   return { udp, port: local.port };
@@ -91,13 +92,18 @@ describe("batched UDP sends", () => {
     if (native === null) throw new Error("the native module is not built");
     // The real module, with each call's size written down.
     const calls: number[] = [];
-    const sender = new BatchedUdpSender({
-      sendBatch: (fd, items, start, count) => {
-        const sent = native.sendBatch(fd, items, start, count);
-        calls.push(sent);
-        return sent;
+    const sender = new BatchedUdpSender(
+      {
+        sendBatch: (fd, items, start, count) => {
+          const sent = native.sendBatch(fd, items, start, count);
+          calls.push(sent);
+          return sent;
+        },
       },
-    });
+      () => 1,
+    );
+    sender.start();
+    open.push({ close: () => sender.stop() });
     const peer = await receiver("udp4", "127.0.0.1");
     const from = await receiver("udp4", "127.0.0.1");
     const port = peer.socket.address().port;
@@ -114,8 +120,46 @@ describe("batched UDP sends", () => {
     expect(peer.got.map(([m]) => m)).toEqual(Array.from({ length: total }, (_, i) => `d${i}`));
   });
 
+  it("batches only under load: at once below 50% utilisation, queued from 50%, the queue leaves first when it falls below 40%", async () => {
+    const native = udpBatchModule();
+    if (native === null) throw new Error("the native module is not built");
+    const calls: number[] = [];
+    const load = [0.2, 0.6, 0.45, 0.3];
+    const sender = new BatchedUdpSender(
+      {
+        sendBatch: (fd, items, start, count) => {
+          const sent = native.sendBatch(fd, items, start, count);
+          calls.push(sent);
+          return sent;
+        },
+      },
+      () => load.shift() ?? 0,
+      60_000,
+    );
+    const peer = await receiver("udp4", "127.0.0.1");
+    const from = await receiver("udp4", "127.0.0.1");
+    const port = peer.socket.address().port;
+    const enqueue = (m: string) => sender.enqueue(from.socket, Buffer.from(m), port, "127.0.0.1");
+    sender.start(); // 20%: light
+    expect(sender.active).toBe(false);
+    expect(enqueue("light")).toBe(false); // the caller sends it through dgram at once
+    sender.adapt(); // 60%
+    expect(sender.active).toBe(true);
+    expect([enqueue("a"), enqueue("b")]).toEqual([true, true]);
+    sender.adapt(); // 45%: between the two thresholds, still batching
+    expect(enqueue("c")).toBe(true);
+    expect(calls).toEqual([]);
+    sender.adapt(); // 30%: the three queued leave now, in order, before anything goes straight out
+    expect(calls).toEqual([3]);
+    expect(sender.active).toBe(false);
+    expect(enqueue("after")).toBe(false);
+    sender.stop();
+    await until(() => peer.got.length >= 3);
+    expect(peer.got.map(([m]) => m)).toEqual(["a", "b", "c"]);
+  });
+
   it("closing the transport sends what the turn queued first", async () => {
-    const udp = new UdpTransport(handlers, { batchSends: true });
+    const udp = new UdpTransport(handlers, { batchSends: true, loadForBatching: () => 1 });
     await udp.listen({ transport: "udp", host: "127.0.0.1", port: 0 });
     const peer = await receiver("udp4", "127.0.0.1");
     udp.send(

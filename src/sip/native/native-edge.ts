@@ -216,7 +216,9 @@ export class NativeEdge implements OutboundRequester {
   /** Which UDP send path runs (README, "Batched UDP sends"): an operator should know it fell back. */
   private logSendPath(): void {
     if (this.transport.udp.batchesSends)
-      this.log.info("UDP sends are batched: one sendmmsg per socket and event-loop turn");
+      this.log.info(
+        "UDP sends are batched under load: one sendmmsg per socket and event-loop turn while the event loop is busy half the time or more",
+      );
     else
       this.log.info(
         "UDP sends go one datagram per system call (the native batch sender is not built or DIALGATE_UDP_BATCH=off)",

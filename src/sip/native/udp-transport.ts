@@ -24,16 +24,20 @@ export class UdpTransport {
   private received = 0;
   private readonly batch: BatchedUdpSender | null;
 
-  /** `batchSends`: false sends every datagram through dgram at once (default: when built). */
+  /**
+   * `batchSends`: false sends every datagram through dgram at once; otherwise, where the native
+   * module is built, sends are batched under load (batched-udp-send.ts). `loadForBatching`
+   * replaces the event-loop utilisation that decides it (tests).
+   */
   constructor(
     private readonly handlers: TransportHandlers,
-    options: { readonly batchSends?: boolean } = {},
+    options: { readonly batchSends?: boolean; readonly loadForBatching?: () => number } = {},
   ) {
     const native = options.batchSends === false ? null : udpBatchModule();
-    this.batch = native === null ? null : new BatchedUdpSender(native);
+    this.batch = native === null ? null : new BatchedUdpSender(native, options.loadForBatching);
   }
 
-  /** Whether datagrams leave in batches, one sendmmsg per socket and turn (native module built). */
+  /** Whether datagrams can leave in batches, one sendmmsg per socket and turn (module built). */
   get batchesSends(): boolean {
     return this.batch !== null;
   }
@@ -90,6 +94,7 @@ export class UdpTransport {
       this.handlers.onMessage({ data, source });
     });
     this.sockets.push({ socket, local, v6, shared });
+    this.batch?.start();
     return local;
   }
 
@@ -159,7 +164,7 @@ export class UdpTransport {
 
   async close(): Promise<void> {
     // What this turn queued leaves before the descriptors go (and could be reused).
-    this.batch?.flush();
+    this.batch?.stop();
     await Promise.all(
       this.sockets.map((s) => new Promise<void>((resolve) => s.socket.close(() => resolve()))),
     );
