@@ -21,6 +21,7 @@ import { DialgateMetrics } from "./metrics/dialgate-metrics.js";
 import { registerOverloadMetrics } from "./metrics/overload-metrics.js";
 import { registerProtectionMetrics } from "./metrics/protection-metrics.js";
 import { registerRecorderMetrics } from "./metrics/recorder-metrics.js";
+import { registerUdpBatchMetrics } from "./metrics/udp-batch-metrics.js";
 import type { CallRouter } from "./routing/decision.js";
 import { DnsStubClient, parseDnsServer } from "./routing/dns/dns-client.js";
 import { expandDnsTargets } from "./routing/dns/expand-steps.js";
@@ -299,7 +300,10 @@ export async function startDialgate(config: DialgateConfig, deps: DialgateDeps =
   metrics.attachCallEvents(events);
   registerProtectionMetrics(metrics.registry, () => edge.protectionStats);
   registerRecorderMetrics(metrics.registry, () => recorder.stats);
-  if (edge instanceof NativeEdge) registerOverloadMetrics(metrics.registry, () => edge.overload);
+  if (edge instanceof NativeEdge) {
+    registerOverloadMetrics(metrics.registry, () => edge.overload);
+    registerUdpBatchMetrics(metrics.registry, () => edge.udpBatching);
+  }
   metrics.attachCdrLog(cdrLog);
   const capacity = routing?.capacity;
   metrics.attachSources({

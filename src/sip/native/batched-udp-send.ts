@@ -73,13 +73,25 @@ function findModule(): string | null {
 let loaded: UdpBatchModule | null | undefined;
 
 /**
+ * DIALGATE_UDP_BATCH: `off` sends every datagram at once through dgram; `always` batches
+ * whatever the load (tests, and a host where system calls are dear even when idle); anything
+ * else, `auto`, batches under load.
+ */
+export type UdpBatchMode = "off" | "auto" | "always";
+
+export function udpBatchMode(env: NodeJS.ProcessEnv = process.env): UdpBatchMode {
+  const v = env.DIALGATE_UDP_BATCH;
+  return v === "off" || v === "always" ? v : "auto";
+}
+
+/**
  * The native module, or null where it is not built (not Linux, no C toolchain at install) or was
  * turned off with DIALGATE_UDP_BATCH=off. Read once per process.
  */
 export function udpBatchModule(env: NodeJS.ProcessEnv = process.env): UdpBatchModule | null {
   if (loaded !== undefined) return loaded;
   loaded = null;
-  if (env.DIALGATE_UDP_BATCH === "off" || process.platform !== "linux") return loaded;
+  if (udpBatchMode(env) === "off" || process.platform !== "linux") return loaded;
   const file = findModule();
   if (file === null) return loaded;
   try {
@@ -116,6 +128,7 @@ export class BatchedUdpSender {
   private readonly flushNow = (): void => this.flush();
   private batching = false;
   private timer: NodeJS.Timeout | null = null;
+  private sent = 0;
 
   /** `utilisation`: the event loop's busy share since its previous call (tests script it). */
   constructor(
@@ -127,6 +140,11 @@ export class BatchedUdpSender {
   /** Whether sends are being batched now (the load is past BATCH_FROM_UTILISATION). */
   get active(): boolean {
     return this.batching;
+  }
+
+  /** Datagrams that left through sendmmsg since start (metrics). */
+  get datagramsSent(): number {
+    return this.sent;
   }
 
   /** Starts following the load (the transport's first socket is bound). */
@@ -205,6 +223,7 @@ export class BatchedUdpSender {
       const r = this.native.sendBatch(box.fd, items, next, count - next);
       if (r > 0) {
         next += r;
+        this.sent += r;
       } else if (r === -EAGAIN) {
         // The send buffer is full: dgram queues the rest and writes them when it drains.
         for (let i = next; i < count; i++) {

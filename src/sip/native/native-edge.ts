@@ -52,7 +52,7 @@ import type { TransactionChannel } from "./transaction-user.js";
 import { TransportLayer } from "./transport-layer.js";
 import type { Destination, EdgeWorkerRole, ListenAddress, MessageSource } from "./transport-types.js";
 import { readUdpBacklog } from "./udp-backlog.js";
-import { REQUESTED_RECEIVE_BUFFER_BYTES } from "./udp-transport.js";
+import { REQUESTED_RECEIVE_BUFFER_BYTES, type UdpTransport } from "./udp-transport.js";
 
 export interface NativeEdgeOptions {
   readonly settings: SipSettings;
@@ -299,6 +299,11 @@ export class NativeEdge implements OutboundRequester {
   /** Admission control: the share of new calls refused now, and how many were (metrics). */
   get overload(): AdmissionControl["state"] {
     return this.admission.state;
+  }
+
+  /** Batched UDP sends (README, "Batched UDP sends"): on now, and datagrams so sent; null: not built. */
+  get udpBatching(): UdpTransport["batchState"] {
+    return this.transport.udp.batchState;
   }
 
   get stats(): NativeEdgeStats {

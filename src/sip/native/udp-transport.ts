@@ -1,7 +1,7 @@
 import { createSocket, type Socket } from "node:dgram";
 import { lookup } from "node:dns";
 import { isIP, isIPv6 } from "node:net";
-import { BatchedUdpSender, udpBatchModule } from "./batched-udp-send.js";
+import { BatchedUdpSender, udpBatchMode, udpBatchModule } from "./batched-udp-send.js";
 import type {
   Destination,
   ListenAddress,
@@ -34,7 +34,13 @@ export class UdpTransport {
     options: { readonly batchSends?: boolean; readonly loadForBatching?: () => number } = {},
   ) {
     const native = options.batchSends === false ? null : udpBatchModule();
-    this.batch = native === null ? null : new BatchedUdpSender(native, options.loadForBatching);
+    const load = options.loadForBatching ?? (udpBatchMode() === "always" ? () => 1 : undefined);
+    this.batch = native === null ? null : new BatchedUdpSender(native, load);
+  }
+
+  /** Batching now, and datagrams sent in batches so far; null where the module is not built. */
+  get batchState(): { readonly active: boolean; readonly datagrams: number } | null {
+    return this.batch === null ? null : { active: this.batch.active, datagrams: this.batch.datagramsSent };
   }
 
   /** Whether datagrams can leave in batches, one sendmmsg per socket and turn (module built). */
