@@ -20,6 +20,7 @@ import { ownCopy } from "../../util/own-copy.js";
 import { createResponse, type SipRequest, type SipResponse, type ViaHop } from "../index.js";
 import { AcceptedWindow, retireIntoWindow } from "./accepted-window.js";
 import { AdmissionControl, backlogLimitFor, EventLoopProbe, type LoadProbe } from "./admission-control.js";
+import { udpBatchMode } from "./batched-udp-send.js";
 import { upstreamCopy } from "./caller-view.js";
 import { handleCancel } from "./cancel-handling.js";
 import { CompletedRequests } from "./completed-requests.js";
@@ -217,7 +218,9 @@ export class NativeEdge implements OutboundRequester {
   private logSendPath(): void {
     if (this.transport.udp.batchesSends)
       this.log.info(
-        "UDP sends are batched under load: one sendmmsg per socket and event-loop turn while the event loop is busy half the time or more",
+        udpBatchMode() === "always"
+          ? "UDP sends are batched whatever the load (DIALGATE_UDP_BATCH=always): one sendmmsg per socket and event-loop turn"
+          : "UDP sends are batched under load: one sendmmsg per socket and event-loop turn while the event loop is busy half the time or more",
       );
     else
       this.log.info(
