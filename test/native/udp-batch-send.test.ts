@@ -38,6 +38,19 @@ async function transport(host: string, batchSends: boolean): Promise<{ udp: UdpT
   return { udp, port: local.port };
 }
 
+/** The real native module, with the number each call sent written to `calls`. */
+function countedModule(calls: number[]): ConstructorParameters<typeof BatchedUdpSender>[0] {
+  const native = udpBatchModule();
+  if (native === null) throw new Error("the native module is not built");
+  return {
+    sendBatch: (fd, items, start, count) => {
+      const sent = native.sendBatch(fd, items, start, count);
+      calls.push(sent);
+      return sent;
+    },
+  };
+}
+
 async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
 }
@@ -51,7 +64,7 @@ describe("batched UDP sends", () => {
     const path = batchSends ? "sendmmsg" : "dgram";
     it(`${path}: 150 datagrams of one turn arrive complete and in order, from the listen port`, async () => {
       const { udp, port } = await transport("127.0.0.1", batchSends);
-      expect(udp.batchesSends).toBe(batchSends);
+      expect(udp.batchState.mode !== "off").toBe(batchSends);
       const peer = await receiver("udp4", "127.0.0.1");
       const to = { transport: "udp" as const, host: "127.0.0.1", port: peer.socket.address().port };
       // More than one native call's worth (64) in a single turn.
@@ -88,20 +101,8 @@ describe("batched UDP sends", () => {
   }
 
   it(`a socket's queue leaves at once at ${SEND_AT_ONCE_AT} datagrams, the rest at the turn's end, all in order`, async () => {
-    const native = udpBatchModule();
-    if (native === null) throw new Error("the native module is not built");
-    // The real module, with each call's size written down.
     const calls: number[] = [];
-    const sender = new BatchedUdpSender(
-      {
-        sendBatch: (fd, items, start, count) => {
-          const sent = native.sendBatch(fd, items, start, count);
-          calls.push(sent);
-          return sent;
-        },
-      },
-      () => 1,
-    );
+    const sender = new BatchedUdpSender(countedModule(calls), () => 1);
     sender.start();
     open.push({ close: () => sender.stop() });
     const peer = await receiver("udp4", "127.0.0.1");
@@ -121,21 +122,9 @@ describe("batched UDP sends", () => {
   });
 
   it("batches only under load: at once below 50% utilisation, queued from 50%, the queue leaves first when it falls below 40%", async () => {
-    const native = udpBatchModule();
-    if (native === null) throw new Error("the native module is not built");
     const calls: number[] = [];
     const load = [0.2, 0.6, 0.45, 0.3];
-    const sender = new BatchedUdpSender(
-      {
-        sendBatch: (fd, items, start, count) => {
-          const sent = native.sendBatch(fd, items, start, count);
-          calls.push(sent);
-          return sent;
-        },
-      },
-      () => load.shift() ?? 0,
-      60_000,
-    );
+    const sender = new BatchedUdpSender(countedModule(calls), () => load.shift() ?? 0, 60_000);
     const peer = await receiver("udp4", "127.0.0.1");
     const from = await receiver("udp4", "127.0.0.1");
     const port = peer.socket.address().port;

@@ -9,7 +9,7 @@
 // 503 + Retry-After (RFC 3261 §21.5.4), which costs a fraction of a call. Everything else
 // (in-dialog requests, responses, CANCEL, retransmissions of admitted INVITEs) is always
 // served, so admitted calls complete.
-import { performance } from "node:perf_hooks";
+import { eventLoopUtilisationSampler } from "./event-loop-utilisation.js";
 
 /** The load signals. */
 export interface LoadProbe {
@@ -32,7 +32,7 @@ export interface LoadProbe {
  * the datagrams read (from a running count).
  */
 export class EventLoopProbe implements LoadProbe {
-  private last = performance.eventLoopUtilization();
+  readonly sample = eventLoopUtilisationSampler();
   private lastReads: number | null = null;
 
   constructor(
@@ -45,13 +45,6 @@ export class EventLoopProbe implements LoadProbe {
     const previous = this.lastReads;
     this.lastReads = count;
     return count === null || previous === null ? null : count - previous;
-  }
-
-  sample(): number {
-    const now = performance.eventLoopUtilization();
-    const delta = performance.eventLoopUtilization(now, this.last);
-    this.last = now;
-    return delta.utilization;
   }
 
   backlogBytes(): number | null {

@@ -2,8 +2,8 @@ import type { Socket } from "node:dgram";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { eventLoopUtilisationSampler } from "./event-loop-utilisation.js";
 
 /**
  * Batched UDP sends (README, "Batched UDP sends"): the datagrams a turn of the event loop
@@ -47,16 +47,6 @@ export const SEND_AT_ONCE_AT = 16;
 export const BATCH_FROM_UTILISATION = 0.5;
 export const BATCH_BELOW_UTILISATION = 0.4;
 
-/** Node's event-loop utilisation since the previous call (perf_hooks). */
-export function eventLoopUtilisationSampler(): () => number {
-  let last = performance.eventLoopUtilization();
-  return () => {
-    const now = performance.eventLoopUtilization();
-    const u = performance.eventLoopUtilization(now, last).utilization;
-    last = now;
-    return u;
-  };
-}
 const MODULE_FILE = join("native", "build", "Release", "udp_batch.node");
 
 /** The built module in the nearest folder above this file that has it (src/ in tests, dist/src/ when run). */
@@ -85,14 +75,13 @@ export function udpBatchMode(env: NodeJS.ProcessEnv = process.env): UdpBatchMode
 }
 
 /**
- * The native module, or null where it is not built (not Linux, no C toolchain at install) or was
- * turned off with DIALGATE_UDP_BATCH=off. Read once per process.
+ * The native module, or null where it is not built (not Linux, no C toolchain at install).
+ * Loaded once per process; whether it is used is the mode's business (udpBatchMode).
  */
-export function udpBatchModule(env: NodeJS.ProcessEnv = process.env): UdpBatchModule | null {
+export function udpBatchModule(): UdpBatchModule | null {
   if (loaded !== undefined) return loaded;
   loaded = null;
-  if (udpBatchMode(env) === "off" || process.platform !== "linux") return loaded;
-  const file = findModule();
+  const file = process.platform === "linux" ? findModule() : null;
   if (file === null) return loaded;
   try {
     loaded = createRequire(import.meta.url)(file) as UdpBatchModule;
@@ -124,6 +113,8 @@ interface Outbox {
 
 export class BatchedUdpSender {
   private readonly outboxes = new Map<Socket, Outbox>();
+  /** Each socket's descriptor, found once (it is fixed while the socket is open; -1: none). */
+  private readonly descriptors = new WeakMap<Socket, number>();
   private scheduled = false;
   private readonly flushNow = (): void => this.flush();
   private batching = false;
@@ -184,7 +175,11 @@ export class BatchedUdpSender {
     let box = this.outboxes.get(socket);
     if (box === undefined) {
       if (socket.getSendQueueCount() > 0) return false;
-      const fd = socketDescriptor(socket);
+      let fd = this.descriptors.get(socket);
+      if (fd === undefined) {
+        fd = socketDescriptor(socket);
+        this.descriptors.set(socket, fd);
+      }
       if (fd < 0) return false;
       box = { socket, fd, items: [] };
       this.outboxes.set(socket, box);

@@ -20,7 +20,6 @@ import { ownCopy } from "../../util/own-copy.js";
 import { createResponse, type SipRequest, type SipResponse, type ViaHop } from "../index.js";
 import { AcceptedWindow, retireIntoWindow } from "./accepted-window.js";
 import { AdmissionControl, backlogLimitFor, EventLoopProbe, type LoadProbe } from "./admission-control.js";
-import { udpBatchMode } from "./batched-udp-send.js";
 import { upstreamCopy } from "./caller-view.js";
 import { handleCancel } from "./cancel-handling.js";
 import { CompletedRequests } from "./completed-requests.js";
@@ -216,16 +215,13 @@ export class NativeEdge implements OutboundRequester {
 
   /** Which UDP send path runs (README, "Batched UDP sends"): an operator should know it fell back. */
   private logSendPath(): void {
-    if (this.transport.udp.batchesSends)
-      this.log.info(
-        udpBatchMode() === "always"
-          ? "UDP sends are batched whatever the load (DIALGATE_UDP_BATCH=always): one sendmmsg per socket and event-loop turn"
-          : "UDP sends are batched under load: one sendmmsg per socket and event-loop turn while the event loop is busy half the time or more",
-      );
-    else
-      this.log.info(
-        "UDP sends go one datagram per system call (the native batch sender is not built or DIALGATE_UDP_BATCH=off)",
-      );
+    const messages = {
+      off: "UDP sends go one datagram per system call (the native batch sender is not built or DIALGATE_UDP_BATCH=off)",
+      auto: "UDP sends are batched under load: one sendmmsg per socket and event-loop turn while the event loop is busy half the time or more",
+      always:
+        "UDP sends are batched whatever the load (DIALGATE_UDP_BATCH=always): one sendmmsg per socket and event-loop turn",
+    };
+    this.log.info(messages[this.transport.udp.batchState.mode]);
   }
 
   get listenAddresses(): readonly ListenAddress[] {
@@ -304,7 +300,7 @@ export class NativeEdge implements OutboundRequester {
     return this.admission.state;
   }
 
-  /** Batched UDP sends (README, "Batched UDP sends"): on now, and datagrams so sent; null: not built. */
+  /** Batched UDP sends (README, "Batched UDP sends"): the mode, on now, and datagrams so sent. */
   get udpBatching(): UdpTransport["batchState"] {
     return this.transport.udp.batchState;
   }

@@ -1,7 +1,7 @@
 import { createSocket, type Socket } from "node:dgram";
 import { lookup } from "node:dns";
 import { isIP, isIPv6 } from "node:net";
-import { BatchedUdpSender, udpBatchMode, udpBatchModule } from "./batched-udp-send.js";
+import { BatchedUdpSender, type UdpBatchMode, udpBatchMode, udpBatchModule } from "./batched-udp-send.js";
 import type {
   Destination,
   ListenAddress,
@@ -23,29 +23,34 @@ export class UdpTransport {
   private dispatch: UdpDispatch | null = null;
   private received = 0;
   private readonly batch: BatchedUdpSender | null;
+  private readonly batchMode: UdpBatchMode;
 
   /**
-   * `batchSends`: false sends every datagram through dgram at once; otherwise, where the native
-   * module is built, sends are batched under load (batched-udp-send.ts). `loadForBatching`
-   * replaces the event-loop utilisation that decides it (tests).
+   * `batchSends`: false sends every datagram through dgram at once; otherwise DIALGATE_UDP_BATCH
+   * decides (batched-udp-send.ts: under load by default) where the native module is built.
+   * `loadForBatching` replaces the event-loop utilisation that decides it (tests).
    */
   constructor(
     private readonly handlers: TransportHandlers,
     options: { readonly batchSends?: boolean; readonly loadForBatching?: () => number } = {},
   ) {
-    const native = options.batchSends === false ? null : udpBatchModule();
-    const load = options.loadForBatching ?? (udpBatchMode() === "always" ? () => 1 : undefined);
+    const mode = options.batchSends === false ? "off" : udpBatchMode();
+    const native = mode === "off" ? null : udpBatchModule();
+    this.batchMode = native === null ? "off" : mode;
+    const load = options.loadForBatching ?? (mode === "always" ? () => 1 : undefined);
     this.batch = native === null ? null : new BatchedUdpSender(native, load);
   }
 
-  /** Batching now, and datagrams sent in batches so far; null where the module is not built. */
-  get batchState(): { readonly active: boolean; readonly datagrams: number } | null {
-    return this.batch === null ? null : { active: this.batch.active, datagrams: this.batch.datagramsSent };
-  }
-
-  /** Whether datagrams can leave in batches, one sendmmsg per socket and turn (module built). */
-  get batchesSends(): boolean {
-    return this.batch !== null;
+  /**
+   * How sends leave: the mode (`off`: one datagram per system call, the module is not built or
+   * was turned off), whether batching is on now, and datagrams sent in batches so far.
+   */
+  get batchState(): { readonly mode: UdpBatchMode; readonly active: boolean; readonly datagrams: number } {
+    return {
+      mode: this.batchMode,
+      active: this.batch?.active ?? false,
+      datagrams: this.batch?.datagramsSent ?? 0,
+    };
   }
 
   /** Worker mode: relays datagrams on shared sockets to the worker that owns them. */
@@ -163,7 +168,7 @@ export class UdpTransport {
 
   /** `address` is an IP literal. A scoped IPv6 one (fe80::1%eth0) needs dgram's zone handling. */
   private sendTo(socket: Socket, data: Uint8Array, port: number, address: string): void {
-    if (this.batch !== null && !address.includes("%") && this.batch.enqueue(socket, data, port, address))
+    if (this.batch?.active && !address.includes("%") && this.batch.enqueue(socket, data, port, address))
       return;
     socket.send(data, port, address);
   }
